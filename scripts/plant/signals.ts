@@ -70,7 +70,7 @@ export class PlantSignals {
   readonly rateMs: number;
   readonly startTs: number;
   readonly seed: number;
-  private readonly faultsOn: boolean;
+  readonly faultsOn: boolean;
   private readonly firstFaultMs: number;
   private readonly faultEveryMs: number;
 
