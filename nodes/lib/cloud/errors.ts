@@ -1,0 +1,56 @@
+// Which failures are worth retrying: the store-and-forward buffer keeps transient ones and drops permanent ones.
+
+export interface SendResult {
+  ok: boolean;
+  error?: string;
+  /** the cloud refused this message for good: retrying cannot help */
+  permanent?: boolean;
+  /** the cloud asked us to wait this long before retrying */
+  retryAfterMs?: number;
+}
+
+export const OK: SendResult = Object.freeze({ ok: true }) as SendResult;
+
+/** Retry-After is either delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const v = (Array.isArray(value) ? value[0] : value).trim();
+  if (v === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(parseFloat(v) * 1000);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) return undefined;
+  return Math.max(0, t - now);
+}
+
+/** HTTP status → delivery result: 2xx ok; 408, 429, 5xx (and anything unexpected) transient; other 4xx permanent. */
+export function classifyHttpStatus(status: number, retryAfter?: string | string[], now = Date.now()): SendResult {
+  if (status >= 200 && status < 300) return OK;
+  const r: SendResult = { ok: false, error: `HTTP ${status}` };
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) r.permanent = true;
+  const ra = parseRetryAfter(retryAfter, now);
+  if (ra !== undefined && !r.permanent) r.retryAfterMs = ra;
+  return r;
+}
+
+// MQTT 5 PUBACK reason codes that will not change on a retry of the same message.
+const PERMANENT_MQTT_REASONS = new Set([0x87 /* not authorized */, 0x90 /* topic name invalid */, 0x99 /* payload format invalid */]);
+
+/** An mqtt.js publish error → delivery result. */
+export function classifyMqttError(err: any): SendResult {
+  const code = typeof err?.code === 'number' ? err.code : undefined;
+  const r: SendResult = { ok: false, error: err?.message ? String(err.message) : String(err) };
+  if (code !== undefined) {
+    r.error = `${r.error} (reason code 0x${code.toString(16)})`;
+    if (PERMANENT_MQTT_REASONS.has(code)) r.permanent = true;
+  }
+  return r;
+}
+
+/** Keeps secrets out of anything a user or log can see. */
+export function redact(text: string, secrets: Array<string | undefined>): string {
+  let s = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 3 && s.includes(secret)) s = s.split(secret).join('***');
+  }
+  return s;
+}

@@ -1,0 +1,251 @@
+// One mqtt.js client per endpoint, shared by every publisher: truthful per-message acknowledgements.
+import { EventEmitter } from 'events';
+import { Readable } from 'stream';
+import mqtt, { MqttClient, IClientOptions } from 'mqtt';
+import { OK, SendResult, classifyMqttError, redact } from './errors';
+import type { Framing, LinkState, Transport } from './transport';
+
+export interface MqttConnectionOptions {
+  url: string;
+  clientId: string;
+  protocolVersion?: 4 | 5;
+  username?: string;
+  password?: string;
+  keepaliveSec?: number;
+  /** false = persistent session (clean session / clean start off) */
+  clean?: boolean;
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  connectTimeoutMs?: number;
+  /** TLS options (ca, cert, key, rejectUnauthorized, servername) from a tls-config node */
+  tls?: Record<string, unknown>;
+  /** retained online/offline state topic: birth message on connect, last will on loss */
+  stateTopic?: string;
+  /** publishes waiting for PUBACK at once; more wait in a bounded queue */
+  maxInFlight?: number;
+  /** publishes allowed to wait for a free in-flight slot; beyond it they are refused at once */
+  maxQueued?: number;
+}
+
+interface Pending {
+  cb: (r: SendResult) => void;
+}
+
+interface Waiting {
+  topic: string;
+  body: string | Buffer;
+  qos: 0 | 1;
+  cb: (r: SendResult) => void;
+}
+
+// mqtt.js would resend unacknowledged publishes after a reconnect; we answer them ok:false instead
+// and let the flow (store-and-forward) retry, so nothing is held or sent twice behind its back.
+class NoResendStore {
+  put(_packet: unknown, cb?: (err?: Error) => void) { if (cb) cb(); return this; }
+  del(packet: unknown, cb?: (err: Error | null, packet?: unknown) => void) { if (cb) cb(null, packet); return this; }
+  get(_packet: unknown, cb: (err: Error | null, packet?: unknown) => void) { cb(new Error('not stored')); return this; }
+  createStream() { return Readable.from([]); }
+  close(cb?: () => void) { if (cb) cb(); }
+}
+
+export class MqttConnection extends EventEmitter implements Transport {
+  readonly kind = 'mqtt' as const;
+  readonly framing: Framing = 'json';
+  state: LinkState = 'disconnected';
+  /** last connection error, already redacted */
+  lastError = '';
+  client: MqttClient | null = null;
+  private pending = new Map<number, Pending>();
+  private seq = 0;
+  private waiting: Waiting[] = [];
+  private waitHead = 0;
+  private stopping = false;
+  private backoffMs: number;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private readonly o: Required<Omit<MqttConnectionOptions, 'username' | 'password' | 'tls' | 'stateTopic'>> & MqttConnectionOptions;
+
+  constructor(options: MqttConnectionOptions) {
+    super();
+    this.o = {
+      protocolVersion: 4,
+      keepaliveSec: 60,
+      clean: true,
+      reconnectMinMs: 1000,
+      reconnectMaxMs: 30000,
+      connectTimeoutMs: 10000,
+      maxInFlight: 2000,
+      maxQueued: 100000,
+      ...options,
+    };
+    this.backoffMs = this.o.reconnectMinMs;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  get queued(): number {
+    return this.waiting.length - this.waitHead;
+  }
+
+  private setState(s: LinkState, detail?: string) {
+    if (s === this.state && !detail) return;
+    this.state = s;
+    this.emit('state', s, detail);
+  }
+
+  private secrets() {
+    return [this.o.password, this.o.username && this.o.username.length >= 6 ? this.o.username : undefined];
+  }
+
+  private stateMessage(state: 'online' | 'offline') {
+    return JSON.stringify({ state, clientId: this.o.clientId, ts: Date.now() });
+  }
+
+  start(): void {
+    if (this.client) return;
+    this.stopping = false;
+    const opts: IClientOptions = {
+      clientId: this.o.clientId,
+      protocolVersion: this.o.protocolVersion,
+      keepalive: this.o.keepaliveSec,
+      clean: this.o.clean,
+      connectTimeout: this.o.connectTimeoutMs,
+      reconnectPeriod: 0, // our own backoff, see scheduleReconnect
+      queueQoSZero: false,
+      outgoingStore: new NoResendStore() as any,
+      ...(this.o.tls ?? {}),
+    };
+    if (this.o.username) opts.username = this.o.username;
+    if (this.o.password) opts.password = this.o.password;
+    if (this.o.stateTopic) {
+      opts.will = { topic: this.o.stateTopic, payload: Buffer.from(this.stateMessage('offline')), qos: 1, retain: true };
+    }
+    this.setState('connecting');
+    const client = mqtt.connect(this.o.url, opts);
+    this.client = client;
+    client.on('connect', () => {
+      this.backoffMs = this.o.reconnectMinMs;
+      this.lastError = '';
+      if (this.o.stateTopic) client.publish(this.o.stateTopic, this.stateMessage('online'), { qos: 1, retain: true }, () => undefined);
+      this.setState('connected');
+      this.pump();
+    });
+    client.on('error', (err) => {
+      this.lastError = redact(err?.message ?? String(err), this.secrets());
+      this.emit('link-error', this.lastError);
+    });
+    client.on('close', () => this.onClose());
+  }
+
+  private onClose() {
+    const client = this.client;
+    const why = this.stopping ? 'endpoint closed' : `connection lost before acknowledgement${this.lastError ? `: ${this.lastError}` : ''}`;
+    if (client) {
+      // drop mqtt.js's own bookkeeping of the unacknowledged publishes answered below
+      const outgoing = (client as any).outgoing as Record<string, unknown> | undefined;
+      if (outgoing) for (const id of Object.keys(outgoing)) delete outgoing[id];
+    }
+    this.failAll(why);
+    if (this.stopping) {
+      this.setState('disconnected');
+      return;
+    }
+    this.setState('disconnected', this.lastError);
+    this.scheduleReconnect();
+  }
+
+  private failAll(error: string) {
+    const r: SendResult = { ok: false, error };
+    if (this.pending.size) {
+      const all = [...this.pending.values()];
+      this.pending.clear();
+      for (const p of all) p.cb(r);
+    }
+    if (this.queued) {
+      const all = this.waiting.slice(this.waitHead);
+      this.waiting = [];
+      this.waitHead = 0;
+      for (const w of all) w.cb(r);
+    }
+  }
+
+  private scheduleReconnect() {
+    if (this.reconnectTimer || this.stopping) return;
+    // full jitter keeps a fleet of gateways from reconnecting to a recovering broker in lockstep
+    const wait = Math.round(this.backoffMs / 2 + Math.random() * (this.backoffMs / 2));
+    this.backoffMs = Math.min(this.o.reconnectMaxMs, this.backoffMs * 2);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.stopping || !this.client) return;
+      this.setState('reconnecting');
+      this.client.reconnect();
+    }, wait);
+  }
+
+  refusal(): SendResult | null {
+    return this.state === 'connected' && this.client ? null : { ok: false, error: `not connected to the broker (${this.state})` };
+  }
+
+  send(topic: string, body: string | Buffer, qos: 0 | 1, cb: (r: SendResult) => void): void {
+    if (this.state !== 'connected' || !this.client) {
+      cb({ ok: false, error: `not connected to the broker (${this.state})` });
+      return;
+    }
+    if (this.pending.size >= this.o.maxInFlight || this.queued > 0) {
+      if (this.queued >= this.o.maxQueued) {
+        cb({ ok: false, error: 'too many messages waiting for the broker' });
+        return;
+      }
+      this.waiting.push({ topic, body, qos, cb });
+      return;
+    }
+    this.publishNow(topic, body, qos, cb);
+  }
+
+  private publishNow(topic: string, body: string | Buffer, qos: 0 | 1, cb: (r: SendResult) => void) {
+    const id = ++this.seq;
+    const entry: Pending = { cb };
+    this.pending.set(id, entry);
+    (this.client as MqttClient).publish(topic, body, { qos }, (err) => {
+      // answered already when the connection dropped: exactly one report per message
+      if (!this.pending.delete(id)) return;
+      entry.cb(err ? classifyMqttError(err) : OK);
+      if (this.waitHead < this.waiting.length) this.pump();
+    });
+  }
+
+  private pump() {
+    while (this.state === 'connected' && this.waitHead < this.waiting.length && this.pending.size < this.o.maxInFlight) {
+      const w = this.waiting[this.waitHead];
+      (this.waiting as any)[this.waitHead++] = undefined;
+      this.publishNow(w.topic, w.body, w.qos, w.cb);
+    }
+    if (this.waitHead > 1024 && this.waitHead * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.waitHead);
+      this.waitHead = 0;
+    }
+  }
+
+  /** Publishes the offline state (a clean disconnect suppresses the last will), then disconnects. */
+  async stop(timeoutMs = 2000): Promise<void> {
+    this.stopping = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const client = this.client;
+    if (!client) return;
+    if (this.o.stateTopic && client.connected) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, timeoutMs);
+        client.publish(this.o.stateTopic as string, this.stateMessage('offline'), { qos: 1, retain: true }, () => { clearTimeout(t); resolve(); });
+      });
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => { client.end(true, () => resolve()); }, timeoutMs);
+      client.end(false, {}, () => { clearTimeout(t); resolve(); });
+    });
+    this.failAll('endpoint closed');
+    this.client = null;
+    this.setState('disconnected');
+  }
+}

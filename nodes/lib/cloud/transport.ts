@@ -1,0 +1,19 @@
+// What a publisher needs from an endpoint, whichever protocol carries the readings.
+import type { SendResult } from './errors';
+
+export type LinkState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+/** How readings are framed in one message body: a JSON array, or newline-delimited JSON. */
+export type Framing = 'json' | 'ndjson';
+
+export interface Transport {
+  readonly kind: 'mqtt' | 'http';
+  readonly framing: Framing;
+  readonly state: LinkState;
+  /** Sends one message body; `cb` is called exactly once, ok only once the far end acknowledged it. */
+  /** A refusal to answer at once (e.g. disconnected), or null when a send may go ahead. */
+  refusal(): SendResult | null;
+  send(topic: string, body: string | Buffer, qos: 0 | 1, cb: (r: SendResult) => void): void;
+  on(event: 'state', listener: (state: LinkState, detail?: string) => void): this;
+  off(event: 'state', listener: (state: LinkState, detail?: string) => void): this;
+}
