@@ -1,0 +1,671 @@
+// The normalizing core: any sensor payload in, canonical readings out, every rejection explained.
+// Compiled once per deploy; normalize() allocates nothing per reading but the reading itself.
+
+import type { Quality, Reading } from '../types';
+import { CompiledConfig, CompiledRule, compileConfig, NormalizerConfig } from './config';
+import { depthExceeds, FORBIDDEN_KEYS, getPath } from './paths';
+import { parseTimestamp } from './timestamps';
+import { TopicInfo } from './topic';
+import { canonicalUnit, conversion, inBase, KeyMeaning, Linear, measurementDef, measurementForUnit, parseMeasurementKey, unitDimension } from './units';
+
+export interface Enrichment {
+  plantId?: string;
+  lineId?: string;
+  assetId?: string;
+  tags?: Record<string, string>;
+}
+
+export type InvalidCode =
+  | 'empty' | 'too_large' | 'too_deep' | 'too_many' | 'malformed_json' | 'unsupported_payload' | 'bad_item'
+  | 'no_readings' | 'no_sensor_id' | 'bad_sensor_id' | 'no_value' | 'not_a_number' | 'not_finite'
+  | 'bad_timestamp' | 'clock_skew' | 'unit_mismatch' | 'unknown_unit' | 'implausible' | 'out_of_range'
+  | 'forbidden_key' | 'config_error';
+
+export interface InvalidEntry {
+  code: InvalidCode;
+  message: string;
+  /** position in an array payload */
+  index?: number;
+  sensorId?: string;
+  measurement?: string;
+}
+
+// Key roles for auto-detection.
+const R_ID = 1, R_VALUE = 2, R_TS = 3, R_UNIT = 4, R_QUALITY = 5, R_MEAS = 6, R_PLANT = 7, R_LINE = 8, R_ASSET = 9,
+  R_TAGS = 10, R_STATUS = 11, R_META = 12, R_CONTAINER = 13, R_NAME = 14, R_CANDIDATE = 15, R_FORBIDDEN = 16;
+
+const ROLE_NAMES: Array<[number, string[]]> = [
+  [R_ID, ['sensorid', 'sensor_id', 'sensor-id', 'sensor', 'deviceid', 'device_id', 'device', 'id', 'tagid', 'tag_id', 'tag', 'tagname', 'tag_name']],
+  [R_VALUE, ['value', 'val', 'v', 'pv', 'reading']],
+  [R_TS, ['ts', 'timestamp', 'time', 'datetime', 'date_time', 'time_stamp', 'sourcetimestamp', 'source_timestamp', 'epoch']],
+  [R_UNIT, ['unit', 'units', 'uom', 'eu', 'engineering_unit']],
+  [R_QUALITY, ['quality', 'q', 'qualitycode', 'quality_code']],
+  [R_MEAS, ['measurement', 'metric', 'quantity', 'type', 'kind']],
+  [R_NAME, ['name']],
+  [R_PLANT, ['plantid', 'plant_id', 'plant']],
+  [R_LINE, ['lineid', 'line_id', 'line']],
+  [R_ASSET, ['assetid', 'asset_id', 'asset']],
+  [R_TAGS, ['tags', 'labels']],
+  [R_STATUS, ['statuscode', 'status_code']],
+  [R_META, ['seq', 'sequence', 'seqno', 'seq_no', 'msgid', 'msg_id', 'messageid', 'message_id', 'version', 'fw', 'firmware', 'location',
+    'nodeid', 'node_id', 'status', 'servertimestamp', 'server_timestamp', 'sourcepicoseconds', 'serial', 'model', 'vendor', 'manufacturer',
+    'description', 'desc', 'topic', 'interval', 'counter', 'count', 'index', 'uptime', '_msgid']],
+  [R_CONTAINER, ['data', 'values', 'readings', 'measurements', 'metrics', 'fields', 'd', 'sensors', 'samples', 'payload']],
+];
+const ROLE_BY_LOWER = new Map<string, number>();
+for (const [role, names] of ROLE_NAMES) for (const n of names) ROLE_BY_LOWER.set(n, role);
+
+interface KeyClass { role: number; meaning?: KeyMeaning }
+const KEY_CACHE = new Map<string, KeyClass>();
+const KEY_CACHE_LIMIT = 10000;
+
+function classify(k: string): KeyClass {
+  const hit = KEY_CACHE.get(k);
+  if (hit !== undefined) return hit;
+  let c: KeyClass;
+  if (FORBIDDEN_KEYS.has(k)) c = { role: R_FORBIDDEN };
+  else {
+    const role = ROLE_BY_LOWER.get(k.toLowerCase());
+    c = role !== undefined ? { role } : { role: R_CANDIDATE, meaning: parseMeasurementKey(k) };
+  }
+  if (KEY_CACHE.size < KEY_CACHE_LIMIT) KEY_CACHE.set(k, c);
+  return c;
+}
+
+const QUALITY_RANK: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
+const NO_TOPIC: TopicInfo = Object.freeze({});
+const MAX_ID_LENGTH = 256;
+const MAX_TEXT_VALUE = 1024;
+const MAX_TAGS = 64;
+const UNIT_CACHE_LIMIT = 1000;
+const RULE_CACHE_LIMIT = 50000;
+/** Items nested deeper than this are not searched for readings (containers inside containers). */
+const MAX_ITEM_DEPTH = 4;
+
+/** Extra fields an item carries besides its value (pass-through readings, nested containers). */
+interface Ctx {
+  sensorId: unknown;
+  ts: unknown;
+  unit: unknown;
+  quality: unknown;
+  plantId: unknown;
+  lineId: unknown;
+  assetId: unknown;
+  tags: unknown;
+  statusCode: unknown;
+}
+
+function quality(v: unknown): Quality {
+  if (v === undefined || v === null) return 'good';
+  if (typeof v === 'string') {
+    const s = v.toLowerCase();
+    if (s.startsWith('good') || s === 'ok') return 'good';
+    if (s.startsWith('bad')) return 'bad';
+    return 'uncertain';
+  }
+  if (typeof v === 'number') {
+    // OPC-UA StatusCode: the top two bits are the severity.
+    const sev = (v >>> 30) & 3;
+    return sev === 0 ? 'good' : sev === 1 ? 'uncertain' : 'bad';
+  }
+  if (typeof v === 'boolean') return v ? 'good' : 'bad';
+  return 'uncertain';
+}
+
+function worse(a: Quality, b: Quality): Quality {
+  return QUALITY_RANK[a] >= QUALITY_RANK[b] ? a : b;
+}
+
+function idText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.length > 0 && v.length <= MAX_ID_LENGTH && !FORBIDDEN_KEYS.has(v) ? v : undefined;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `"${v.length > 40 ? `${v.slice(0, 40)}…` : v}"`;
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+const NUMBER_WITH_UNIT = /^([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S.{0,15})$/;
+const NOT_PARSED = Symbol('not parsed');
+
+export class Normalizer {
+  readonly config: CompiledConfig;
+  private readonly unitCache = new Map<string, string>();
+  private readonly ruleCache = new Map<string, Map<string, CompiledRule | null>>();
+  private ruleCacheSize = 0;
+  private readonly convCache = new Map<string, Map<string, Linear | null>>();
+
+  // State of the normalize() call in progress (single-threaded, so plain fields are safe and cheap).
+  private out: Reading[] = [];
+  private errs: InvalidEntry[] | null = null;
+  private arrival = 0;
+  private enrich: Enrichment | null = null;
+  private topicRaw: unknown = undefined;
+  private topicInfo: TopicInfo | null = null;
+  private index = -1;
+  private overflow = 0;
+  private textUnit: string | undefined = undefined;
+  private readonly scratchKeys: Array<Array<string>> = [];
+  private readonly scratchClass: Array<Array<KeyClass>> = [];
+
+  constructor(config: NormalizerConfig | CompiledConfig = {}) {
+    this.config = 'topic' in config && typeof (config as CompiledConfig).topic === 'object' ? (config as CompiledConfig) : compileConfig(config as NormalizerConfig);
+    for (let d = 0; d <= MAX_ITEM_DEPTH; d++) {
+      this.scratchKeys.push([]);
+      this.scratchClass.push([]);
+    }
+  }
+
+  /**
+   * Appends the readings found in one message to `out`; returns what was invalid, or null when
+   * everything was. `arrival` is the receive time (epoch ms), `enrich` the node's plantId etc.
+   */
+  normalize(topic: unknown, payload: unknown, arrival: number, enrich: Enrichment | null, out: Reading[]): InvalidEntry[] | null {
+    this.out = out;
+    this.errs = null;
+    this.arrival = arrival;
+    this.enrich = enrich;
+    this.topicRaw = topic;
+    this.topicInfo = null;
+    this.index = -1;
+    this.overflow = 0;
+    try {
+      this.input(payload);
+      if (this.overflow > 0) {
+        this.fail('too_many', `${this.overflow} more readings than the limit of ${this.config.maxReadings} per message`);
+      }
+    } catch (e: any) {
+      // A stack overflow or similar on hostile input must still end as an explained rejection.
+      this.fail(e instanceof RangeError ? 'too_deep' : 'unsupported_payload', `cannot read the payload: ${e && e.message}`);
+    }
+    const errs = this.errs;
+    this.errs = null;
+    this.out = [];
+    this.enrich = null;
+    this.topicRaw = undefined;
+    return errs;
+  }
+
+  /** Whether a payload nests deeper than the configured limit (checked on the invalid path only). */
+  tooDeep(payload: unknown): boolean {
+    return depthExceeds(payload, this.config.maxDepth);
+  }
+
+  private fail(code: InvalidCode, message: string, sensorId?: string, measurement?: string): void {
+    const e: InvalidEntry = { code, message };
+    if (this.index >= 0) e.index = this.index;
+    if (sensorId !== undefined) e.sensorId = sensorId;
+    if (measurement !== undefined) e.measurement = measurement;
+    if (this.errs === null) this.errs = [e];
+    else if (this.errs.length < 1000) this.errs.push(e);
+  }
+
+  private topic(): TopicInfo {
+    if (this.topicInfo === null) this.topicInfo = this.topicRaw === undefined ? NO_TOPIC : this.config.topic.parse(this.topicRaw);
+    return this.topicInfo;
+  }
+
+  private input(p: unknown): void {
+    if (p === null || p === undefined) return this.fail('empty', 'the payload is empty');
+    let v: unknown = p;
+    if (Buffer.isBuffer(p)) {
+      if (p.length > this.config.maxBytes) return this.fail('too_large', `the payload has ${p.length} bytes, more than the limit of ${this.config.maxBytes}`);
+      v = p.toString('utf8');
+    }
+    if (typeof v === 'string') {
+      if (v.length > this.config.maxBytes) return this.fail('too_large', `the payload has ${v.length} characters, more than the limit of ${this.config.maxBytes}`);
+      v = this.parseText(v);
+      if (v === NOT_PARSED) return;
+    }
+    if (typeof v === 'object' && v !== null) {
+      if (Array.isArray(v)) return this.array(v);
+      if (v instanceof Date) return this.fail('unsupported_payload', 'the payload is a date, not a reading');
+      return this.object(v, null, 1);
+    }
+    if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return this.bare(v);
+    if (v === null) return this.fail('empty', 'the payload is null');
+    return this.fail('unsupported_payload', `a ${typeof v} payload cannot be a reading`);
+  }
+
+  private parseText(s: string): unknown {
+    let i = 0;
+    while (i < s.length && s.charCodeAt(i) <= 32) i++;
+    if (i === s.length) {
+      this.fail('empty', 'the payload is empty text');
+      return NOT_PARSED;
+    }
+    const c = s.charCodeAt(i);
+    if (c === 123 || c === 91 || c === 34) {
+      try {
+        return JSON.parse(s);
+      } catch (e: any) {
+        this.fail('malformed_json', `the payload is not valid JSON: ${String(e && e.message).slice(0, 160)}`);
+        return NOT_PARSED;
+      }
+    }
+    return i === 0 && s.charCodeAt(s.length - 1) > 32 ? s : s.trim();
+  }
+
+  private array(a: unknown[]): void {
+    for (let i = 0; i < a.length; i++) {
+      this.index = i;
+      const item = a[i];
+      if (item !== null && typeof item === 'object' && !Array.isArray(item)) this.object(item, null, 1);
+      else this.fail('bad_item', `array item ${i} is ${describe(item)}, not a reading object`);
+    }
+    this.index = -1;
+  }
+
+  /** A bare number, boolean or text: the sensorId (and maybe measurement) come from the topic or the config. */
+  private bare(v: number | boolean | string): void {
+    const c = this.config;
+    if (v === 'null') return this.fail('empty', 'the payload is null');
+    if (c.values !== null) {
+      // Only a value path of "payload" itself can read a bare value.
+      const spec = c.values.find((s) => s.path.length === 0);
+      if (!spec) return this.fail('no_value', 'the payload is a bare value but the value paths point into an object');
+      return this.emit(this.idFor(undefined), spec.measurement ?? this.topic().measurement, v, spec.unit ?? this.topic().unit, undefined, undefined, null, spec.numeric);
+    }
+    const t = this.topic();
+    this.emit(this.idFor(undefined), t.measurement, v, t.unit, undefined, undefined, null, t.measurement !== undefined && measurementDef(t.measurement) !== undefined);
+  }
+
+  /** The sensorId by the configured source; `fromPayload` is what auto-detection found in the payload. */
+  private idFor(fromPayload: unknown, obj?: unknown): unknown {
+    switch (this.config.sensorIdFrom) {
+      case 'fixed': return this.config.sensorIdValue;
+      case 'topic': return this.topic().sensorId;
+      case 'path': return obj === undefined ? undefined : getPath(obj, this.config.sensorIdPath as never);
+      default: return fromPayload !== undefined ? fromPayload : this.topic().sensorId;
+    }
+  }
+
+  private object(obj: any, parent: Ctx | null, depth: number): void {
+    const c = this.config;
+    if (c.values !== null) return this.byPaths(obj, parent);
+    const keys = this.scratchKeys[depth];
+    const classes = this.scratchClass[depth];
+    keys.length = 0;
+    classes.length = 0;
+    let id: unknown, value: unknown, ts: unknown, unit: unknown, qual: unknown, meas: unknown, name: unknown;
+    let plantId: unknown, lineId: unknown, assetId: unknown, tags: unknown, status: unknown;
+    let hasValue = false, containers = 0;
+    for (const k in obj) {
+      if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
+      const kc = classify(k);
+      switch (kc.role) {
+        case R_ID: if (id === undefined) id = obj[k]; break;
+        case R_VALUE: if (!hasValue) { value = obj[k]; hasValue = true; } break;
+        case R_TS: if (ts === undefined) ts = obj[k]; break;
+        case R_UNIT: unit = obj[k]; break;
+        case R_QUALITY: qual = obj[k]; break;
+        case R_MEAS: if (typeof obj[k] === 'string') meas = obj[k]; break;
+        case R_NAME: name = obj[k]; break;
+        case R_PLANT: plantId = obj[k]; break;
+        case R_LINE: lineId = obj[k]; break;
+        case R_ASSET: assetId = obj[k]; break;
+        case R_TAGS: tags = obj[k]; break;
+        case R_STATUS: status = obj[k]; break;
+        case R_META: break;
+        case R_FORBIDDEN:
+          this.fail('forbidden_key', `the payload has a "${k}" key, which is never read`);
+          break;
+        case R_CONTAINER: {
+          const cv = obj[k];
+          if (cv !== null && typeof cv === 'object') {
+            containers++;
+            keys.push(k);
+            classes.push(kc);
+          }
+          break;
+        }
+        default: {
+          keys.push(k);
+          classes.push(kc);
+        }
+      }
+    }
+    // "name" is the sensorId unless it names a measurement (metrics lists: { name: "temperature", value }).
+    if (name !== undefined && typeof name === 'string') {
+      const nm = classify(name);
+      if (meas === undefined && nm.role === R_CANDIDATE && nm.meaning!.numeric) meas = name;
+      else if (id === undefined) id = name;
+    }
+    const ctx: Ctx | null = parent === null && plantId === undefined && lineId === undefined && assetId === undefined && tags === undefined && status === undefined
+      ? null
+      : {
+        sensorId: id ?? parent?.sensorId, ts: ts ?? parent?.ts, unit: unit ?? parent?.unit, quality: qual ?? parent?.quality,
+        plantId: plantId ?? parent?.plantId, lineId: lineId ?? parent?.lineId, assetId: assetId ?? parent?.assetId,
+        tags: tags ?? parent?.tags, statusCode: status ?? parent?.statusCode,
+      };
+    if (parent !== null) {
+      if (id === undefined) id = parent.sensorId;
+      if (ts === undefined) ts = parent.ts;
+      if (qual === undefined) qual = parent.quality;
+    }
+    if (qual === undefined && status !== undefined) qual = status;
+    const sensorId = this.idFor(id, obj);
+
+    if (hasValue) {
+      let m: string | undefined;
+      let numeric = false;
+      let u = unit;
+      if (typeof meas === 'string') {
+        const km = parseMeasurementKey(meas);
+        m = km.measurement;
+        numeric = km.numeric;
+        if (u === undefined && km.unit) u = km.unit;
+      } else {
+        const t = this.topic();
+        m = t.measurement;
+        if (u === undefined) u = t.unit;
+        numeric = m !== undefined && measurementDef(m) !== undefined;
+      }
+      if (u === undefined && parent !== null) u = parent.unit;
+      this.emit(sensorId, m, value, u, ts, qual, ctx, numeric);
+      return;
+    }
+    const n = keys.length;
+    if (n === 0) {
+      this.fail('no_readings', 'no value or measurement found in the payload', idText(sensorId));
+      return;
+    }
+    let emitted = 0;
+    for (let i = 0; i < n; i++) {
+      const kc = classes[i];
+      const k = keys[i];
+      const v = obj[k];
+      if (kc.role === R_CONTAINER) {
+        if (depth >= MAX_ITEM_DEPTH) {
+          this.fail('too_deep', `"${k}" is nested deeper than ${MAX_ITEM_DEPTH} levels of readings`, idText(sensorId));
+          continue;
+        }
+        const inherit: Ctx = ctx ?? { sensorId: id, ts, unit, quality: qual, plantId, lineId, assetId, tags, statusCode: status };
+        if (Array.isArray(v)) {
+          for (let j = 0; j < v.length; j++) {
+            const item = v[j];
+            if (item !== null && typeof item === 'object' && !Array.isArray(item)) this.object(item, inherit, depth + 1);
+            else this.fail('bad_item', `"${k}" item ${j} is ${describe(item)}, not a reading object`, idText(sensorId));
+          }
+        } else {
+          this.object(v, inherit, depth + 1);
+        }
+        emitted++;
+        continue;
+      }
+      const meaning = kc.meaning as KeyMeaning;
+      if (typeof v === 'number' || typeof v === 'boolean') {
+        this.emit(sensorId, meaning.measurement, v, meaning.unit ?? unit, ts, qual, ctx, meaning.numeric);
+        emitted++;
+      } else if (meaning.numeric) {
+        if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, 'value')) {
+          this.nested(v, sensorId, meaning, unit, ts, qual, ctx);
+        } else {
+          // A named analog measurement is always a reading, so a string or null here is an error, not metadata.
+          this.emit(sensorId, meaning.measurement, v, meaning.unit ?? unit, ts, qual, ctx, true);
+        }
+        emitted++;
+      } else if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, 'value')) {
+        this.nested(v, sensorId, meaning, unit, ts, qual, ctx);
+        emitted++;
+      }
+    }
+    if (emitted === 0 && containers === 0) this.fail('no_readings', 'no value or measurement found in the payload', idText(sensorId));
+  }
+
+  /** { "temperature": { "value": 21, "unit": "degC", "ts": … } } */
+  private nested(v: any, sensorId: unknown, meaning: KeyMeaning, unit: unknown, ts: unknown, qual: unknown, ctx: Ctx | null): void {
+    const own = (k: string) => (Object.prototype.hasOwnProperty.call(v, k) ? v[k] : undefined);
+    const u = own('unit') ?? meaning.unit ?? unit;
+    this.emit(sensorId, meaning.measurement, v.value, u, own('ts') ?? own('timestamp') ?? ts, own('quality') ?? qual, ctx, meaning.numeric);
+  }
+
+  /** Configured value paths: one reading per path. */
+  private byPaths(obj: any, parent: Ctx | null): void {
+    const c = this.config;
+    let autoId: unknown;
+    if (c.sensorIdFrom === 'auto') {
+      for (const k in obj) {
+        if (Object.prototype.hasOwnProperty.call(obj, k) && classify(k).role === R_ID) {
+          autoId = obj[k];
+          break;
+        }
+      }
+      if (autoId === undefined && parent) autoId = parent.sensorId;
+    }
+    const sensorId = this.idFor(autoId, obj);
+    const ts = c.tsPath !== null ? getPath(obj, c.tsPath) : autoField(obj, R_TS);
+    const unit = c.unitPath !== null ? getPath(obj, c.unitPath) : undefined;
+    const qual = c.qualityPath !== null ? getPath(obj, c.qualityPath) : autoField(obj, R_QUALITY);
+    const specs = c.values as NonNullable<CompiledConfig['values']>;
+    for (let i = 0; i < specs.length; i++) {
+      const s = specs[i];
+      const v = getPath(obj, s.path);
+      this.emit(sensorId, s.measurement ?? this.topic().measurement, v, s.unit ?? unit ?? this.topic().unit, ts, qual, parent, s.numeric);
+    }
+  }
+
+  private resolveRule(sensorId: string, measurement: string | undefined): CompiledRule | null {
+    const mk = measurement ?? '';
+    let bySensor = this.ruleCache.get(mk);
+    if (bySensor === undefined) {
+      bySensor = new Map();
+      this.ruleCache.set(mk, bySensor);
+    }
+    let r = bySensor.get(sensorId);
+    if (r === undefined) {
+      r = null;
+      for (const rule of this.config.rules) {
+        if (rule.all
+          || (rule.exact !== undefined && (rule.exact === sensorId || rule.exactMeasurement === measurement))
+          || (rule.glob !== undefined && (rule.glob.test(sensorId) || (measurement !== undefined && rule.glob.test(measurement))))) {
+          r = rule;
+          break;
+        }
+      }
+      if (++this.ruleCacheSize > RULE_CACHE_LIMIT) {
+        this.ruleCache.clear();
+        this.ruleCacheSize = 0;
+      }
+      bySensor.set(sensorId, r);
+    }
+    return r;
+  }
+
+  private convert(from: string, to: string): Linear | null {
+    let m = this.convCache.get(from);
+    if (m === undefined) {
+      m = new Map();
+      this.convCache.set(from, m);
+    }
+    let l = m.get(to);
+    if (l === undefined) {
+      l = conversion(from, to) ?? null;
+      m.set(to, l);
+    }
+    return l;
+  }
+
+  private unitOf(u: unknown): string | undefined {
+    if (typeof u !== 'string' || u === '') return undefined;
+    const hit = this.unitCache.get(u);
+    if (hit !== undefined) return hit;
+    const c = canonicalUnit(u) ?? u.slice(0, 32);
+    if (this.unitCache.size < UNIT_CACHE_LIMIT) this.unitCache.set(u, c);
+    return c;
+  }
+
+  /** Turns a raw value into number | boolean | string, or records why it cannot be one. */
+  private coerce(v: unknown, numeric: boolean, sensorId: string, m: string | undefined): number | boolean | string | typeof NOT_PARSED {
+    this.textUnit = undefined;
+    if (typeof v === 'number') {
+      if (Number.isFinite(v)) return v;
+      this.fail('not_finite', `the value is ${v}`, sensorId, m);
+      return NOT_PARSED;
+    }
+    if (typeof v === 'string') {
+      const s = v.trim();
+      if (s !== '') {
+        const n = Number(s);
+        if (Number.isFinite(n)) return n;
+        if (s === 'NaN' || s === 'Infinity' || s === '-Infinity' || s === '+Infinity') {
+          this.fail('not_finite', `the value is ${s}`, sensorId, m);
+          return NOT_PARSED;
+        }
+        const wu = NUMBER_WITH_UNIT.exec(s);
+        if (wu) {
+          const u = canonicalUnit(wu[2]);
+          if (u) {
+            this.textUnit = u;
+            return Number(wu[1]);
+          }
+        }
+      }
+      if (numeric) {
+        this.fail('not_a_number', `the value ${describe(v)} is not a number`, sensorId, m);
+        return NOT_PARSED;
+      }
+      if (s === '' || s.length > MAX_TEXT_VALUE) {
+        this.fail('no_value', s === '' ? 'the value is empty text' : `the text value is longer than ${MAX_TEXT_VALUE} characters`, sensorId, m);
+        return NOT_PARSED;
+      }
+      return s;
+    }
+    if (typeof v === 'boolean') {
+      if (!numeric) return v;
+      this.fail('not_a_number', `the value ${v} is a boolean, not a number`, sensorId, m);
+      return NOT_PARSED;
+    }
+    if (v === undefined || v === null) this.fail('no_value', v === null ? 'the value is null' : 'the value is missing', sensorId, m);
+    else this.fail('not_a_number', `the value is ${describe(v)}, not a number`, sensorId, m);
+    return NOT_PARSED;
+  }
+
+  /** Validates, scales, converts and checks one value, then appends the reading. */
+  private emit(rawId: unknown, m: string | undefined, rawValue: unknown, rawUnit: unknown, rawTs: unknown, rawQuality: unknown, ctx: Ctx | null, numeric: boolean): void {
+    const c = this.config;
+    const sensorId = idText(rawId);
+    if (sensorId === undefined) {
+      if (rawId === undefined || rawId === '') this.fail('no_sensor_id', 'no sensorId in the payload or topic', undefined, m);
+      else this.fail('bad_sensor_id', `the sensorId ${describe(rawId)} is not usable`, undefined, m);
+      return;
+    }
+    if (m !== undefined && FORBIDDEN_KEYS.has(m)) return this.fail('forbidden_key', `"${m}" is not allowed as a measurement`, sensorId);
+    const rule = c.rules.length > 0 ? this.resolveRule(sensorId, m) : null;
+    if (rule !== null && (rule.scaled || rule.to !== undefined || rule.limited)) numeric = true;
+    const cv = this.coerce(rawValue, numeric, sensorId, m);
+    if (cv === NOT_PARSED) return;
+    let value = cv;
+    let unit = this.textUnit ?? this.unitOf(rawUnit);
+    let q: Quality = rawQuality === undefined ? 'good' : quality(rawQuality);
+    if (typeof value === 'number') {
+      if (rule !== null) {
+        if (rule.scaled) {
+          const lo = rule.rawMin < rule.rawMax ? rule.rawMin : rule.rawMax;
+          const hi = rule.rawMin < rule.rawMax ? rule.rawMax : rule.rawMin;
+          if (value < lo || value > hi) {
+            if (rule.rangeInvalid) return this.fail('out_of_range', `the raw value ${value} is outside ${lo}..${hi}`, sensorId, m);
+            q = worse(q, 'uncertain');
+          }
+          value = rule.engMin + (value - rule.rawMin) * rule.k;
+          unit = rule.from;
+        } else if (unit === undefined && rule.from !== undefined) {
+          unit = rule.from;
+        }
+      }
+      if (unit === undefined && m !== undefined) unit = measurementDef(m)?.assumedUnit;
+      if (m === undefined && unit !== undefined) m = measurementForUnit(unit);
+      if (rule !== null && rule.to !== undefined && unit !== rule.to) {
+        if (unit === undefined) return this.fail('unknown_unit', `cannot convert to ${rule.to}: the value has no unit (set "from" in the rule)`, sensorId, m);
+        const lin = this.convert(unit, rule.to);
+        if (lin === null) return this.fail(unitDimension(unit) ? 'unit_mismatch' : 'unknown_unit', `cannot convert ${unit} to ${rule.to}`, sensorId, m);
+        value = value * lin.a + lin.b;
+        unit = rule.to;
+      }
+      if (rule !== null && rule.limited) {
+        if (value < rule.min || value > rule.max) return this.fail('implausible', `${value} ${unit ?? ''} is outside the plausible range ${rule.min}..${rule.max}`.replace('  ', ' '), sensorId, m);
+      } else if (m !== undefined) {
+        const def = measurementDef(m);
+        if (def !== undefined && def.min !== undefined) {
+          const ud = unit === undefined ? undefined : unitDimension(unit);
+          if (unit !== undefined && ud !== undefined && ud !== def.dim) return this.fail('unit_mismatch', `${m} cannot be in ${unit}`, sensorId, m);
+          if (ud !== undefined) {
+            const b = inBase(unit as string, value);
+            if (b < def.min || b > (def.max as number)) return this.fail('implausible', `${value} ${unit} is not a plausible ${m}`, sensorId, m);
+          } else if (def.looseMin !== undefined && (value < def.looseMin || value > (def.looseMax as number))) {
+            return this.fail('implausible', `${value} is not a plausible ${m} in any unit`, sensorId, m);
+          }
+        }
+      }
+    }
+    let ts: number;
+    if (rawTs === undefined || rawTs === null || c.tsFormat === 'arrival') ts = this.arrival;
+    else {
+      ts = parseTimestamp(rawTs, c.tsFormat);
+      if (ts !== ts) return this.fail('bad_timestamp', `the timestamp ${describe(rawTs)} is not a ${c.tsFormat === 'auto' ? 'known timestamp format' : `${c.tsFormat} timestamp`}`, sensorId, m);
+      if (c.skew !== 'off' && (ts > this.arrival + c.maxFutureMs || (c.maxPastMs > 0 && ts < this.arrival - c.maxPastMs))) {
+        if (c.skew === 'invalid') return this.fail('clock_skew', `the timestamp ${new Date(ts).toISOString()} is too far from the arrival time ${new Date(this.arrival).toISOString()}`, sensorId, m);
+        ts = this.arrival;
+        q = worse(q, 'uncertain');
+      }
+    }
+    if (this.out.length >= c.maxReadings) {
+      this.overflow++;
+      return;
+    }
+    const r: Reading = { sensorId, value, ts, quality: q };
+    if (unit !== undefined) r.unit = unit;
+    if (m !== undefined) r.measurement = m;
+    const e = this.enrich;
+    if (ctx !== null) {
+      const plant = e?.plantId ?? idText(ctx.plantId);
+      if (plant !== undefined) r.plantId = plant;
+      const line = e?.lineId ?? idText(ctx.lineId);
+      if (line !== undefined) r.lineId = line;
+      const asset = e?.assetId ?? idText(ctx.assetId);
+      if (asset !== undefined) r.assetId = asset;
+      const tags = mergeTags(ctx.tags, e?.tags);
+      if (tags !== undefined) r.tags = tags;
+      if (typeof ctx.statusCode === 'string') r.statusCode = ctx.statusCode.slice(0, 64);
+    } else if (e !== null) {
+      if (e.plantId !== undefined) r.plantId = e.plantId;
+      if (e.lineId !== undefined) r.lineId = e.lineId;
+      if (e.assetId !== undefined) r.assetId = e.assetId;
+      if (e.tags !== undefined) r.tags = mergeTags(undefined, e.tags);
+    }
+    this.out.push(r);
+  }
+}
+
+function autoField(obj: any, role: number): unknown {
+  for (const k in obj) {
+    if (Object.prototype.hasOwnProperty.call(obj, k) && classify(k).role === role) return obj[k];
+  }
+  return undefined;
+}
+
+/** Payload tags (sanitized) overlaid by configured tags; a fresh object per reading so readings never share state. */
+function mergeTags(fromPayload: unknown, fromConfig: Record<string, string> | undefined): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  if (fromPayload !== null && typeof fromPayload === 'object' && !Array.isArray(fromPayload)) {
+    let n = 0;
+    for (const k in fromPayload) {
+      if (!Object.prototype.hasOwnProperty.call(fromPayload, k) || FORBIDDEN_KEYS.has(k) || k.length > 128) continue;
+      const v = (fromPayload as any)[k];
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
+      if (out === undefined) out = {};
+      out[k] = String(v).slice(0, 256);
+      if (++n >= MAX_TAGS) break;
+    }
+  }
+  if (fromConfig !== undefined) {
+    if (out === undefined) out = {};
+    for (const k in fromConfig) out[k] = fromConfig[k];
+  }
+  return out;
+}
