@@ -1,0 +1,177 @@
+// genix-store-forward: stores every message in SQLite before forwarding it, and deletes it only when the cloud acknowledges.
+import os from 'os';
+import path from 'path';
+import type { NodeAPI, Node, NodeDef } from 'node-red';
+import { StoreForwardBuffer, Outgoing, BufferOptions, Overflow } from './lib/store-forward';
+
+interface StoreForwardDef extends NodeDef {
+  dbPath?: string;
+  synchronous?: string;
+  maxMessages?: number | string;
+  maxBytes?: number | string;
+  overflow?: string;
+  ttlMs?: number | string;
+  maxInFlight?: number | string;
+  ackTimeoutMs?: number | string;
+  replayRate?: number | string;
+  replayBatchSize?: number | string;
+  retryMinMs?: number | string;
+  retryMaxMs?: number | string;
+  storeProperties?: string | string[];
+  metricsIntervalMs?: number | string;
+  /** advanced: cap the file at this many pages (emulates a small disk) */
+  maxPageCount?: number | string;
+}
+
+interface StoreForwardNode extends Node {
+  buffer?: StoreForwardBuffer;
+}
+
+const COMMANDS = new Set(['pause', 'resume', 'flush', 'metrics', 'deadletters', 'requeue-deadletters', 'purge-deadletters']);
+
+function num(v: unknown, dflt: number, min = 0): number {
+  if (v === undefined || v === null || v === '') return dflt;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= min ? n : dflt;
+}
+
+/** A control message: msg.command, or msg.topic naming a command with no reading in the payload. */
+function controlCommand(msg: any): string | null {
+  if (typeof msg.command === 'string' && COMMANDS.has(msg.command)) return msg.command;
+  if (typeof msg.topic === 'string' && COMMANDS.has(msg.topic) && (msg.payload === null || typeof msg.payload !== 'object')) return msg.topic;
+  return null;
+}
+
+export = function (RED: NodeAPI) {
+  function StoreForwardNode(this: StoreForwardNode, config: StoreForwardDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const userDir = (RED.settings as any).userDir || path.join(os.homedir(), '.node-red');
+    const file = config.dbPath && String(config.dbPath).trim()
+      ? path.resolve(userDir, String(config.dbPath).trim())
+      : path.join(userDir, 'genix-store-forward', `${node.id.replace(/[^A-Za-z0-9_-]/g, '_')}.sqlite`);
+    const storeProperties = (Array.isArray(config.storeProperties) ? config.storeProperties : String(config.storeProperties ?? '').split(','))
+      .map((s) => String(s).trim()).filter((s) => s && s !== 'topic' && s !== 'payload' && s !== 'delivery');
+    const opts: Partial<BufferOptions> = {
+      maxMessages: num(config.maxMessages, 1000000),
+      maxBytes: num(config.maxBytes, 0),
+      overflow: (config.overflow === 'drop-newest' ? 'drop-newest' : 'drop-oldest') as Overflow,
+      ttlMs: num(config.ttlMs, 0),
+      maxInFlight: Math.max(1, num(config.maxInFlight, 100, 1)),
+      ackTimeoutMs: num(config.ackTimeoutMs, 30000, 1),
+      replayRate: num(config.replayRate, 5000),
+      replayBatchSize: Math.max(1, num(config.replayBatchSize, 100, 1)),
+      retryMinMs: num(config.retryMinMs, 1000),
+      retryMaxMs: num(config.retryMaxMs, 60000),
+      storeProperties,
+    };
+    const metricsIntervalMs = num(config.metricsIntervalMs, 10000);
+    let lastStatus = '';
+
+    const showStatus = () => {
+      const b = node.buffer;
+      if (!b) return;
+      const state = b.isDiskFull ? 'diskFull' : b.state;
+      const text = `${RED._(`genix-store-forward.status.${state}`)} · ${b.backlog}`;
+      if (text === lastStatus) return;
+      lastStatus = text;
+      const fill = state === 'forwarding' ? 'green' : state === 'paused' ? 'grey' : state === 'diskFull' ? 'red' : 'yellow';
+      node.status({ fill, shape: state === 'forwarding' ? 'dot' : 'ring', text });
+    };
+
+    const forward = (out: Outgoing) => {
+      const msg: any = { _msgid: RED.util.generateId() };
+      if (out.topic !== undefined) msg.topic = out.topic;
+      msg.payload = out.payload;
+      if (out.extra) for (const k of Object.keys(out.extra)) if (k !== 'delivery' && k !== '_msgid') msg[k] = out.extra[k];
+      msg.delivery = { buffer: node.id, ids: out.ids, attempt: out.attempt, seq: out.seq };
+      node.send([msg, null]);
+    };
+
+    const sendMetrics = () => {
+      if (node.buffer) node.send([null, { _msgid: RED.util.generateId(), topic: 'metrics', payload: node.buffer.metrics() } as any]);
+    };
+
+    try {
+      node.buffer = new StoreForwardBuffer(
+        { path: file, owner: node.id, synchronous: config.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL', maxPageCount: num(config.maxPageCount, 0) || undefined },
+        opts,
+        { forward, fault: (text) => node.error(text), changed: showStatus },
+      );
+    } catch (err: any) {
+      node.error(`store-forward: cannot open ${file}: ${err.message}`);
+      node.status({ fill: 'red', shape: 'ring', text: RED._('genix-store-forward.status.error') });
+    }
+    const opened = node.buffer?.opened;
+    if (opened?.movedAside) {
+      node.error(`store-forward: database ${file} was corrupt (${opened.corruptReason}); moved it to ${opened.movedAside} and started a fresh one`);
+    }
+
+    const statusTimer = setInterval(() => {
+      node.buffer?.tick();
+      showStatus();
+    }, 1000);
+    const metricsTimer = metricsIntervalMs > 0 ? setInterval(sendMetrics, metricsIntervalMs) : null;
+    showStatus();
+
+    node.on('input', (msg: any, send: (m: any) => void, done: (err?: Error) => void) => {
+      const buffer = node.buffer;
+      if (!buffer) return done(new Error(`store-forward: buffer is not open (${file})`));
+      const d = msg.delivery;
+      if (d && typeof d === 'object' && d.buffer === node.id) {
+        if (typeof d.ok !== 'boolean') return done(new Error('store-forward: msg.delivery came back without ok true/false; wire the publisher output, not this node\'s own output'));
+        buffer.reply({ seq: d.seq, ids: d.ids, ok: d.ok, permanent: d.permanent === true, error: d.error, retryAfterMs: d.retryAfterMs });
+        return done();
+      }
+      const cmd = controlCommand(msg);
+      if (cmd) {
+        try {
+          if (cmd === 'pause') buffer.pause();
+          else if (cmd === 'resume') buffer.resume();
+          else if (cmd === 'flush') buffer.flush();
+          else if (cmd === 'deadletters') {
+            send([null, { topic: 'deadletters', payload: buffer.readDeadLetters(num(msg.afterId, 0), num(msg.limit, 100, 1)) }]);
+          } else if (cmd === 'requeue-deadletters') buffer.requeueDeadLetters(num(msg.limit, 1000, 1));
+          else if (cmd === 'purge-deadletters') buffer.purgeDeadLetters();
+          if (cmd !== 'deadletters') send([null, { topic: 'metrics', payload: buffer.metrics() }]);
+          showStatus();
+          return done();
+        } catch (err: any) {
+          return done(err);
+        }
+      }
+      buffer.accept(msg, (err) => (err ? done(err) : done()));
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      clearInterval(statusTimer);
+      if (metricsTimer) clearInterval(metricsTimer);
+      try {
+        node.buffer?.close();
+      } catch (err: any) {
+        node.error(`store-forward: closing ${file} failed: ${err.message}`);
+      }
+      node.buffer = undefined;
+      done();
+    });
+  }
+
+  RED.nodes.registerType('genix-store-forward', StoreForwardNode as any);
+
+  const lookup = (req: any, res: any): StoreForwardBuffer | undefined => {
+    const n = RED.nodes.getNode(req.params.id) as StoreForwardNode | null;
+    if (!n || !n.buffer) {
+      res.status(404).json({ error: 'no open genix-store-forward node with this id' });
+      return undefined;
+    }
+    return n.buffer;
+  };
+  RED.httpAdmin.get('/genix/store-forward/:id/metrics', RED.auth.needsPermission('genix-store-forward.read'), (req: any, res: any) => {
+    const b = lookup(req, res);
+    if (b) res.json(b.metrics());
+  });
+  RED.httpAdmin.get('/genix/store-forward/:id/deadletters', RED.auth.needsPermission('genix-store-forward.read'), (req: any, res: any) => {
+    const b = lookup(req, res);
+    if (b) res.json(b.readDeadLetters(num(req.query.afterId, 0), num(req.query.limit, 100, 1)));
+  });
+};

@@ -1,0 +1,7 @@
+// Public surface of the store-and-forward core.
+export * from './buffer';
+export * from './queue';
+export * from './codec';
+export * from './metrics';
+export { TokenBucket } from './token-bucket';
+export { Backoff } from './backoff';

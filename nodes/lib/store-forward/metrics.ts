@@ -1,0 +1,46 @@
+// Metrics the buffer reports on its second output, and the delivered/s meter behind them.
+
+export type DropReason = 'overflow' | 'disk-full' | 'ttl';
+
+export interface Metrics {
+  state: 'forwarding' | 'waiting' | 'paused';
+  /** stored messages not yet acknowledged (including ones in flight) */
+  backlog: number;
+  bytes: number;
+  oldestAgeMs: number;
+  /** forwarded messages (single or batch) awaiting an answer */
+  inFlight: number;
+  /** stored messages inside those */
+  inFlightMessages: number;
+  accepted: number;
+  delivered: number;
+  deliveredReadings: number;
+  deliveredPerSec: number;
+  failures: number;
+  timeouts: number;
+  drops: Record<DropReason, number>;
+  dropped: number;
+  deadLetters: number;
+  diskFull: boolean;
+  lastError: string | null;
+  dbPath: string;
+  fileBytes: number;
+}
+
+/** Rate over the last few seconds from periodic samples of a growing counter. */
+export class RateMeter {
+  private samples: Array<[number, number]> = [];
+
+  constructor(private windowMs = 5000) {}
+
+  sample(value: number, now: number = Date.now()): void {
+    this.samples.push([now, value]);
+    while (this.samples.length > 2 && now - this.samples[1][0] >= this.windowMs) this.samples.shift();
+  }
+
+  rate(value: number, now: number = Date.now()): number {
+    const first = this.samples[0];
+    if (!first || now - first[0] < 1) return 0;
+    return Math.round(((value - first[1]) * 1000) / (now - first[0]));
+  }
+}
