@@ -46,6 +46,7 @@ function num(v: unknown, fallback: number): number {
 export = function (RED: NodeAPI) {
   function GenixCloudEndpoint(this: CloudEndpointNode, config: EndpointDef) {
     RED.nodes.createNode(this, config);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- Node-RED handlers need the node object
     const node = this;
     const creds: Credentials = node.credentials ?? {};
     const secrets = [creds.password, creds.token];

@@ -48,6 +48,7 @@ const STATUS_MS = 1000;
 export = function (RED: NodeAPI) {
   function GenixCloudPublisher(this: Node, config: PublisherDef) {
     RED.nodes.createNode(this, config);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- Node-RED handlers need the node object
     const node = this;
     const endpoint = RED.nodes.getNode(config.endpoint) as CloudEndpointNode | null;
     let problem = '';

@@ -83,8 +83,9 @@ export class CloudPublisher {
   /** Takes one input message. Returns an error text for unusable input (then `answer` is not called). */
   submit(payload: unknown, msgTopic: unknown, answer: Answer): string | null {
     if (payload === undefined || payload === null) return 'msg.payload is missing';
-    const fallbackTopic = typeof msgTopic === 'string' && msgTopic !== '' ? msgTopic : null;
-    if (!this.o.topic && !fallbackTopic) return 'no topic: set a topic template on the node or msg.topic';
+    // HTTP needs no topic; MQTT needs the template or msg.topic
+    const fallbackTopic = typeof msgTopic === 'string' && msgTopic !== '' ? msgTopic : this.transport.kind === 'http' ? '' : null;
+    if (!this.o.topic && fallbackTopic === null) return 'no topic: set a topic template on the node or msg.topic';
     const done: Answer = (r) => { this.count(r); answer(r); };
     const refusal = this.transport.refusal();
     if (refusal) {

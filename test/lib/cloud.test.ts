@@ -1,0 +1,233 @@
+import assert from 'assert';
+import mqtt from 'mqtt';
+import { compileTopic, validateTemplate } from '../../nodes/lib/cloud/topic';
+import { classifyHttpStatus, parseRetryAfter, classifyMqttError, redact, SendResult } from '../../nodes/lib/cloud/errors';
+import { MqttConnection } from '../../nodes/lib/cloud/mqtt-connection';
+import { HttpSender } from '../../nodes/lib/cloud/http-sender';
+import { CloudPublisher } from '../../nodes/lib/cloud/publisher';
+import { startAedesBroker, AedesBroker } from '../../scripts/plant/aedes-broker';
+import { startIngest, IngestServer } from '../helpers/http-ingest';
+import { freePort } from '../helpers/net';
+import { waitFor } from '../helpers/wait';
+
+const reading = (i: number, extra: object = {}) => ({ sensorId: `TEMP-${i % 3}`, value: i, ts: 1686000000000 + i, quality: 'good', plantId: 'p1', lineId: 'l1', ...extra });
+
+function submitAll(pub: CloudPublisher, payloads: unknown[]): { results: SendResult[]; all: Promise<SendResult[]> } {
+  const results: SendResult[] = [];
+  const all = Promise.all(payloads.map((p, i) => new Promise<SendResult>((resolve, reject) => {
+    let calls = 0;
+    const bad = pub.submit(p, undefined, (r) => {
+      if (++calls > 1) reject(new Error(`input ${i} answered twice`));
+      results[i] = r;
+      resolve(r);
+    });
+    if (bad) reject(new Error(bad));
+  })));
+  return { results, all };
+}
+
+describe('cloud lib: topic template', function () {
+  it('fills sensorId, plantId, lineId, measurement and marks missing fields', function () {
+    const t = compileTopic('plants/{plantId}/{lineId}/{sensorId}/{measurement}');
+    assert.strictEqual(t({ sensorId: 'T-1', plantId: 'p', lineId: 'l', measurement: 'temperature' }), 'plants/p/l/T-1/temperature');
+    assert.strictEqual(t({ sensorId: 'T-1' }), 'plants/unknown/unknown/T-1/unknown');
+    assert.strictEqual(compileTopic('x/{sensorId}')({ sensorId: 'a+b#c' }), 'x/a_b_c');
+    assert.strictEqual(compileTopic('fixed/topic')({ sensorId: 'a' }), 'fixed/topic');
+  });
+  it('rejects unknown placeholders and wildcards at deploy time', function () {
+    assert.throws(() => compileTopic('a/{sensor}'), /unknown placeholder \{sensor\}/);
+    assert.match(validateTemplate('a/+/b') as string, /wildcards/);
+    assert.strictEqual(validateTemplate('a/{sensorId}'), null);
+  });
+});
+
+describe('cloud lib: error classification', function () {
+  it('parses Retry-After as seconds or HTTP date', function () {
+    assert.strictEqual(parseRetryAfter('3'), 3000);
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    assert.strictEqual(parseRetryAfter('Thu, 01 Jan 2026 00:00:05 GMT', now), 5000);
+    assert.strictEqual(parseRetryAfter('soon'), undefined);
+  });
+  it('2xx ok; 408, 429, 5xx transient; other 4xx permanent', function () {
+    assert.strictEqual(classifyHttpStatus(204).ok, true);
+    for (const s of [408, 429, 500, 502, 503]) assert.ok(!classifyHttpStatus(s).permanent && !classifyHttpStatus(s).ok, String(s));
+    for (const s of [400, 401, 403, 404, 413, 422]) assert.strictEqual(classifyHttpStatus(s).permanent, true, String(s));
+    assert.strictEqual(classifyHttpStatus(503, '7').retryAfterMs, 7000);
+    assert.strictEqual(classifyMqttError(Object.assign(new Error('Not authorized'), { code: 0x87 })).permanent, true);
+    assert.ok(!classifyMqttError(Object.assign(new Error('Quota exceeded'), { code: 0x97 })).permanent);
+    assert.strictEqual(redact('bad s3cret here', ['s3cret']), 'bad *** here');
+  });
+});
+
+describe('cloud lib: MQTT connection + publisher (aedes)', function () {
+  let broker: AedesBroker;
+  let conn: MqttConnection;
+  let sub: mqtt.MqttClient;
+  const got: Array<{ topic: string; payload: string }> = [];
+  beforeEach(async function () {
+    got.length = 0;
+    broker = await startAedesBroker(await freePort());
+    sub = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+    await sub.subscribeAsync('#', { qos: 1 });
+    sub.on('message', (topic, p) => got.push({ topic, payload: p.toString() }));
+    conn = new MqttConnection({ url: broker.url, clientId: 'lib-test', reconnectMinMs: 50, reconnectMaxMs: 200 });
+    conn.start();
+    await waitFor(() => conn.state === 'connected', 'connected');
+  });
+  afterEach(async function () {
+    await conn.stop();
+    await sub.endAsync(true);
+    await broker.close();
+  });
+
+  it('a single reading goes out as its JSON object on the templated topic, ok after PUBACK', async function () {
+    const pub = new CloudPublisher(conn, { topic: compileTopic('plants/{plantId}/{sensorId}'), qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 0 });
+    const { all } = submitAll(pub, [reading(1)]);
+    assert.deepStrictEqual(await all, [{ ok: true }]);
+    await waitFor(() => got.length === 1, 'subscriber');
+    assert.strictEqual(got[0].topic, 'plants/p1/TEMP-1');
+    assert.deepStrictEqual(JSON.parse(got[0].payload), reading(1));
+  });
+
+  it('batches across messages per topic, answers each input once', async function () {
+    const pub = new CloudPublisher(conn, { topic: compileTopic('t/{sensorId}'), qos: 1, batchMaxMessages: 4, batchMaxMs: 30, batchMaxBytes: 0 });
+    const { all } = submitAll(pub, Array.from({ length: 9 }, (_, i) => reading(i)));
+    const res = await all;
+    assert.ok(res.every((r) => r.ok));
+    await waitFor(() => got.reduce((n, g) => n + JSON.parse(g.payload).length, 0) === 9, 'all 9 readings');
+    for (const g of got) {
+      const arr = JSON.parse(g.payload);
+      assert.ok(Array.isArray(arr) && arr.length <= 4);
+      assert.ok(arr.every((r: any) => `t/${r.sensorId}` === g.topic), 'grouped by topic');
+    }
+    assert.strictEqual(got.length, 3, 'three topics, three readings each, one batch per topic');
+  });
+
+  it('splits a replay batch by the byte limit and reports ok only when all parts are acknowledged', async function () {
+    const pub = new CloudPublisher(conn, { topic: compileTopic('t/{plantId}'), qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 1000 });
+    const batch = Array.from({ length: 100 }, (_, i) => reading(i));
+    const { all } = submitAll(pub, [batch]);
+    assert.deepStrictEqual(await all, [{ ok: true }]);
+    await waitFor(() => got.reduce((n, g) => n + JSON.parse(g.payload).length, 0) === 100, '100 readings');
+    assert.ok(got.length > 5, `split into ${got.length} parts`);
+    for (const g of got) assert.ok(Buffer.byteLength(g.payload) <= 1000, `part of ${Buffer.byteLength(g.payload)} bytes`);
+    assert.deepStrictEqual(got.flatMap((g) => JSON.parse(g.payload)).map((r: any) => r.value), batch.map((r) => r.value), 'order kept');
+  });
+
+  it('a reading larger than the byte limit is refused for good; its neighbours are delivered', async function () {
+    const pub = new CloudPublisher(conn, { topic: compileTopic('t'), qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 300 });
+    const big = reading(1, { tags: { note: 'x'.repeat(400) } });
+    const { all } = submitAll(pub, [big, [reading(2), big, reading(3)]]);
+    const [a, b] = await all;
+    assert.strictEqual(a.ok, false);
+    assert.strictEqual(a.permanent, true);
+    assert.strictEqual(b.ok, false);
+    assert.strictEqual(b.permanent, true);
+    await waitFor(() => got.length >= 1, 'the deliverable part');
+    assert.deepStrictEqual(JSON.parse(got[0].payload).map((r: any) => r.value), [2, 3]);
+  });
+
+  it('answers ok:false at once while disconnected, and every unacknowledged publish exactly once when the link drops', async function () {
+    const held: Array<() => void> = [];
+    // withhold PUBACKs: the broker accepts the publishes but never acknowledges them
+    broker.aedes.authorizePublish = (_c: unknown, _p: unknown, cb: (e: Error | null) => void) => { held.push(() => cb(null)); };
+    const pub = new CloudPublisher(conn, { topic: compileTopic('t/{sensorId}'), qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 0 });
+    const answers: SendResult[][] = Array.from({ length: 50 }, () => []);
+    for (let i = 0; i < 50; i++) pub.submit(reading(i), undefined, (r) => answers[i].push(r));
+    await waitFor(() => held.length === 50, 'broker holding 50 publishes');
+    assert.strictEqual(conn.inFlight, 50);
+    assert.ok(answers.every((a) => a.length === 0), 'nothing answered without PUBACK');
+    await broker.close();
+    await waitFor(() => answers.every((a) => a.length === 1), 'all 50 answered');
+    assert.ok(answers.every((a) => a[0].ok === false && /connection lost/.test(a[0].error as string)));
+    const t0 = Date.now();
+    const late: SendResult[] = [];
+    pub.submit(reading(99), undefined, (r) => late.push(r));
+    assert.strictEqual(late.length, 1, 'answered synchronously while disconnected');
+    assert.strictEqual(late[0].ok, false);
+    assert.ok(Date.now() - t0 < 50);
+    // the broker comes back: nothing of the old in-flight set is resent or answered twice
+    broker = await startAedesBroker(broker.port);
+    const seen: string[] = [];
+    broker.aedes.on('publish', (p: any) => { if (p.topic.startsWith('t/')) seen.push(p.topic); });
+    await waitFor(() => conn.state === 'connected', 'reconnected', 5000);
+    const { all } = submitAll(pub, [reading(7)]);
+    assert.deepStrictEqual(await all, [{ ok: true }]);
+    assert.deepStrictEqual(seen, ['t/TEMP-1']);
+    assert.ok(answers.every((a) => a.length === 1), 'no second answer');
+  });
+});
+
+describe('cloud lib: HTTP sender + publisher', function () {
+  let ingest: IngestServer;
+  beforeEach(async function () { ingest = await startIngest(); });
+  afterEach(async function () { await ingest.close(); });
+
+  it('POSTs a JSON array with bearer token; NDJSON + gzip with an API-key header', async function () {
+    const a = new HttpSender({ url: ingest.url, token: 'tok-123' });
+    const pubA = new CloudPublisher(a, { topic: null, qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 0 });
+    const bad = pubA.submit([reading(1), reading(2)], 'x', () => undefined);
+    assert.strictEqual(bad, null);
+    await waitFor(() => ingest.requests.length === 1, 'request');
+    assert.strictEqual(ingest.requests[0].headers.authorization, 'Bearer tok-123');
+    assert.deepStrictEqual(JSON.parse(ingest.requests[0].raw), [reading(1), reading(2)]);
+    const b = new HttpSender({ url: ingest.url, token: 'k-9', apiKeyHeader: 'X-Api-Key', framing: 'ndjson', gzip: true });
+    const pubB = new CloudPublisher(b, { topic: null, qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 0 });
+    const { all } = submitAll(pubB, [[reading(3), reading(4)]]);
+    pubB.submit(reading(5), 'x', () => undefined);
+    assert.deepStrictEqual(await all, [{ ok: true }]);
+    await waitFor(() => ingest.requests.length === 3, 'requests');
+    const r = ingest.requests[1];
+    assert.strictEqual(r.headers['x-api-key'], 'k-9');
+    assert.strictEqual(r.headers['content-encoding'], 'gzip');
+    assert.strictEqual(r.headers.authorization, undefined);
+    assert.deepStrictEqual(r.readings, [reading(3), reading(4)]);
+    await a.stop();
+    await b.stop();
+  });
+
+  it('classifies 503 + Retry-After as transient, 400 as permanent, 429 transient, timeouts transient', async function () {
+    const s = new HttpSender({ url: ingest.url, timeoutMs: 200 });
+    const pub = new CloudPublisher(s, { topic: null, qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 0 });
+    const one = (p: unknown) => new Promise<SendResult>((resolve) => pub.submit(p, 'x', resolve));
+    ingest.script.push({ status: 400 });
+    assert.deepStrictEqual(await one(reading(1)), { ok: false, error: 'HTTP 400', permanent: true });
+    ingest.script.push({ status: 429 });
+    const r429 = await one(reading(2));
+    assert.strictEqual(r429.ok, false);
+    assert.ok(!r429.permanent);
+    ingest.script.push({ status: 503, headers: { 'retry-after': '1' } });
+    assert.deepStrictEqual(await one(reading(3)), { ok: false, error: 'HTTP 503', retryAfterMs: 1000 });
+    // inside the Retry-After window the first send probes, a concurrent one is refused at once
+    ingest.script.push({ status: 503, headers: { 'retry-after': '1' } });
+    const probe = one(reading(4));
+    const refused = await one(reading(5));
+    assert.strictEqual(refused.ok, false);
+    assert.ok((refused.retryAfterMs as number) > 0 && (refused.retryAfterMs as number) <= 1000);
+    assert.strictEqual((await probe).ok, false);
+    await waitFor(() => Date.now() > 0 && (s as any).blockedUntil < Date.now(), 'Retry-After window over', 3000);
+    ingest.script.push({ status: 200, delayMs: 1000 });
+    const slow = await one(reading(6));
+    assert.strictEqual(slow.ok, false);
+    assert.ok(!slow.permanent);
+    assert.match(slow.error as string, /no response within 200 ms/);
+    await s.stop();
+  });
+
+  it('answers at once while the server is unreachable, then recovers', async function () {
+    const port = ingest.port;
+    await ingest.close();
+    const s = new HttpSender({ url: `http://127.0.0.1:${port}/ingest`, timeoutMs: 500 });
+    const pub = new CloudPublisher(s, { topic: null, qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 0 });
+    const one = (p: unknown) => new Promise<SendResult>((resolve) => pub.submit(p, 'x', resolve));
+    const first = await one(reading(1));
+    assert.strictEqual(first.ok, false);
+    assert.match(first.error as string, /ECONNREFUSED/);
+    assert.strictEqual(s.state, 'disconnected');
+    const t0 = Date.now();
+    const second = await one(reading(2));
+    assert.strictEqual(second.ok, false);
+    assert.ok(Date.now() - t0 < 50, 'refused without waiting');
+    await s.stop();
+  });
+});
