@@ -312,7 +312,7 @@ export class AnomalyDetector {
       const s = list[i];
       const due = s.lastTs + s.rule.staleMs;
       // The event carries the moment the sensor became stale, not when the sweep noticed.
-      if (due <= now && (s.active & staleBit) === 0) this.activate(s, K_STALE, due, s.lastValue === s.lastValue ? s.lastValue : null, s.rule.staleMs, now - s.lastTs);
+      if (due <= now && (s.active & staleBit) === 0 && s.lastTs !== -Infinity) this.activate(s, K_STALE, due, s.lastValue === s.lastValue ? s.lastValue : null, s.rule.staleMs, now - s.lastTs);
     }
     if (this.shelvedCount > 0) {
       for (let i = 0; i < list.length; i++) {
