@@ -32,6 +32,9 @@ export function makePki(clientCn = 'genix-gateway'): TestPki {
     ssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
     ssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`]);
   }
+  // Mosquitto drops root to its own user: it must be able to read these throwaway files
+  fs.chmodSync(dir, 0o755);
+  for (const n of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, n), 0o644);
   const f = (n: string) => path.join(dir, n);
   const r = (n: string) => fs.readFileSync(f(n), 'utf8');
   return {
