@@ -174,8 +174,11 @@ export class Normalizer {
     this.topicInfo = null;
     this.index = -1;
     this.overflow = 0;
+    const before = out.length;
     try {
       this.input(payload);
+      // Safety net: a message that yields nothing and no complaint (e.g. []) must still be explained.
+      if (out.length === before && this.errs === null && this.overflow === 0) this.fail('no_readings', 'the payload holds no readings');
       if (this.overflow > 0) {
         this.fail('too_many', `${this.overflow} more readings than the limit of ${this.config.maxReadings} per message`);
       }
@@ -271,8 +274,14 @@ export class Normalizer {
       if (!spec) return this.fail('no_value', 'the payload is a bare value but the value paths point into an object');
       return this.emit(this.idFor(undefined), spec.measurement ?? this.topic().measurement, v, spec.unit ?? this.topic().unit, undefined, undefined, null, spec.numeric);
     }
+    let value: unknown = v;
+    if (typeof v === 'string') {
+      // Auto-detected text must look like a value: a number ("21.5", "21.5 degC"), true/false, NaN/Infinity (rejected later).
+      if (v === 'true' || v === 'false') value = v === 'true';
+      else if (!looksNumeric(v)) return this.fail('unsupported_payload', `the payload ${describe(v)} is neither JSON nor a number`);
+    }
     const t = this.topic();
-    this.emit(this.idFor(undefined), t.measurement, v, t.unit, undefined, undefined, null, t.measurement !== undefined && measurementDef(t.measurement) !== undefined);
+    this.emit(this.idFor(undefined), t.measurement, value, t.unit, undefined, undefined, null, t.measurement !== undefined && measurementDef(t.measurement) !== undefined);
   }
 
   /** The sensorId by the configured source; `fromPayload` is what auto-detection found in the payload. */
@@ -640,6 +649,12 @@ export class Normalizer {
     }
     this.out.push(r);
   }
+}
+
+function looksNumeric(s: string): boolean {
+  const c = s.charCodeAt(0);
+  // digit, sign or dot first: a number; NaN/Infinity are numbers too, rejected as not finite.
+  return (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || s === 'NaN' || s === 'Infinity';
 }
 
 function autoField(obj: any, role: number): unknown {
