@@ -19,7 +19,8 @@ try {
   process.exit(1);
 }
 
-fs.rmSync(dist, { recursive: true, force: true });
+// Compile over the previous output (tests may be loading it); `--clean` starts from nothing.
+if (process.argv.includes('--clean')) fs.rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
 
 function copyDir(from, to) {
