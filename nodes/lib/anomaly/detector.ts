@@ -17,8 +17,7 @@ export interface AnomalyEvent extends AlarmEvent {
 export interface DetectorOptions {
   /** how often (reading time) stale sensors and expired shelves are looked for; default 500 ms */
   sweepMs?: number;
-  /** activations within chatterWindowMs that make an alarm chattering; default 3 in 60 s */
-  chatterCount?: number;
+  /** three activations within this window make an alarm chattering; default 60 s */
   chatterWindowMs?: number;
 }
 
@@ -33,14 +32,13 @@ class AlarmRecord {
   acked = false;
   shelvedUntil = 0;
   chattering = false;
-  /** recent activation times, newest first (chattering detection) */
-  acts: number[];
+  /** the two previous activation times, newest first (chattering: 3 within the window) */
+  act0 = -Infinity;
+  act1 = -Infinity;
   value: unknown = undefined;
-  limit = NaN;
-  dev = NaN;
-  constructor(readonly kind: number, chatterCount: number) {
-    this.acts = new Array(Math.max(0, chatterCount - 1)).fill(-Infinity);
-  }
+  /** a sensor's records form a short linked list: most sensors have none, a few have one or two */
+  next: AlarmRecord | null = null;
+  constructor(readonly kind: number) {}
 }
 
 class SensorState {
@@ -57,9 +55,9 @@ class SensorState {
   statsTs = NaN;
   flatRef = NaN;
   flatSince = NaN;
-  alarms: Array<AlarmRecord | undefined> | null = null;
-  /** on-delay / off-delay start per value alarm kind (NaN = not pending) */
-  readonly timers = new Float64Array(TIMER_SLOTS).fill(NaN);
+  alarms: AlarmRecord | null = null;
+  /** on-delay / off-delay start per value alarm kind (NaN = not pending); created on the first trip */
+  timers: Float64Array | null = null;
   constructor(readonly sensorId: string, public rule: CompiledRule) {}
 }
 
@@ -72,7 +70,6 @@ export class AnomalyDetector {
   private readonly list: SensorState[] = [];
   private events: AnomalyEvent[] = [];
   private readonly sweepMs: number;
-  private readonly chatterCount: number;
   private readonly chatterWindowMs: number;
   /** latest reading time seen on any sensor */
   private clockTs = -Infinity;
@@ -88,7 +85,6 @@ export class AnomalyDetector {
   constructor(rules: AnomalyRule[] | CompiledRule[] = [], opts: DetectorOptions = {}) {
     this.rules = isCompiled(rules) ? rules : compileRules(rules);
     this.sweepMs = opts.sweepMs ?? 500;
-    this.chatterCount = Math.max(2, opts.chatterCount ?? 3);
     this.chatterWindowMs = opts.chatterWindowMs ?? 60000;
   }
 
@@ -195,13 +191,14 @@ export class AnomalyDetector {
 
   /** On-delay / off-delay state machine of one value alarm. */
   private condition(s: SensorState, k: number, trip: boolean, clearOk: boolean, t: number, v: number, limit: number, dev: number): void {
-    const tm = s.timers;
+    let tm = s.timers;
     const on = k * 2;
     if ((s.active & (1 << k)) === 0) {
       if (!trip) {
-        if (tm[on] === tm[on]) tm[on] = NaN;
+        if (tm !== null && tm[on] === tm[on]) tm[on] = NaN;
         return;
       }
+      if (tm === null) tm = s.timers = new Float64Array(TIMER_SLOTS).fill(NaN);
       if (tm[on] !== tm[on]) tm[on] = t;
       if (t - tm[on] >= s.rule.onDelayMs) {
         tm[on] = NaN;
@@ -209,6 +206,7 @@ export class AnomalyDetector {
       }
     } else {
       const off = on + 1;
+      if (tm === null) tm = s.timers = new Float64Array(TIMER_SLOTS).fill(NaN);
       if (!clearOk) {
         if (tm[off] === tm[off]) tm[off] = NaN;
         return;
@@ -222,9 +220,10 @@ export class AnomalyDetector {
   }
 
   private record(s: SensorState, k: number): AlarmRecord {
-    if (s.alarms === null) s.alarms = new Array(KINDS.length).fill(undefined);
-    let a = s.alarms[k];
-    if (a === undefined) a = s.alarms[k] = new AlarmRecord(k, this.chatterCount);
+    for (let a = s.alarms; a !== null; a = a.next) if (a.kind === k) return a;
+    const a = new AlarmRecord(k);
+    a.next = s.alarms;
+    s.alarms = a;
     return a;
   }
 
@@ -238,20 +237,17 @@ export class AnomalyDetector {
     a.activeSince = t;
     a.acked = false;
     a.value = v;
-    a.limit = limit;
-    a.dev = dev;
-    const acts = a.acts;
-    const chatter = acts.length > 0 && t - acts[acts.length - 1] <= this.chatterWindowMs;
-    for (let i = acts.length - 1; i > 0; i--) acts[i] = acts[i - 1];
-    if (acts.length > 0) acts[0] = t;
+    const chatter = t - a.act1 <= this.chatterWindowMs;
+    a.act1 = a.act0;
+    a.act0 = t;
     const shelved = a.shelvedUntil > 0;
     if (!shelved) {
       this.countActivation(t);
-      this.emit(s, a, 'active', t, v, `${s.sensorId} ${KINDS[k]} alarm: ${describe(k, v, limit, dev)}`);
+      this.emit(s, a, 'active', t, v, limit, dev, `${s.sensorId} ${KINDS[k]} alarm: ${describe(k, v, limit, dev)}`);
     }
     if (chatter && !a.chattering) {
       a.chattering = true;
-      if (!shelved) this.emit(s, a, 'chattering', t, v, `${s.sensorId} ${KINDS[k]} alarm is chattering (${this.chatterCount} activations within ${this.chatterWindowMs / 1000} s)`);
+      if (!shelved) this.emit(s, a, 'chattering', t, v, limit, NaN, `${s.sensorId} ${KINDS[k]} alarm is chattering (3 activations within ${this.chatterWindowMs / 1000} s)`);
       if (s.rule.chatterShelveMs > 0 && !shelved) this.shelveRecord(s, a, t + s.rule.chatterShelveMs, t, 'chattering');
     } else if (!chatter && a.chattering) {
       a.chattering = false;
@@ -265,16 +261,14 @@ export class AnomalyDetector {
     this.changes++;
     s.list = activeList(s.active);
     a.value = v;
-    a.limit = limit;
-    a.dev = dev;
-    if (a.shelvedUntil === 0) this.emit(s, a, 'cleared', t, v, `${s.sensorId} ${KINDS[k]} alarm cleared: ${describe(k, v, limit, dev)}`);
+    if (a.shelvedUntil === 0) this.emit(s, a, 'cleared', t, v, limit, dev, `${s.sensorId} ${KINDS[k]} alarm cleared: ${describe(k, v, limit, dev)}`);
     a.activeSince = NaN;
   }
 
-  private emit(s: SensorState, a: AlarmRecord, state: string, t: number, v: unknown, message: string): void {
+  private emit(s: SensorState, a: AlarmRecord, state: string, t: number, v: unknown, limit: number, dev: number, message: string): void {
     const ev: AnomalyEvent = { sensorId: s.sensorId, kind: KINDS[a.kind], state, severity: SEVERITY[a.kind], value: v, ts: t, message };
-    if (a.limit === a.limit) ev.limit = a.limit;
-    if (a.dev === a.dev) ev.deviation = a.dev;
+    if (limit === limit) ev.limit = limit;
+    if (dev === dev) ev.deviation = dev;
     if (a.activeSince === a.activeSince) ev.activeSince = a.activeSince;
     if (a.acked) ev.acknowledged = true;
     if (a.shelvedUntil > 0) ev.shelvedUntil = a.shelvedUntil;
@@ -316,9 +310,7 @@ export class AnomalyDetector {
     }
     if (this.shelvedCount > 0) {
       for (let i = 0; i < list.length; i++) {
-        const al = list[i].alarms;
-        if (al === null) continue;
-        for (const a of al) if (a !== undefined && a.shelvedUntil > 0 && a.shelvedUntil <= now) this.unshelveRecord(list[i], a, a.shelvedUntil);
+        for (let a = list[i].alarms; a !== null; a = a.next) if (a.shelvedUntil > 0 && a.shelvedUntil <= now) this.unshelveRecord(list[i], a, a.shelvedUntil);
       }
     }
   }
@@ -397,13 +389,12 @@ export class AnomalyDetector {
     const t = this.now(wallNow);
     let n = 0;
     this.select(sensorId, (s) => {
-      if (s.alarms === null) return;
-      for (const a of s.alarms) {
-        if (a === undefined || (k >= 0 && a.kind !== k) || (s.active & (1 << a.kind)) === 0 || a.acked) continue;
+      for (let a = s.alarms; a !== null; a = a.next) {
+        if ((k >= 0 && a.kind !== k) || (s.active & (1 << a.kind)) === 0 || a.acked) continue;
         a.acked = true;
         n++;
         this.changes++;
-        this.emit(s, a, 'acknowledged', t, a.value, `${s.sensorId} ${KINDS[a.kind]} alarm acknowledged`);
+        this.emit(s, a, 'acknowledged', t, a.value, ruleLimit(s.rule, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm acknowledged`);
       }
     });
     return n;
@@ -421,9 +412,8 @@ export class AnomalyDetector {
         n++;
         return;
       }
-      if (s.alarms === null) return;
-      for (const a of s.alarms) {
-        if (a === undefined || (s.active & (1 << a.kind)) === 0) continue;
+      for (let a = s.alarms; a !== null; a = a.next) {
+        if ((s.active & (1 << a.kind)) === 0) continue;
         this.shelveRecord(s, a, t + durationMs, t, 'operator');
         n++;
       }
@@ -436,9 +426,8 @@ export class AnomalyDetector {
     const t = this.now(wallNow);
     let n = 0;
     this.select(sensorId, (s) => {
-      if (s.alarms === null) return;
-      for (const a of s.alarms) {
-        if (a === undefined || a.shelvedUntil === 0 || (k >= 0 && a.kind !== k)) continue;
+      for (let a = s.alarms; a !== null; a = a.next) {
+        if (a.shelvedUntil === 0 || (k >= 0 && a.kind !== k)) continue;
         this.unshelveRecord(s, a, t);
         n++;
       }
@@ -450,7 +439,7 @@ export class AnomalyDetector {
     if (a.shelvedUntil === 0) this.shelvedCount++;
     a.shelvedUntil = until;
     this.changes++;
-    this.emit(s, a, 'shelved', t, a.value, `${s.sensorId} ${KINDS[a.kind]} alarm shelved until ${new Date(until).toISOString()} (${why})`);
+    this.emit(s, a, 'shelved', t, a.value, ruleLimit(s.rule, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm shelved until ${new Date(until).toISOString()} (${why})`);
   }
 
   private unshelveRecord(s: SensorState, a: AlarmRecord, t: number): void {
@@ -459,7 +448,7 @@ export class AnomalyDetector {
     this.shelvedCount--;
     this.changes++;
     const active = (s.active & (1 << a.kind)) !== 0;
-    this.emit(s, a, 'unshelved', t, a.value, `${s.sensorId} ${KINDS[a.kind]} alarm unshelved${active ? ', still active' : ''}`);
+    this.emit(s, a, 'unshelved', t, a.value, ruleLimit(s.rule, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm unshelved${active ? ', still active' : ''}`);
   }
 
   /** Forgets sensors' state; active alarms are cleared with an event. Returns how many sensors. */
@@ -474,10 +463,10 @@ export class AnomalyDetector {
     for (let k = 0; k < KINDS.length; k++) {
       if ((s.active & (1 << k)) === 0) continue;
       const a = this.record(s, k);
-      if (a.shelvedUntil === 0) this.emit(s, a, 'cleared', t, a.value, `${s.sensorId} ${KINDS[k]} alarm cleared (${why})`);
+      if (a.shelvedUntil === 0) this.emit(s, a, 'cleared', t, a.value, ruleLimit(s.rule, a.kind), NaN, `${s.sensorId} ${KINDS[k]} alarm cleared (${why})`);
       this.activeCount--;
     }
-    if (s.alarms) for (const a of s.alarms) if (a && a.shelvedUntil > 0) this.shelvedCount--;
+    for (let a = s.alarms; a !== null; a = a.next) if (a.shelvedUntil > 0) this.shelvedCount--;
     this.changes++;
     const last = this.list.pop() as SensorState;
     if (last !== s) {
@@ -512,14 +501,11 @@ export class AnomalyDetector {
     const sensors: ExportedSensor[] = [];
     for (const s of this.list) {
       const alarms: ExportedAlarm[] = [];
-      if (s.alarms) {
-        for (const a of s.alarms) {
-          if (a === undefined) continue;
-          alarms.push([a.kind, j(a.activeSince), a.acked ? 1 : 0, a.shelvedUntil, a.chattering ? 1 : 0, a.acts.map(j), jv(a.value), j(a.limit), j(a.dev)]);
-        }
+      for (let a = s.alarms; a !== null; a = a.next) {
+        alarms.push([a.kind, j(a.activeSince), a.acked ? 1 : 0, a.shelvedUntil, a.chattering ? 1 : 0, [j(a.act0), j(a.act1)], jv(a.value)]);
       }
       sensors.push([s.sensorId, s.rule.index, j(s.lastTs), j(s.lastValue), j(s.lastValueTs), s.mean, s.var, s.n, j(s.statsSince), j(s.statsTs),
-        j(s.flatRef), j(s.flatSince), s.active, Array.from(s.timers, j), alarms]);
+        j(s.flatRef), j(s.flatSince), s.active, s.timers ? Array.from(s.timers, j) : [], alarms]);
     }
     return {
       v: 1,
@@ -561,17 +547,16 @@ export class AnomalyDetector {
       s.statsTs = statsTs ?? NaN;
       s.flatRef = flatRef ?? NaN;
       s.flatSince = flatSince ?? NaN;
-      if (same) timers.forEach((v, i) => { if (i < TIMER_SLOTS) s.timers[i] = v ?? NaN; });
-      for (const [k, activeSince, acked, shelvedUntil, chattering, acts, value, limit, dev] of alarms) {
+      if (same && timers.length === TIMER_SLOTS) s.timers = Float64Array.from(timers, (v) => v ?? NaN);
+      for (const [k, activeSince, acked, shelvedUntil, chattering, acts, value] of alarms) {
         if (k < 0 || k >= KINDS.length) continue;
         const a = this.record(s, k);
         a.activeSince = activeSince ?? NaN;
         a.acked = acked === 1;
         a.chattering = chattering === 1;
-        acts.forEach((v, i) => { if (i < a.acts.length) a.acts[i] = v ?? -Infinity; });
+        a.act0 = acts[0] ?? -Infinity;
+        a.act1 = acts[1] ?? -Infinity;
         a.value = value;
-        a.limit = limit ?? NaN;
-        a.dev = dev ?? NaN;
         if (shelvedUntil > 0) {
           a.shelvedUntil = shelvedUntil;
           this.shelvedCount++;
@@ -586,7 +571,7 @@ export class AnomalyDetector {
   }
 }
 
-export type ExportedAlarm = [number, number | null, number, number, number, Array<number | null>, unknown, number | null, number | null];
+export type ExportedAlarm = [number, number | null, number, number, number, Array<number | null>, unknown];
 export type ExportedSensor = [string, number, number | null, number | null, number | null, number, number, number, number | null, number | null,
   number | null, number | null, number, Array<number | null>, ExportedAlarm[]];
 export interface ExportedState {
@@ -628,6 +613,22 @@ function activeList(mask: number): readonly string[] {
     listCache.set(mask, l);
   }
   return l;
+}
+
+/** The configured limit of an alarm kind, for lifecycle events. */
+function ruleLimit(r: CompiledRule, k: number): number {
+  switch (k) {
+    case K_DEV: return r.deviation;
+    case K_HIHI: return r.hihi;
+    case K_HI: return r.hi;
+    case K_LO: return r.lo;
+    case K_LOLO: return r.lolo;
+    case K_RATE: return r.rate;
+    case K_Z: return r.zscore;
+    case K_FLAT: return r.flatlineMs;
+    case K_STALE: return r.staleMs;
+    default: return NaN;
+  }
 }
 
 function describe(k: number, v: unknown, limit: number, dev: number): string {
