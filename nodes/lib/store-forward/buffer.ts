@@ -163,6 +163,8 @@ export class StoreForwardBuffer {
   /** recently committed rows, so live forwarding does not read them back from disk */
   private tail: Item[] = [];
   private tailHead = 0;
+  /** every row up to this id was dropped (overflow, ttl), so the live lane must not send it from memory */
+  private goneThrough = 0;
 
   private accepted = 0;
   private delivered = 0;
@@ -248,7 +250,7 @@ export class StoreForwardBuffer {
     this.pendingDead = [];
     this.pendingAttempts = [];
     const firstId = this.queue.lastId + 1;
-    let removed: { delivered: number; overflow: number };
+    let removed: { delivered: number; overflow: Removed };
     try {
       removed = this.queue.transaction(() => {
         const r = this.writeAcks(deletes, dead, attempts);
@@ -262,7 +264,8 @@ export class StoreForwardBuffer {
       return;
     }
     this.delivered += removed.delivered;
-    this.drops.overflow += removed.overflow;
+    this.drops.overflow += removed.overflow.count;
+    this.dropped(removed.overflow);
     if (this.diskFull) {
       this.diskFull = false;
       this.hooks.changed?.();
@@ -279,20 +282,30 @@ export class StoreForwardBuffer {
     return delivered;
   }
 
-  /** Inserts the batch; with drop-oldest, trims the oldest rows past the bounds. Returns rows dropped. */
-  private insertRows(batch: Pending[], freeRows: number): number {
+  /** Inserts the batch; with drop-oldest, trims the oldest rows past the bounds. Returns what was dropped. */
+  private insertRows(batch: Pending[], freeRows: number): Removed {
     const q = this.queue;
-    let dropped = 0;
-    if (freeRows > 0) dropped += q.dropOldest(freeRows, 0).count;
+    const dropped: Removed = { count: 0, bytes: 0, through: 0 };
+    const add = (r: Removed) => {
+      dropped.count += r.count;
+      dropped.bytes += r.bytes;
+      dropped.through = Math.max(dropped.through ?? 0, r.through ?? 0);
+    };
+    if (freeRows > 0) add(q.dropOldest(freeRows, 0));
     for (const p of batch) q.insert(p.ts, p.enc.topic, p.enc.payload, p.enc.extra, p.enc.size);
     if (batch.length) q.persistLastId();
     const o = this.opts;
     if (o.overflow === 'drop-oldest') {
       const overRows = o.maxMessages > 0 ? q.count - o.maxMessages : 0;
       const overBytes = o.maxBytes > 0 ? q.bytes - o.maxBytes : 0;
-      if (overRows > 0 || overBytes > 0) dropped += q.dropOldest(Math.max(0, overRows), Math.max(0, overBytes)).count;
+      if (overRows > 0 || overBytes > 0) add(q.dropOldest(Math.max(0, overRows), Math.max(0, overBytes)));
     }
     return dropped;
+  }
+
+  /** Called after a commit that deleted the oldest rows. */
+  private dropped(r: Removed): void {
+    if (r.through && r.through > this.goneThrough) this.goneThrough = r.through;
   }
 
   private commitOnFullDisk(batch: Pending[], deletes: Array<[number, number]>, dead: Array<{ lo: number; hi: number; error: string }>, attempts: Array<[number, number]>, err: any): void {
@@ -307,8 +320,9 @@ export class StoreForwardBuffer {
       for (let free = Math.max(100, batch.length * 2); free <= Math.max(100, batch.length * 2) * 8; free *= 2) {
         try {
           const dropped = this.queue.transaction(() => this.insertRows(batch, free));
-          this.drops['disk-full'] += dropped;
-          if (firstTry) this.report(`store-forward: disk full (${err.code}); dropped the ${dropped} oldest messages to make room`);
+          this.drops['disk-full'] += dropped.count;
+          this.dropped(dropped);
+          if (firstTry) this.report(`store-forward: disk full (${err.code}); dropped the ${dropped.count} oldest messages to make room`);
           this.committed(batch, firstId);
           return;
         } catch (e2: any) {
@@ -480,6 +494,7 @@ export class StoreForwardBuffer {
   /** Rows committed since forwarding (re)started, as they come; in batches only when far behind. */
   private sendLive(now: number, probe: boolean): boolean {
     const lastId = this.queue.lastId;
+    if (this.goneThrough > this.liveCursor) this.liveCursor = this.goneThrough;
     if (this.liveCursor >= lastId) return false;
     const behind = lastId - this.liveCursor;
     const want = behind > this.opts.replayBatchSize ? this.opts.replayBatchSize : 1;
@@ -640,6 +655,7 @@ export class StoreForwardBuffer {
       do {
         r = this.queue.transaction(() => this.queue.expireBefore(cutoff, 10000));
         this.drops.ttl += r.count;
+        this.dropped(r);
       } while (r.count === 10000);
     } catch (err: any) {
       this.report(`store-forward: expiring old messages failed: ${err.message}`);

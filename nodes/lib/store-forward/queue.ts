@@ -24,6 +24,8 @@ export interface DeadLetterRow extends QueueRow {
 export interface Removed {
   count: number;
   bytes: number;
+  /** for prefix deletes: every row up to this id is gone */
+  through?: number;
 }
 
 export interface QueueOptions {
@@ -223,7 +225,7 @@ export class SqliteQueue {
       this.deleteRange(after + 1, last);
       after = last;
     }
-    return { count, bytes };
+    return { count, bytes, through: after };
   }
 
   /** Deletes rows accepted before cutoff, oldest first, at most limit of them. */
@@ -235,7 +237,7 @@ export class SqliteQueue {
       if (r.ts >= cutoff) break;
       last = r.id;
     }
-    return last ? this.deleteRange(0, last) : { count: 0, bytes: 0 };
+    return last ? { ...this.deleteRange(0, last), through: last } : { count: 0, bytes: 0 };
   }
 
   oldestTs(): number | null {

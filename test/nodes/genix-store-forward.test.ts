@@ -1,0 +1,380 @@
+// genix-store-forward in the real Node-RED runtime (test helper), with a core function node as the "cloud"
+// that answers msg.delivery like the cloud publisher does and can be switched to fail, stay silent or refuse.
+import assert from 'assert';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+const helper = require('node-red-node-test-helper');
+import { waitFor } from '../helpers/wait';
+
+const sfNode = [require('../../dist/nodes/genix-store-forward.js'), require('@node-red/nodes/core/function/10-function.js')];
+
+// mode: ok | fail | silent | retry-after; readings with bad: true are refused for good
+const CLOUD = `
+const mode = global.get('cloudMode') || 'ok';
+if (mode === 'silent') return null;
+const list = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
+if (list.some((r) => r && r.bad)) {
+  msg.delivery.ok = false; msg.delivery.permanent = true; msg.delivery.error = 'schema rejected';
+  return [msg, null];
+}
+if (mode === 'fail' || mode === 'retry-after') {
+  msg.delivery.ok = false; msg.delivery.error = 'broker down';
+  if (mode === 'retry-after') msg.delivery.retryAfterMs = 150;
+  return [msg, null];
+}
+msg.delivery.ok = true;
+return [msg, RED.util.cloneMessage(msg)];
+`;
+
+let dir: string;
+
+function flow(sf: Record<string, unknown> = {}, extra: object[] = []): any[] {
+  const nodes: any[] = [    { id: 'sf', type: 'genix-store-forward', name: 'buffer', dbPath: path.join(dir, 'sf.sqlite'), retryMinMs: 30, retryMaxMs: 200, replayRate: 0, metricsIntervalMs: 0, ackTimeoutMs: 2000, ...sf, wires: [['cloud'], ['metrics']] },
+    { id: 'cloud', type: 'function', func: CLOUD, outputs: 2, wires: [['sf'], ['delivered']] },
+    { id: 'delivered', type: 'helper' },
+    { id: 'metrics', type: 'helper' },
+    { id: 'catcher', type: 'catch', scope: ['sf'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+    ...extra,
+  ];
+  // catch nodes need a tab
+  return [{ id: 'tab', type: 'tab', label: 'test' }, ...nodes.map((n) => ({ z: 'tab', ...n }))];
+}
+
+interface Recorder {
+  seqs: number[];
+  msgs: any[];
+  metrics: any[];
+  errors: any[];
+}
+
+function record(): Recorder {
+  const r: Recorder = { seqs: [], msgs: [], metrics: [], errors: [] };
+  helper.getNode('delivered').on('input', (msg: any) => {
+    r.msgs.push(msg);
+    const list = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
+    for (const p of list) if (p && typeof p.seq === 'number') r.seqs.push(p.seq);
+  });
+  helper.getNode('metrics').on('input', (msg: any) => r.metrics.push(msg));
+  helper.getNode('caught').on('input', (msg: any) => r.errors.push(msg));
+  return r;
+}
+
+const setMode = (mode: string) => helper.getNode('cloud').context().global.set('cloudMode', mode);
+const reading = (seq: number, extra: object = {}) => ({ topic: `S-${seq % 3}`, payload: { sensorId: `S-${seq % 3}`, value: seq * 0.5, ts: 1700000000000 + seq, quality: 'good', seq, ...extra } });
+
+function feed(from: number, to: number): void {
+  const sf = helper.getNode('sf');
+  for (let i = from; i < to; i++) sf.receive(reading(i));
+}
+
+async function metricsNow(r: Recorder): Promise<any> {
+  const n = r.metrics.length;
+  helper.getNode('sf').receive({ command: 'metrics' });
+  await waitFor(() => r.metrics.length > n, 'metrics message');
+  return r.metrics[r.metrics.length - 1].payload;
+}
+
+function assertInOrder(seqs: number[], from: number, to: number): void {
+  const want = Array.from({ length: to - from }, (_, i) => from + i);
+  assert.deepStrictEqual(seqs, want);
+}
+
+describe('genix-store-forward node', function () {
+  this.timeout(20000);
+
+  before((done) => { helper.startServer(done); });
+  after((done) => { helper.stopServer(done); });
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-sf-node-')); });
+  afterEach(async () => {
+    await helper.unload();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('forwards every message with msg.delivery and deletes it when acknowledged', async () => {
+    await helper.load(sfNode, flow());
+    setMode('ok');
+    const r = record();
+    feed(0, 300);
+    await waitFor(() => r.seqs.length >= 300, '300 deliveries');
+    assertInOrder(r.seqs, 0, 300);
+    const d = r.msgs[0].delivery;
+    assert.strictEqual(d.buffer, 'sf');
+    assert.ok(Array.isArray(d.ids) && d.ids.length >= 1);
+    assert.strictEqual(d.attempt, 1);
+    const m = await waitFor(async () => { const x = await metricsNow(r); return x.backlog === 0 && x.delivered === 300 ? x : null; }, 'empty backlog');
+    assert.strictEqual(m.accepted, 300);
+    assert.strictEqual(m.inFlight, 0);
+  });
+
+  it('keeps everything through an outage and replays it oldest first in batches, message by message complete', async () => {
+    await helper.load(sfNode, flow({ replayBatchSize: 50 }));
+    setMode('ok');
+    const r = record();
+    feed(0, 100);
+    await waitFor(() => r.seqs.length >= 100, 'first 100 delivered');
+    setMode('fail');
+    feed(100, 1100);
+    const during = await waitFor(async () => { const x = await metricsNow(r); return x.state === 'waiting' && x.backlog === 1000 ? x : null; }, 'waiting with 1000 stored');
+    assert.ok(during.failures >= 1);
+    assert.strictEqual(r.seqs.length, 100, 'nothing is acknowledged while the cloud is down');
+    setMode('ok');
+    await waitFor(() => r.seqs.length >= 1100, 'all 1100 delivered');
+    assertInOrder(r.seqs, 0, 1100);
+    assert.ok(r.msgs.some((m) => Array.isArray(m.payload) && m.payload.length === 50), 'replay used 50-message batches');
+    assert.ok(r.msgs.length < 1100 - 100, `replay needed fewer publishes than messages (${r.msgs.length})`);
+    const m = await waitFor(async () => { const x = await metricsNow(r); return x.backlog === 0 ? x : null; }, 'backlog drained');
+    assert.strictEqual(m.state, 'forwarding');
+    assert.strictEqual(m.delivered, 1100);
+  });
+
+  it('retries rows that got no answer within ackTimeoutMs, with a higher attempt number', async () => {
+    await helper.load(sfNode, flow({ ackTimeoutMs: 150 }));
+    setMode('silent');
+    const r = record();
+    feed(0, 20);
+    const m = await waitFor(async () => { const x = await metricsNow(r); return x.timeouts >= 1 ? x : null; }, 'an ack timeout');
+    assert.strictEqual(m.backlog, 20);
+    setMode('ok');
+    await waitFor(() => r.seqs.length >= 20, 'all 20 delivered after the timeout');
+    assertInOrder(r.seqs.slice(0, 20), 0, 20);
+    assert.ok(r.msgs.every((x) => x.delivery.attempt >= 2), 'delivered on a later attempt');
+  });
+
+  it('honours retryAfterMs from the cloud', async () => {
+    await helper.load(sfNode, flow({ retryMinMs: 5, retryMaxMs: 10 }));
+    setMode('retry-after');
+    const r = record();
+    const sends: Array<{ at: number; attempt: number }> = [];
+    helper.getNode('sf').on('call:send', (c: any) => { const m = c.args[0][0]; if (m) sends.push({ at: Date.now(), attempt: m.delivery.attempt }); });
+    feed(0, 5);
+    await waitFor(() => sends.some((s) => s.attempt === 2), 'a second attempt');
+    const first = sends.find((s) => s.attempt === 1)!.at;
+    const second = sends.find((s) => s.attempt === 2)!.at;
+    assert.ok(second - first >= 140, `the second attempt waited for retryAfterMs (${second - first} ms)`);
+    setMode('ok');
+    await waitFor(() => r.seqs.length >= 5, 'delivered');
+  });
+
+  it('moves a permanently refused message to the dead letters, delivers the rest of its batch, and reads it back', async () => {
+    await helper.load(sfNode, flow({ replayBatchSize: 20 }));
+    setMode('fail');
+    const r = record();
+    const sf = helper.getNode('sf');
+    for (let i = 0; i < 60; i++) sf.receive(reading(i, i === 33 ? { bad: true } : {}));
+    await waitFor(async () => (await metricsNow(r)).backlog === 60, '60 stored');
+    setMode('ok');
+    await waitFor(() => r.seqs.length >= 59, '59 delivered');
+    assert.deepStrictEqual(r.seqs, Array.from({ length: 60 }, (_, i) => i).filter((i) => i !== 33));
+    const m = await waitFor(async () => { const x = await metricsNow(r); return x.deadLetters === 1 && x.backlog === 0 ? x : null; }, 'one dead letter');
+    assert.strictEqual(m.delivered, 59);
+    const n = r.metrics.length;
+    sf.receive({ command: 'deadletters' });
+    await waitFor(() => r.metrics.length > n, 'dead letters message');
+    const dl = r.metrics[r.metrics.length - 1];
+    assert.strictEqual(dl.topic, 'deadletters');
+    assert.strictEqual(dl.payload.length, 1);
+    assert.strictEqual(dl.payload[0].payload.seq, 33);
+    assert.strictEqual(dl.payload[0].error, 'schema rejected');
+    const res = await helper.request().get('/genix/store-forward/sf/deadletters').expect(200);
+    assert.strictEqual(res.body[0].payload.seq, 33);
+  });
+
+  for (const overflow of ['drop-oldest', 'drop-newest']) {
+    it(`bounds the backlog at maxMessages with ${overflow} and counts the drops`, async () => {
+      await helper.load(sfNode, flow({ maxMessages: 100, overflow }));
+      setMode('ok');
+      const r = record();
+      helper.getNode('sf').receive({ command: 'pause' });
+      feed(0, 250);
+      const m = await waitFor(async () => { const x = await metricsNow(r); return x.drops.overflow === 150 ? x : null; }, '150 drops');
+      assert.strictEqual(m.backlog, 100);
+      assert.strictEqual(m.state, 'paused');
+      assert.strictEqual(r.seqs.length, 0, 'nothing forwarded while paused');
+      helper.getNode('sf').receive({ topic: 'resume' });
+      await waitFor(() => r.seqs.length >= 100, '100 delivered');
+      if (overflow === 'drop-oldest') assertInOrder(r.seqs, 150, 250);
+      else assertInOrder(r.seqs, 0, 100);
+    });
+  }
+
+  it('bounds the backlog at maxBytes', async () => {
+    await helper.load(sfNode, flow({ maxBytes: 20000, overflow: 'drop-oldest' }));
+    const r = record();
+    helper.getNode('sf').receive({ command: 'pause' });
+    feed(0, 1000);
+    const m = await waitFor(async () => { const x = await metricsNow(r); return x.accepted === 1000 ? x : null; }, '1000 accepted');
+    assert.ok(m.bytes <= 20000, `bytes ${m.bytes}`);
+    assert.ok(m.drops.overflow > 500, `drops ${m.drops.overflow}`);
+    assert.strictEqual(m.backlog + m.drops.overflow, 1000);
+  });
+
+  it('expires messages older than ttlMs and counts them', async () => {
+    await helper.load(sfNode, flow({ ttlMs: 150 }));
+    const r = record();
+    helper.getNode('sf').receive({ command: 'pause' });
+    feed(0, 40);
+    const m = await waitFor(async () => { const x = await metricsNow(r); return x.drops.ttl === 40 ? x : null; }, '40 expired');
+    assert.strictEqual(m.backlog, 0);
+    setMode('ok');
+    helper.getNode('sf').receive({ command: 'resume' });
+    feed(40, 45);
+    await waitFor(() => r.seqs.length >= 5, 'fresh messages still flow');
+    assertInOrder(r.seqs, 40, 45);
+  });
+
+  it('stores topic, JSON payloads, Buffers as bytes and listed extra properties', async () => {
+    await helper.load(sfNode, flow({ storeProperties: 'plant, correlationId' }));
+    setMode('fail');
+    const r = record();
+    const sf = helper.getNode('sf');
+    sf.receive({ topic: 'raw', payload: Buffer.from([0, 1, 2, 250, 255]), plant: 'P1', correlationId: 'c-9', notStored: 'x' });
+    sf.receive({ topic: 'text', payload: 'hello', seqless: true });
+    sf.receive({ topic: 'nested', payload: { seq: 1, deep: { a: [1, 2, { b: null }] } } });
+    await waitFor(async () => (await metricsNow(r)).backlog === 3, '3 stored');
+    setMode('ok');
+    const got: any[] = [];
+    helper.getNode('delivered').on('input', (m: any) => got.push(m));
+    await waitFor(() => got.length >= 3 || (got.length >= 2 && got.some((g) => Array.isArray(g.payload))), 'all three delivered');
+    const raw = got.find((g) => g.topic === 'raw');
+    assert.ok(Buffer.isBuffer(raw.payload));
+    assert.deepStrictEqual([...raw.payload], [0, 1, 2, 250, 255]);
+    assert.strictEqual(raw.plant, 'P1');
+    assert.strictEqual(raw.correlationId, 'c-9');
+    assert.strictEqual(raw.notStored, undefined);
+    assert.strictEqual(got.find((g) => g.topic === 'text').payload, 'hello');
+    const nested = got.find((g) => (Array.isArray(g.payload) ? g.payload[0] : g.payload)?.deep);
+    const p = Array.isArray(nested.payload) ? nested.payload[0] : nested.payload;
+    assert.deepStrictEqual(p.deep, { a: [1, 2, { b: null }] });
+  });
+
+  it('refuses a message that cannot be stored with done(err), and keeps forwarding the others', async () => {
+    await helper.load(sfNode, flow());
+    setMode('ok');
+    const r = record();
+    const sf = helper.getNode('sf');
+    const circular: any = { seq: -1 };
+    circular.self = circular;
+    sf.receive(reading(0));
+    sf.receive({ topic: 'bad', payload: circular });
+    sf.receive({ topic: 'bad', payload: { n: BigInt(1) } });
+    sf.receive(reading(1));
+    await waitFor(() => r.errors.length >= 2 && r.seqs.length >= 2, 'two errors and two deliveries');
+    assert.match(r.errors[0].error.message, /cannot be stored/);
+    assertInOrder(r.seqs, 0, 2);
+  });
+
+  it('reports metrics periodically and on msg.topic "metrics", and shows backlog and state in the status', async () => {
+    await helper.load(sfNode, flow({ metricsIntervalMs: 100 }));
+    setMode('fail');
+    const r = record();
+    const statuses: any[] = [];
+    helper.getNode('sf').on('call:status', (c: any) => statuses.push(c.args[0]));
+    feed(0, 10);
+    await waitFor(() => r.metrics.filter((m) => m.payload.backlog === 10).length >= 2, 'two periodic metrics');
+    const m = r.metrics[r.metrics.length - 1].payload;
+    for (const k of ['backlog', 'bytes', 'oldestAgeMs', 'inFlight', 'deliveredPerSec', 'drops', 'deadLetters', 'state']) assert.ok(k in m, k);
+    assert.ok(m.oldestAgeMs >= 0);
+    await waitFor(() => statuses.some((s) => /status\.waiting · 10/.test(s.text)), 'status "waiting for cloud · 10"');
+    helper.getNode('sf').receive({ topic: 'pause' });
+    await waitFor(() => statuses.some((s) => /status\.paused/.test(s.text)), 'paused status');
+    const res = await helper.request().get('/genix/store-forward/sf/metrics').expect(200);
+    assert.strictEqual(res.body.backlog, 10);
+  });
+
+  it('keeps stored and in-flight messages across a redeploy (close commits what is pending)', async () => {
+    const f = flow({ ackTimeoutMs: 60000 });
+    await helper.load(sfNode, f);
+    setMode('silent');
+    let r = record();
+    feed(0, 200);
+    await waitFor(async () => (await metricsNow(r)).inFlight > 0, 'messages in flight');
+    // close right after more input: the pending group must be committed on close
+    const sf = helper.getNode('sf');
+    for (let i = 200; i < 260; i++) sf.receive(reading(i));
+    await waitFor(async () => (await metricsNow(r)).accepted === 260, '260 accepted');
+    await helper.unload();
+    await helper.load(sfNode, f);
+    setMode('ok');
+    r = record();
+    await waitFor(() => r.seqs.length >= 260, 'all 260 delivered after the redeploy');
+    assertInOrder(r.seqs, 0, 260);
+  });
+
+  it('a full disk (max_page_count) drops the oldest, reports it and does not crash', async () => {
+    await helper.load(sfNode, flow({ maxPageCount: 40, overflow: 'drop-oldest' }));
+    const r = record();
+    const errors: string[] = [];
+    helper.getNode('sf').on('call:error', (c: any) => errors.push(String(c.args[0])));
+    helper.getNode('sf').receive({ command: 'pause' });
+    feed(0, 6000);
+    const m = await waitFor(async () => { const x = await metricsNow(r); return x.accepted + x.drops['disk-full'] >= 6000 && x.drops['disk-full'] > 0 ? x : null; }, 'disk-full drops', 15000);
+    assert.ok(m.backlog > 100 && m.backlog < 6000, `backlog ${m.backlog}`);
+    assert.ok(errors.some((e) => /disk full/.test(e)), 'disk full reported');
+    setMode('ok');
+    helper.getNode('sf').receive({ command: 'resume' });
+    await waitFor(() => r.seqs.length >= m.backlog, 'what is stored is delivered');
+    assert.strictEqual(r.seqs[r.seqs.length - 1], 5999, 'the newest message was kept');
+    for (let i = 1; i < r.seqs.length; i++) assert.strictEqual(r.seqs[i], r.seqs[i - 1] + 1);
+  });
+
+  it('a full disk with drop-newest refuses new messages with done(err) and keeps the stored ones', async () => {
+    await helper.load(sfNode, flow({ maxPageCount: 40, overflow: 'drop-newest' }));
+    const r = record();
+    helper.getNode('sf').receive({ command: 'pause' });
+    feed(0, 6000);
+    await waitFor(() => r.errors.length > 0, 'an error for a message that could not be stored', 15000);
+    assert.match(r.errors[0].error.message, /disk full/);
+    const m = await waitFor(async () => { const x = await metricsNow(r); return x.accepted + x.drops['disk-full'] >= 6000 ? x : null; }, 'all handled', 15000);
+    assert.ok(m.drops['disk-full'] > 0 && m.backlog > 0, `drops ${m.drops['disk-full']}, backlog ${m.backlog}`);
+    setMode('ok');
+    helper.getNode('sf').receive({ command: 'resume' });
+    await waitFor(() => r.seqs.length >= m.backlog, 'stored ones delivered');
+    assertInOrder(r.seqs, 0, m.backlog);
+  });
+
+  it('moves a corrupt database file aside, says where, and starts fresh', async () => {
+    const file = path.join(dir, 'sf.sqlite');
+    fs.writeFileSync(file, Buffer.alloc(8192, 0x5a));
+    await helper.load(sfNode, []);
+    await helper.unload();
+    const errors: string[] = [];
+    await helper.load(sfNode, flow());
+    const logs = (helper as any).log().args.filter((a: any[]) => a[0].level === 20).map((a: any[]) => String(a[0].msg));
+    errors.push(...logs);
+    const moved = fs.readdirSync(dir).filter((f) => f.startsWith('sf.sqlite.corrupt-'));
+    assert.strictEqual(moved.length, 1);
+    assert.ok(errors.some((e) => e.includes(path.join(dir, moved[0]))), `error names the new place: ${errors.join(' | ')}`);
+    assert.strictEqual(fs.readFileSync(path.join(dir, moved[0])).length, 8192);
+    setMode('ok');
+    const r = record();
+    feed(0, 10);
+    await waitFor(() => r.seqs.length >= 10, 'the fresh buffer works');
+  });
+
+  it('refuses two buffers on one file with a clear error at deploy', async () => {
+    const f = flow();
+    f.push({ id: 'sf2', z: 'tab', type: 'genix-store-forward', dbPath: path.join(dir, 'sf.sqlite'), wires: [[], []] });
+    f.find((n) => n.id === 'catcher').scope = ['sf', 'sf2'];
+    await helper.load(sfNode, f);
+    const logs = (helper as any).log().args.filter((a: any[]) => a[0].level === 20).map((a: any[]) => String(a[0].msg));
+    assert.ok(logs.some((l: string) => /already used by store-forward node/.test(l)), logs.join(' | '));
+    const r = record();
+    const errs = r.errors;
+    const loser = helper.getNode('sf2').buffer ? 'sf' : 'sf2';
+    helper.getNode(loser).receive(reading(1));
+    await waitFor(() => errs.length >= 1, 'input to the refused buffer fails');
+    assert.match(errs[0].error.message, /not open/);
+  });
+
+  it('puts the file under the user directory named after the node id by default', async () => {
+    helper.settings({ userDir: dir });
+    try {
+      await helper.load(sfNode, flow({ dbPath: '' }));
+      assert.ok(fs.existsSync(path.join(dir, 'genix-store-forward', 'sf.sqlite')));
+    } finally {
+      helper.settings({ userDir: undefined });
+    }
+  });
+});
