@@ -10,6 +10,8 @@ export interface DemoFlowOptions {
   opcuaEndpointUrl: string | null;
   lines: number;
   rateMs: number;
+  /** add the FlowFuse Dashboard 2.0 page (the module must be loadable by Node-RED) */
+  dashboard: boolean;
 }
 
 export function availableTypes(distNodes: string): Set<string> {
@@ -27,6 +29,54 @@ function hostPort(url: string): { host: string; port: string } {
   return { host: u.hostname, port: u.port || '1883' };
 }
 
+/** Alarm rules that catch the simulated plant's injected faults (scripts/plant/signals.ts). */
+export const demoAnomalyRules = [
+  { match: 'TEMP-*', baseline: 45, deviation: 7.5, flatlineMs: 5000, flatlineEpsilon: 0.0005, staleMs: 3000 },
+  { match: 'PRES-*', baseline: 3.2, deviation: 0.75, flatlineMs: 5000, flatlineEpsilon: 0.0005, staleMs: 3000 },
+  { match: 'VIB-*', baseline: 2.5, deviation: 2.25, flatlineMs: 5000, flatlineEpsilon: 0.0005, staleMs: 3000 },
+  { match: 'HUM-*', baseline: 40, deviation: 12, flatlineMs: 5000, flatlineEpsilon: 0.0005, staleMs: 3000 },
+  { match: 'PLC*-TEMP', hi: 60, hihi: 70, lo: 20, deadband: 1, staleMs: 5000 },
+  { match: '*', staleMs: 5000 },
+];
+
+const chartFeed = `// One point per sensor per second for the charts, and the rules' limits as flat lines.
+const last = context.get('last') || {};
+const out = [];
+const readings = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
+for (const r of readings) {
+    if (!r || typeof r.value !== 'number') continue;
+    if (!/^TEMP-0[1-4]$|^PLC\\d+-TEMP$/.test(r.sensorId)) continue;
+    if (last[r.sensorId] && r.ts - last[r.sensorId] < 1000) continue;
+    last[r.sensorId] = r.ts;
+    out.push({ topic: r.sensorId, payload: r.value, timestamp: r.ts });
+}
+const now = Date.now();
+if (!last.$limits || now - last.$limits >= 5000) {
+    last.$limits = now;
+    out.push({ topic: 'deviation limit (TEMP)', payload: 52.5, timestamp: now });
+    out.push({ topic: 'hi limit (PLC)', payload: 60, timestamp: now });
+}
+context.set('last', last);
+return [out];`;
+
+const alarmTable = `// Keep the active alarms and show them as a table.
+const active = context.get('active') || {};
+const a = msg.payload;
+if (!a || !a.sensorId) return null;
+const key = a.sensorId + ':' + a.kind;
+if (a.state === 'cleared') delete active[key];
+else active[key] = { sensor: a.sensorId, kind: a.kind, state: a.state, severity: a.severity, value: a.value, since: new Date(a.activeSince || a.ts).toISOString().slice(11, 19), message: a.message };
+context.set('active', active);
+return { payload: Object.values(active) };`;
+
+const backlogFeed = `// Store-and-forward metrics → backlog chart and status text.
+const m = msg.payload || {};
+const depth = Number(m.depth ?? m.backlog ?? 0);
+return [
+    { topic: 'backlog (messages)', payload: depth },
+    { payload: 'backlog ' + depth + ' msgs, in flight ' + (m.inFlight ?? 0) + ', delivered ' + Math.round(m.deliveredPerSec ?? m.deliveredPerSecond ?? 0) + '/s, dead letters ' + (m.deadLetters ?? 0) },
+];`;
+
 export function buildDemoFlow(o: DemoFlowOptions): object[] {
   const z = 'genix-demo-tab';
   const has = (t: string) => o.types.has(t);
@@ -37,29 +87,110 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
       id: 'demo-sensor-broker', type: 'mqtt-broker', name: 'simulated sensors', broker: sensors.host, port: sensors.port,
       clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true,
     },
-    {
-      id: 'demo-comment-sensors', type: 'comment', z, name: 'MQTT sensors: sensors/<id>/data, seed-style JSON',
-      info: 'The simulated plant publishes one JSON message per sensor every sample period.', x: 230, y: 40, wires: [],
-    },
-    {
-      id: 'demo-mqtt-in', type: 'mqtt in', z, name: 'sensors/+/data', topic: 'sensors/+/data', qos: '0', datatype: 'utf8',
-      broker: 'demo-sensor-broker', nl: false, rap: true, rh: 0, inputs: 0, x: 150, y: 100, wires: [[]],
-    },
+    { id: 'demo-c1', type: 'comment', z, name: 'Sensors (MQTT, vendor JSON) → normalizer → anomaly detector', info: 'Every simulated sensor publishes `{"sensor_id":"TEMP-01","temperature":42.5,"timestamp":…}` to `sensors/<id>/data`. The normalizer turns each into a canonical reading; the detector passes readings on and emits alarm state changes.', x: 260, y: 40, wires: [] },
+    { id: 'demo-mqtt-in', type: 'mqtt in', z, name: 'sensors/+/data', topic: 'sensors/+/data', qos: '0', datatype: 'utf8', broker: 'demo-sensor-broker', nl: false, rap: true, rh: 0, inputs: 0, x: 130, y: 100, wires: [[]] },
   ];
-  const mqttIn = flow.find((n) => n.id === 'demo-mqtt-in');
-  let readingsFrom: any = mqttIn;
+  const node = (id: string) => flow.find((n) => n.id === id);
+  const wire = (from: string, port: number, to: string) => {
+    const n = node(from);
+    while (n.wires.length <= port) n.wires.push([]);
+    n.wires[port].push(to);
+  };
+  const readingSources: string[] = [];
 
   if (has('genix-normalizer')) {
     flow.push(
-      { id: 'demo-normalizer', type: 'genix-normalizer', z, name: 'normalize', plantId: 'demo-plant', plantIdType: 'str', output: 'batch', x: 360, y: 100, wires: [[], ['demo-invalid']] },
-      { id: 'demo-invalid', type: 'debug', z, name: 'invalid sensor messages', active: true, tosidebar: true, console: false, complete: 'error', targetType: 'msg', statusVal: '', statusType: 'auto', x: 600, y: 160, wires: [] },
+      { id: 'demo-normalizer', type: 'genix-normalizer', z, name: 'normalize sensors', sensorIdFrom: 'auto', tsFormat: 'auto', skew: 'correct', maxFutureMs: 60000, maxPastMs: 604800000, plantId: 'demo-plant', plantIdType: 'str', lineId: 'line-1', lineIdType: 'str', assetId: '', assetIdType: 'str', tags: [], values: [], rules: [], output: 'batch', x: 340, y: 100, wires: [[], []] },
+      { id: 'demo-invalid', type: 'debug', z, name: 'invalid sensor messages', active: true, tosidebar: true, console: false, complete: 'error', targetType: 'msg', statusVal: '', statusType: 'counter', x: 580, y: 140, wires: [] },
     );
-    mqttIn.wires = [['demo-normalizer']];
-    readingsFrom = flow.find((n) => n.id === 'demo-normalizer');
+    wire('demo-mqtt-in', 0, 'demo-normalizer');
+    wire('demo-normalizer', 1, 'demo-invalid');
+    readingSources.push('demo-normalizer');
   } else {
-    flow.push({ id: 'demo-raw', type: 'debug', z, name: 'sensor messages', active: false, tosidebar: true, complete: 'payload', targetType: 'msg', x: 380, y: 100, wires: [] });
-    mqttIn.wires = [['demo-raw']];
+    flow.push({ id: 'demo-raw', type: 'debug', z, name: 'sensor messages', active: false, tosidebar: true, complete: 'payload', targetType: 'msg', x: 360, y: 100, wires: [] });
+    wire('demo-mqtt-in', 0, 'demo-raw');
   }
-  void readingsFrom;
+
+  if (has('genix-opcua-endpoint') && has('genix-opcua-poller') && o.opcuaEndpointUrl) {
+    const items: any[] = [];
+    for (let l = 1; l <= o.lines; l++) {
+      items.push({ nodeId: `ns=2;i=${l * 1000 + 1}`, sensorId: `PLC${l}-TEMP`, unit: 'degC' });
+      items.push({ nodeId: `ns=2;i=${l * 1000 + 2}`, sensorId: `PLC${l}-PRES`, unit: 'bar' });
+    }
+    flow.push(
+      { id: 'demo-c2', type: 'comment', z, name: 'PLC tags (OPC-UA subscription)', info: 'One shared session to the simulated PLC; the poller subscribes to each line\'s temperature and pressure.', x: 190, y: 200, wires: [] },
+      { id: 'demo-opcua-endpoint', type: 'genix-opcua-endpoint', name: 'simulated PLC', endpointUrl: o.opcuaEndpointUrl, securityMode: 'None', securityPolicy: 'None', authType: 'anonymous', acceptUnknownCertificates: false },
+      { id: 'demo-opcua-poller', type: 'genix-opcua-poller', z, name: 'PLC tags', endpoint: 'demo-opcua-endpoint', mode: 'subscribe', intervalMs: o.rateMs, items, output: 'batch', x: 140, y: 240, wires: [[]] },
+    );
+    readingSources.push('demo-opcua-poller');
+  }
+
+  let bufferIn: string[] = [];
+  if (has('genix-anomaly') && readingSources.length) {
+    flow.push({ id: 'demo-anomaly', type: 'genix-anomaly', z, name: 'alarms', rules: demoAnomalyRules, x: 580, y: 100, wires: [[], []] });
+    for (const s of readingSources) wire(s, 0, 'demo-anomaly');
+    bufferIn = ['demo-anomaly'];
+  } else {
+    bufferIn = readingSources;
+  }
+
+  const cloudReady = has('genix-cloud-endpoint') && has('genix-cloud-publisher');
+  if (cloudReady) {
+    flow.push({ id: 'demo-cloud-endpoint', type: 'genix-cloud-endpoint', name: 'simulated cloud', protocol: 'mqtt', url: o.cloudBrokerUrl, clientId: 'genix-demo-gateway', protocolVersion: '4', keepalive: 30, cleanSession: true, stateTopic: 'plant/demo-plant/gateway/state' });
+  }
+  if (has('genix-store-forward') && cloudReady && bufferIn.length) {
+    flow.push(
+      { id: 'demo-c3', type: 'comment', z, name: 'Store-and-forward ⇄ cloud publisher (delivery loop)', info: 'The buffer commits every message to SQLite before forwarding it; the publisher reports each delivery back on the feedback wire, and the buffer deletes what the cloud acknowledged.', x: 290, y: 320, wires: [] },
+      { id: 'demo-buffer', type: 'genix-store-forward', z, name: 'readings buffer', dbPath: '', synchronous: 'FULL', maxMessages: 1000000, maxBytes: 1073741824, overflow: 'drop-oldest', ttlMs: 0, maxInFlight: 100, ackTimeoutMs: 10000, replayRate: 0, replayBatchSize: 100, x: 170, y: 380, wires: [['demo-publisher'], []] },
+      { id: 'demo-publisher', type: 'genix-cloud-publisher', z, name: 'to cloud', endpoint: 'demo-cloud-endpoint', topic: 'plant/{plantId}/{lineId}/{sensorId}', qos: 1, batchMaxMessages: 100, batchMaxMs: 200, batchMaxBytes: 131072, x: 400, y: 380, wires: [['demo-buffer']] },
+    );
+    for (const s of bufferIn) wire(s, 0, 'demo-buffer');
+    if (has('genix-anomaly') && bufferIn[0] === 'demo-anomaly') {
+      flow.push(
+        { id: 'demo-alarm-buffer', type: 'genix-store-forward', z, name: 'alarms buffer', dbPath: '', synchronous: 'FULL', maxMessages: 100000, overflow: 'drop-oldest', ttlMs: 0, maxInFlight: 10, ackTimeoutMs: 10000, replayRate: 0, x: 170, y: 460, wires: [['demo-alarm-publisher'], []] },
+        { id: 'demo-alarm-publisher', type: 'genix-cloud-publisher', z, name: 'alarms to cloud', endpoint: 'demo-cloud-endpoint', topic: 'plant/demo-plant/alarms/{sensorId}', qos: 1, batchMaxMessages: 1, batchMaxMs: 0, x: 420, y: 460, wires: [['demo-alarm-buffer']] },
+        { id: 'demo-alarm-debug', type: 'debug', z, name: 'alarm events', active: true, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'counter', x: 800, y: 140, wires: [] },
+      );
+      wire('demo-anomaly', 1, 'demo-alarm-buffer');
+      wire('demo-anomaly', 1, 'demo-alarm-debug');
+    }
+  }
+
+  if (o.dashboard) addDashboard(flow, z, readingSources.length ? (has('genix-anomaly') ? 'demo-anomaly' : readingSources[0]) : null, node('demo-anomaly') ? 'demo-anomaly' : null, node('demo-buffer') ? 'demo-buffer' : null, wire);
   return flow;
+}
+
+function addDashboard(flow: any[], z: string, readings: string | null, alarms: string | null, buffer: string | null, wire: (from: string, port: number, to: string) => void): void {
+  const g = (id: string, name: string, order: number, width = 6) => ({ id, type: 'ui-group', name, page: 'demo-ui-page', width, height: 1, order, showTitle: true, className: '', visible: 'true', disabled: 'false', groupType: 'default' });
+  flow.push(
+    { id: 'demo-ui-base', type: 'ui-base', name: 'genix demo', path: '/dashboard', includeClientData: true, acceptsClientConfig: ['ui-notification', 'ui-control'], showPathInSidebar: false, navigationStyle: 'default', titleBarStyle: 'default' },
+    { id: 'demo-ui-theme', type: 'ui-theme', name: 'genix', colors: { surface: '#1f3a4d', primary: '#2a7ab0', bgPage: '#eef2f5', groupBg: '#ffffff', groupOutline: '#cfd8dc' }, sizes: { pagePadding: '12px', groupGap: '12px', groupBorderRadius: '4px', widgetGap: '12px' } },
+    { id: 'demo-ui-page', type: 'ui-page', name: 'Plant', ui: 'demo-ui-base', path: '/plant', icon: 'factory', layout: 'grid', theme: 'demo-ui-theme', order: 1, className: '', visible: 'true', disabled: 'false' },
+    g('demo-ui-g-readings', 'Live readings and limits', 1, 12),
+    g('demo-ui-g-alarms', 'Active alarms', 2, 12),
+    g('demo-ui-g-buffer', 'Store-and-forward backlog', 3, 12),
+    { id: 'demo-c4', type: 'comment', z, name: 'Dashboard (FlowFuse Dashboard 2.0) at /dashboard', info: 'Live readings per line with their alarm limits, the active alarms, and the store-and-forward backlog.', x: 250, y: 560, wires: [] },
+  );
+  if (readings) {
+    flow.push(
+      { id: 'demo-ui-feed', type: 'function', z, name: 'chart feed (1 point/s)', func: chartFeed, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: 200, y: 620, wires: [['demo-ui-chart']] },
+      { id: 'demo-ui-chart', type: 'ui-chart', z, group: 'demo-ui-g-readings', name: 'temperatures', label: 'Temperatures (degC): line 1 sensors, PLC lines, limits', order: 1, chartType: 'line', category: 'topic', categoryType: 'msg', xAxisLabel: '', xAxisProperty: '', xAxisPropertyType: 'timestamp', xAxisType: 'time', xAxisFormat: '', xAxisFormatType: 'auto', yAxisLabel: 'degC', yAxisProperty: 'payload', yAxisPropertyType: 'msg', ymin: '', ymax: '', action: 'append', stackSeries: false, pointShape: 'false', pointRadius: 2, showLegend: true, removeOlder: 5, removeOlderUnit: '60', removeOlderPoints: '', colors: ['#0095FF', '#FF7F0E', '#2CA02C', '#A347E1', '#D62728', '#9467BD', '#FF0000', '#FF9896', '#C5B0D5'], textColor: ['#666666'], textColorDefault: true, gridColor: ['#e5e5e5'], gridColorDefault: true, width: 12, height: 6, className: '', interpolation: 'linear', x: 450, y: 620, wires: [[]] },
+    );
+    wire(readings, 0, 'demo-ui-feed');
+  }
+  if (alarms) {
+    flow.push(
+      { id: 'demo-ui-alarms-fn', type: 'function', z, name: 'active alarms', func: alarmTable, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: 190, y: 680, wires: [['demo-ui-alarms']] },
+      { id: 'demo-ui-alarms', type: 'ui-table', z, group: 'demo-ui-g-alarms', name: 'alarms', label: 'Active alarms', order: 1, width: 12, height: 0, maxrows: 0, passthru: false, autocols: true, showSearch: false, deselect: true, selectionType: 'none', columns: [], mobileBreakpoint: 'sm', mobileBreakpointType: 'defaults', action: 'replace', x: 410, y: 680, wires: [] },
+    );
+    wire(alarms, 1, 'demo-ui-alarms-fn');
+  }
+  if (buffer) {
+    flow.push(
+      { id: 'demo-ui-backlog-fn', type: 'function', z, name: 'backlog', func: backlogFeed, outputs: 2, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: 180, y: 740, wires: [['demo-ui-backlog'], ['demo-ui-backlog-text']] },
+      { id: 'demo-ui-backlog', type: 'ui-chart', z, group: 'demo-ui-g-buffer', name: 'backlog', label: 'Backlog (messages waiting for the cloud)', order: 1, chartType: 'line', category: 'topic', categoryType: 'msg', xAxisLabel: '', xAxisProperty: '', xAxisPropertyType: 'timestamp', xAxisType: 'time', xAxisFormat: '', xAxisFormatType: 'auto', yAxisLabel: 'messages', yAxisProperty: 'payload', yAxisPropertyType: 'msg', ymin: '0', ymax: '', action: 'append', stackSeries: false, pointShape: 'false', pointRadius: 2, showLegend: false, removeOlder: 10, removeOlderUnit: '60', removeOlderPoints: '', colors: ['#2a7ab0'], textColor: ['#666666'], textColorDefault: true, gridColor: ['#e5e5e5'], gridColorDefault: true, width: 8, height: 4, className: '', interpolation: 'linear', x: 420, y: 740, wires: [[]] },
+      { id: 'demo-ui-backlog-text', type: 'ui-text', z, group: 'demo-ui-g-buffer', order: 2, width: 4, height: 1, name: 'buffer state', label: 'Buffer', format: '{{msg.payload}}', layout: 'col-center', style: false, font: '', fontSize: 16, color: '#717171', wrapText: true, className: '', value: 'payload', valueType: 'msg', x: 420, y: 780, wires: [] },
+    );
+    wire(buffer, 1, 'demo-ui-backlog-fn');
+  }
 }

@@ -12,9 +12,8 @@ import { buildDemoFlow, availableTypes } from './demo-flow';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
-/** Makes userDir a Node-RED user directory that loads this package from the checkout. */
-export function prepareUserDir(userDir: string): void {
-  const link = path.join(userDir, 'node_modules', '@genix', 'node-red-iiot');
+function linkModule(userDir: string, name: string, target: string): void {
+  const link = path.join(userDir, 'node_modules', ...name.split('/'));
   fs.mkdirSync(path.dirname(link), { recursive: true });
   let current: string | null = null;
   try {
@@ -22,10 +21,26 @@ export function prepareUserDir(userDir: string): void {
   } catch {
     current = null;
   }
-  if (current !== repoRoot) {
+  if (current !== target) {
     fs.rmSync(link, { recursive: true, force: true });
-    fs.symlinkSync(repoRoot, link, 'dir');
+    fs.symlinkSync(target, link, 'dir');
   }
+}
+
+/** The dashboard module's folder when it is installed (a dev dependency: demo only). */
+function dashboardDir(): string | null {
+  try {
+    return path.dirname(require.resolve('@flowfuse/node-red-dashboard/package.json', { paths: [repoRoot] }));
+  } catch {
+    return null;
+  }
+}
+
+/** Makes userDir a Node-RED user directory that loads this package (and the dashboard) from the checkout. */
+export function prepareUserDir(userDir: string): void {
+  linkModule(userDir, '@genix/node-red-iiot', repoRoot);
+  const dash = dashboardDir();
+  if (dash) linkModule(userDir, '@flowfuse/node-red-dashboard', dash);
   const pkg = path.join(userDir, 'package.json');
   if (!fs.existsSync(pkg)) {
     fs.writeFileSync(pkg, JSON.stringify({ name: 'genix-demo-userdir', private: true, description: 'Node-RED user directory of the genix demo' }, null, 2));
@@ -59,6 +74,7 @@ async function main(): Promise<void> {
       opcuaEndpointUrl: plant.opcuaEndpointUrl,
       lines: plantOpts.lines ?? 2,
       rateMs: plantOpts.rateMs ?? 100,
+      dashboard: dashboardDir() !== null,
     });
     fs.writeFileSync(flowFile, JSON.stringify(flow, null, 2));
   }
@@ -74,7 +90,7 @@ async function main(): Promise<void> {
     uiHost: '127.0.0.1',
     uiPort: port,
     httpAdminRoot: '/',
-    httpNodeRoot: '/api',
+    httpNodeRoot: '/',
     // A plant network cannot answer the first-run questions: no telemetry consent dialog, no tour.
     telemetry: { enabled: false },
     diagnostics: { enabled: false },
@@ -84,8 +100,8 @@ async function main(): Promise<void> {
     externalModules: { autoInstall: false, palette: { allowInstall: true } },
   };
   RED.init(server, settings);
-  app.use(settings.httpNodeRoot, RED.httpNode);
   app.use(settings.httpAdminRoot, RED.httpAdmin);
+  app.use(settings.httpNodeRoot, RED.httpNode);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: any) => reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: set GENIX_PORT to a free port`) : err));
     server.listen(port, '127.0.0.1', () => resolve());
@@ -98,7 +114,7 @@ async function main(): Promise<void> {
       '',
       'genix demo is running',
       `  Node-RED editor   ${editor}`,
-      `  dashboard         http://127.0.0.1:${port}/dashboard (when @flowfuse/node-red-dashboard is installed)`,
+      dashboardDir() ? `  dashboard         http://127.0.0.1:${port}/dashboard` : '  dashboard         not installed (npm install @flowfuse/node-red-dashboard)',
       `  sensors (MQTT)    ${plant.sensorBrokerUrl}  topic sensors/<sensorId>/data, ${plant.signals.sensors.length} sensors every ${plant.signals.rateMs} ms`,
       `  PLC (OPC-UA)      ${plant.opcuaEndpointUrl ?? 'not available'}`,
       `  cloud (MQTT)      ${plant.cloudBrokerUrl}`,

@@ -1,0 +1,74 @@
+// `npm start` on a fresh user directory: the editor answers, the genix palette is loaded, Ctrl-C stops.
+import assert from 'assert';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { freePort } from '../helpers/net';
+import { startProc, httpGet, Proc } from '../helpers/proc';
+
+const root = path.resolve(__dirname, '..', '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const nodeTypes: string[] = Object.keys(pkg['node-red'].nodes);
+
+describe('npm start demo (real process)', function () {
+  this.timeout(90000);
+  let proc: Proc;
+  let port: number;
+  let userDir: string;
+
+  before(async function () {
+    port = await freePort();
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-demo-test-'));
+    const env = {
+      ...process.env,
+      GENIX_PORT: String(port),
+      GENIX_USER_DIR: userDir,
+      GENIX_SENSOR_PORT: String(await freePort()),
+      GENIX_CLOUD_PORT: String(await freePort()),
+      GENIX_OPCUA_PORT: String(await freePort()),
+      GENIX_SENSORS: '8',
+      GENIX_LOG_LEVEL: 'warn',
+    };
+    proc = startProc(process.execPath, [path.join(root, 'dist', 'scripts', 'demo.js')], { env, cwd: root });
+    await proc.waitForOutput(/genix demo is running/, 60000);
+  });
+
+  after(async function () {
+    if (proc) await proc.stop('SIGKILL');
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('prints where the editor, the plant and the cloud are', function () {
+    const out = proc.output();
+    assert.match(out, new RegExp(`Node-RED editor\\s+http://127\\.0\\.0\\.1:${port}/`));
+    assert.match(out, /sensors \(MQTT\)\s+mqtt:\/\/127\.0\.0\.1:\d+/);
+    assert.match(out, /cloud \(MQTT\)\s+mqtt:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('serves the editor and lists every genix node type, without load errors, in the genix category', async function () {
+    const editor = await httpGet(`http://127.0.0.1:${port}/`);
+    assert.strictEqual(editor.status, 200);
+    const sets = JSON.parse((await httpGet(`http://127.0.0.1:${port}/nodes`, { Accept: 'application/json' })).body) as any[];
+    const ours = sets.filter((s) => s.module === '@genix/node-red-iiot');
+    const registered = ours.flatMap((s) => s.types);
+    for (const t of nodeTypes) assert.ok(registered.includes(t), `${t} is not registered; sets: ${JSON.stringify(ours)}`);
+    for (const s of ours) assert.ok(!s.err, `${s.id} failed to load: ${s.err}`);
+    const html = (await httpGet(`http://127.0.0.1:${port}/nodes`, { Accept: 'text/html' })).body;
+    for (const t of nodeTypes) {
+      assert.match(html, new RegExp(`registerType\\(\\s*['"]${t}['"]`), `editor definition of ${t}`);
+    }
+    assert.match(html, /category:\s*['"]genix['"]/);
+  });
+
+  it('deploys the demo flow and starts it', async function () {
+    const flows = JSON.parse((await httpGet(`http://127.0.0.1:${port}/flows`, { Accept: 'application/json' })).body);
+    const list = Array.isArray(flows) ? flows : flows.flows;
+    assert.ok(list.some((n: any) => n.type === 'tab' && n.label === 'Plant gateway demo'));
+    for (const t of nodeTypes) assert.ok(list.some((n: any) => n.type === t), `demo flow has no ${t}`);
+  });
+
+  it('stops cleanly on SIGINT (Ctrl-C)', async function () {
+    const code = await proc.stop('SIGINT', 20000);
+    assert.strictEqual(code, 0, proc.output().slice(-2000));
+  });
+});
