@@ -5,7 +5,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import mqtt from 'mqtt';
-import helper from 'node-red-node-test-helper';
+const helper = require('node-red-node-test-helper');
 import { brokerKinds } from '../helpers/brokers';
 import { waitFor } from '../helpers/wait';
 

@@ -1,6 +1,6 @@
 import assert from 'assert';
 import mqtt from 'mqtt';
-import helper from 'node-red-node-test-helper';
+const helper = require('node-red-node-test-helper');
 import { brokerKinds, startMosquitto, TestBroker } from '../helpers/brokers';
 import { startIngest } from '../helpers/http-ingest';
 import { makePki, TestPki } from '../helpers/tls';
@@ -57,7 +57,8 @@ describe('genix-cloud-publisher node', function () {
         await waitFor(() => out.length === 2, 'two reports');
         assert.deepStrictEqual(out[0].delivery, { buffer: 'buf', ids: [7], attempt: 2, ok: true });
         assert.deepStrictEqual(out[1].delivery, { ok: true });
-        const data = await waitFor(() => { const d = sub.got.filter((g) => g.topic.startsWith('plants/')); return d.length === 2 && d; }, 'both readings at the subscriber');
+        await waitFor(() => sub.got.filter((g) => g.topic.startsWith('plants/')).length === 2, 'both readings at the subscriber');
+        const data = sub.got.filter((g) => g.topic.startsWith('plants/'));
         assert.deepStrictEqual(data.map((d) => d.topic), ['plants/p1/TEMP-1', 'plants/p1/TEMP-2']);
         assert.deepStrictEqual(JSON.parse(data[0].payload), reading(1));
         await waitFor(() => pub.status.getCalls().some((c: any) => c.args[0].fill === 'green' && /genix-cloud-publisher\.status\.connected/.test(c.args[0].text)), 'connected status');
