@@ -1,0 +1,258 @@
+// genix-anomaly: per-sensor threshold / statistical alarms. Output 1: readings passed through,
+// annotated with reading.alarms; output 2: one alarm event per state change. Logic: lib/anomaly.
+import type { NodeAPI, Node, NodeDef } from 'node-red';
+import { AnomalyDetector, AnomalyEvent, ExportedState, isReading, readingProblem, annotateReading } from './lib/anomaly/detector';
+import type { AnomalyRule } from './lib/anomaly/rules';
+
+interface AnomalyNodeDef extends NodeDef {
+  rules?: AnomalyRule[] | string;
+  store?: string;
+  saveEveryMs?: number | string;
+  sweepMs?: number | string;
+  liveClock?: boolean;
+}
+
+const STATE_KEY = 'genix-anomaly-state';
+const STATUS_EVERY_MS = 1000;
+const COMMANDS = new Set(['rules', 'reset', 'ack', 'shelve', 'unshelve']);
+const MAX_SHELVE_MS = 7 * 24 * 3600000;
+
+function num(v: unknown, d: number, min: number): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : typeof v === 'number' ? v : NaN;
+  return Number.isFinite(n) && n >= min ? n : d;
+}
+
+/** A control message: msg.command, or msg.topic naming a command when the payload is not readings. */
+function commandOf(msg: any): string | null {
+  if (typeof msg.command === 'string' && msg.command !== '') return msg.command;
+  if (typeof msg.topic !== 'string' || !COMMANDS.has(msg.topic)) return null;
+  const p = msg.payload;
+  if (isReading(p) || (Array.isArray(p) && p.length > 0 && isReading(p[0]))) return null;
+  return msg.topic;
+}
+
+/** sensorId (glob) and kind of a control message: from payload object, string payload, or msg. */
+function target(msg: any): { sensorId?: string; kind?: string } {
+  const p = msg.payload;
+  const from = p !== null && typeof p === 'object' && !Array.isArray(p) ? p : {};
+  let sensorId = from.sensorId ?? (typeof p === 'string' && p !== '' ? p : undefined) ?? msg.sensorId;
+  const kind = from.kind ?? msg.kind;
+  if (sensorId !== undefined && (typeof sensorId !== 'string' || sensorId === '')) throw new Error('sensorId must be a non-empty string (a glob such as "TEMP-*" is allowed)');
+  if (kind !== undefined && typeof kind !== 'string') throw new Error('kind must be a string');
+  if (sensorId === '*') sensorId = undefined;
+  return { sensorId, kind };
+}
+
+export = function (RED: NodeAPI) {
+  function GenixAnomalyNode(this: Node, config: AnomalyNodeDef) {
+    RED.nodes.createNode(this, config);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- handlers below run with another `this`
+    const node = this;
+    const store = config.store ? String(config.store) : undefined;
+    const saveEveryMs = num(config.saveEveryMs, 10000, 100);
+    const sweepMs = num(config.sweepMs, 500, 50);
+    const liveClock = config.liveClock !== false;
+    let det: AnomalyDetector | null = null;
+    let configError = '';
+    let configSig = '';
+    try {
+      const rules = typeof config.rules === 'string' ? JSON.parse(config.rules || '[]') : config.rules ?? [];
+      configSig = JSON.stringify(rules);
+      det = new AnomalyDetector(rules, { sweepMs });
+    } catch (err: any) {
+      configError = err && err.message ? err.message : String(err);
+      node.error(RED._('genix-anomaly.errors.config', { error: configError }));
+      node.status({ fill: 'red', shape: 'ring', text: 'genix-anomaly.status.configError' });
+    }
+    const ctx = node.context();
+    let ready = false;
+    const pending: Array<[any, (m: any) => void, (e?: Error) => void]> = [];
+    let statusTimer: NodeJS.Timeout | null = null;
+    let sweepTimer: NodeJS.Timeout | null = null;
+    let savedChanges = -1;
+    let readingsSinceSave = 0;
+    let lastSave = Date.now();
+
+    const toMessages = (evs: AnomalyEvent[]) => evs.map((e) => ({ topic: e.sensorId, payload: e }));
+
+    const showStatus = () => {
+      statusTimer = null;
+      if (det === null) return;
+      const s = det.stats(liveClock ? Date.now() : undefined);
+      node.status({
+        fill: s.active > 0 ? 'red' : 'green',
+        shape: s.active > 0 ? 'dot' : 'ring',
+        text: RED._('genix-anomaly.status.summary', { active: s.active, per10min: s.per10min, sensors: s.sensors }),
+      });
+    };
+    const statusSoon = () => {
+      if (statusTimer === null) statusTimer = setTimeout(showStatus, STATUS_EVERY_MS);
+    };
+
+    const save = (cb?: () => void) => {
+      if (det === null) return cb?.();
+      savedChanges = det.changes;
+      readingsSinceSave = 0;
+      lastSave = Date.now();
+      let state: ExportedState;
+      try {
+        state = det.exportState();
+      } catch (err: any) {
+        node.warn(RED._('genix-anomaly.errors.save', { error: err.message }));
+        return cb?.();
+      }
+      const after = (err?: Error) => {
+        if (err) node.warn(RED._('genix-anomaly.errors.save', { error: err.message }));
+        cb?.();
+      };
+      const saved = { configSig, state };
+      if (store) ctx.set(STATE_KEY, saved, store, after);
+      else ctx.set(STATE_KEY, saved, after);
+    };
+    const maybeSave = () => {
+      if (det === null || Date.now() - lastSave < saveEveryMs) return;
+      if (det.changes !== savedChanges || readingsSinceSave > 0) save();
+    };
+
+    const handleCommand = (cmd: string, msg: any): void => {
+      const d = det as AnomalyDetector;
+      const now = Date.now();
+      switch (cmd) {
+        case 'rules': {
+          const rules = Array.isArray(msg.payload) ? msg.payload : msg.rules;
+          if (!Array.isArray(rules)) throw new Error('rules: msg.payload must be an array of rules');
+          d.setRules(rules, now);
+          break;
+        }
+        case 'reset':
+          d.reset(target(msg).sensorId, now);
+          break;
+        case 'ack': {
+          const t = target(msg);
+          d.ack(t.sensorId, t.kind, now);
+          break;
+        }
+        case 'shelve': {
+          const t = target(msg);
+          const raw = msg.payload?.durationMs ?? msg.durationMs ?? 3600000;
+          const ms = typeof raw === 'string' ? Number(raw) : raw;
+          if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || ms > MAX_SHELVE_MS) throw new Error(`shelve: durationMs must be between 1 and ${MAX_SHELVE_MS}`);
+          d.shelve(t.sensorId, t.kind, ms, now);
+          break;
+        }
+        case 'unshelve': {
+          const t = target(msg);
+          d.unshelve(t.sensorId, t.kind, now);
+          break;
+        }
+        default:
+          throw new Error(`unknown command "${cmd}" (one of ${[...COMMANDS].join(', ')})`);
+      }
+      save();
+    };
+
+    const onInput = (msg: any, send: (m: any) => void, done: (err?: Error) => void) => {
+      if (det === null) {
+        send([msg, null]); // never lose data because of our own bad settings
+        return done(new Error(RED._('genix-anomaly.errors.config', { error: configError })));
+      }
+      const cmd = commandOf(msg);
+      if (cmd !== null) {
+        try {
+          handleCommand(cmd, msg);
+        } catch (err: any) {
+          const evs = det.takeEvents();
+          if (evs.length) send([null, toMessages(evs)]);
+          return done(err instanceof Error ? err : new Error(String(err)));
+        }
+        const evs = det.takeEvents();
+        if (evs.length) send([null, toMessages(evs)]);
+        statusSoon();
+        return done();
+      }
+      det.arrival(Date.now());
+      const p = msg.payload;
+      let problem = '';
+      if (Array.isArray(p)) {
+        const ok = det.processBatch(p, true);
+        readingsSinceSave += ok;
+        if (ok < p.length) problem = `${p.length - ok} of ${p.length} batch entries are not readings (first: ${readingProblem(p.find((r: unknown) => !isReading(r)))})`;
+      } else {
+        problem = readingProblem(p);
+        if (problem === '') {
+          annotateReading(p, det.process(p));
+          readingsSinceSave++;
+        }
+      }
+      const evs = det.takeEvents();
+      // Invalid input still passes through on output 1 so nothing downstream loses data.
+      send([msg, evs.length ? toMessages(evs) : null]);
+      if (evs.length) statusSoon();
+      maybeSave();
+      done(problem ? new Error(problem) : undefined);
+    };
+
+    node.on('input', (msg: any, send: (m: any) => void, done: (err?: Error) => void) => {
+      if (!ready) pending.push([msg, send, done]);
+      else onInput(msg, send, done);
+    });
+
+    const start = (saved: any) => {
+      if (det !== null && saved && typeof saved === 'object' && saved.state) {
+        try {
+          const state: ExportedState = saved.state;
+          // Rules edited in the editor since the save win over rules sent by message before it.
+          if (saved.configSig !== configSig) delete state.rules;
+          det.importState(state, Date.now());
+        } catch (err: any) {
+          node.warn(RED._('genix-anomaly.errors.restore', { error: err.message }));
+        }
+        const evs = det.takeEvents();
+        if (evs.length) node.send([null, toMessages(evs)]);
+      }
+      ready = true;
+      for (const [m, s, d] of pending.splice(0)) onInput(m, s, d);
+      if (det !== null) {
+        showStatus();
+        sweepTimer = setInterval(() => {
+          const d = det as AnomalyDetector;
+          // Live use: advance "latest seen time" by the wall clock so stale fires when nothing arrives.
+          if (liveClock) d.tick(Date.now());
+          const evs = d.takeEvents();
+          if (evs.length) {
+            node.send([null, toMessages(evs)]);
+            statusSoon();
+          }
+          maybeSave();
+        }, sweepMs);
+      }
+    };
+    const got = (err: Error | undefined, state: unknown) => {
+      if (err) node.warn(RED._('genix-anomaly.errors.restore', { error: err.message }));
+      start(err ? undefined : state);
+    };
+    try {
+      if (store) ctx.get(STATE_KEY, store, got);
+      else ctx.get(STATE_KEY, got);
+    } catch (err: any) {
+      node.warn(RED._('genix-anomaly.errors.restore', { error: err.message }));
+      start(undefined);
+    }
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      if (statusTimer !== null) clearTimeout(statusTimer);
+      if (sweepTimer !== null) clearInterval(sweepTimer);
+      statusTimer = sweepTimer = null;
+      if (removed) {
+        const after = () => done();
+        if (store) ctx.set(STATE_KEY, undefined, store, after);
+        else ctx.set(STATE_KEY, undefined, after);
+        return;
+      }
+      if (!ready) return done();
+      save(() => done());
+    });
+  }
+
+  RED.nodes.registerType('genix-anomaly', GenixAnomalyNode as any);
+};
