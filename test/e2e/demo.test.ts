@@ -67,6 +67,43 @@ describe('npm start demo (real process)', function () {
     for (const t of nodeTypes) assert.ok(list.some((n: any) => n.type === t), `demo flow has no ${t}`);
   });
 
+  it('shows a dashboard page whose charts, alarm table and backlog get live data (headless Chromium)', async function () {
+    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+    if (!chromium) {
+      process.stdout.write('      (Chromium is not installed: apt-get install chromium; .ci/run installs it)\n');
+      this.skip();
+    }
+    const { chromium: pw } = require('playwright-core');
+    const browser = await pw.launch({
+      executablePath: chromium,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const frames: Record<string, number> = {};
+      page.on('websocket', (ws: any) => {
+        ws.on('framereceived', (f: any) => {
+          const m = /^\d*\["msg-input:([\w-]+)"/.exec(String(f.payload));
+          if (m) frames[m[1]] = (frames[m[1]] ?? 0) + 1;
+        });
+      });
+      const res = await page.goto(`http://127.0.0.1:${port}/dashboard`, { waitUntil: 'domcontentloaded' });
+      assert.strictEqual(res.status(), 200);
+      await page.waitForSelector('text=Live readings and limits', { timeout: 30000 });
+      await page.waitForSelector('canvas', { timeout: 30000 });
+      const deadline = Date.now() + 30000;
+      while (!((frames['demo-ui-chart'] ?? 0) >= 3 && (frames['demo-ui-backlog'] ?? 0) >= 1)) {
+        if (Date.now() > deadline) throw new Error(`dashboard widgets got no data: ${JSON.stringify(frames)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const shot = path.join(userDir, 'dashboard.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      assert.ok(fs.statSync(shot).size > 10000);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('stops cleanly on SIGINT (Ctrl-C)', async function () {
     const code = await proc.stop('SIGINT', 20000);
     assert.strictEqual(code, 0, proc.output().slice(-2000));
