@@ -1,0 +1,148 @@
+// kill -9 of a real Node-RED child mid-stream and mid-replay: every message the buffer accepted
+// (HTTP 200 from a Complete node = done() after the commit) must reach the "cloud" after a restart.
+import assert from 'assert';
+import fs from 'fs';
+import http from 'http';
+import os from 'os';
+import path from 'path';
+import { startRedProcess, RedProcess } from '../helpers/red-process';
+import { freePort } from '../helpers/net';
+import { waitFor } from '../helpers/wait';
+
+interface Cloud {
+  url: string;
+  mode: 'ok' | 'down';
+  /** every seq received with a 2xx answer, in arrival order (duplicates kept) */
+  arrivals: number[];
+  unique: Set<number>;
+  close(): Promise<void>;
+}
+
+async function startCloud(): Promise<Cloud> {
+  const port = await freePort();
+  const cloud: Cloud = { url: `http://127.0.0.1:${port}/ingest`, mode: 'ok', arrivals: [], unique: new Set(), close: async () => undefined };
+  const srv = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      if (cloud.mode === 'down') {
+        res.writeHead(503);
+        res.end('down');
+        return;
+      }
+      const p = JSON.parse(body);
+      for (const r of Array.isArray(p) ? p : [p]) {
+        cloud.arrivals.push(r.seq);
+        cloud.unique.add(r.seq);
+      }
+      res.writeHead(200);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => srv.listen(port, '127.0.0.1', resolve));
+  cloud.close = () => new Promise<void>((resolve) => { srv.closeAllConnections(); srv.close(() => resolve()); });
+  return cloud;
+}
+
+function flows(cloudUrl: string, sf: Record<string, unknown>): object[] {
+  return [
+    { id: 'tab1', type: 'tab', label: 'store-forward e2e' },
+    { id: 'in', z: 'tab1', type: 'http in', url: '/reading', method: 'post', wires: [['sf']] },
+    { id: 'sf', z: 'tab1', type: 'genix-store-forward', name: 'buffer', retryMinMs: 100, retryMaxMs: 400, ackTimeoutMs: 5000, metricsIntervalMs: 0, ...sf, wires: [['publish'], []] },
+    { id: 'accepted', z: 'tab1', type: 'complete', scope: ['sf'], uncaught: false, wires: [['reply']] },
+    { id: 'refused', z: 'tab1', type: 'catch', scope: ['sf'], uncaught: false, wires: [['fail']] },
+    { id: 'fail', z: 'tab1', type: 'change', rules: [{ t: 'set', p: 'statusCode', pt: 'msg', to: '500', tot: 'num' }], wires: [['reply']] },
+    { id: 'reply', z: 'tab1', type: 'http response', statusCode: '', wires: [] },
+    { id: 'publish', z: 'tab1', type: 'http request', method: 'POST', ret: 'txt', paytoqs: 'ignore', url: cloudUrl, senderr: false, wires: [['ack']] },
+    { id: 'ack', z: 'tab1', type: 'function', outputs: 1, func: 'msg.delivery.ok = msg.statusCode >= 200 && msg.statusCode < 300;\nif (!msg.delivery.ok) msg.delivery.error = String(msg.statusCode);\nreturn msg;', wires: [['sf']] },
+  ];
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+
+function post(url: string, body: object): Promise<number> {
+  return new Promise((resolve) => {
+    const data = JSON.stringify(body);
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+    req.end(data);
+  });
+}
+
+/** Posts seqs from..to-1 with 16 requests at a time; returns the seqs answered 200 (accepted). */
+async function feed(red: RedProcess, from: number, to: number, accepted: Set<number>, stop: () => boolean = () => false): Promise<void> {
+  let next = from;
+  const worker = async () => {
+    while (next < to && !stop()) {
+      const seq = next++;
+      const code = await post(`${red.url}/reading`, { sensorId: `S-${seq % 5}`, value: seq, ts: Date.now(), quality: 'good', seq });
+      if (code === 200) accepted.add(seq);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
+
+describe('genix-store-forward e2e: kill -9 of Node-RED', function () {
+  this.timeout(90000);
+  let userDir: string;
+  let cloud: Cloud;
+  let red: RedProcess | null = null;
+
+  beforeEach(async () => {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-sf-kill-'));
+    cloud = await startCloud();
+  });
+  afterEach(async () => {
+    if (red) await red.kill('SIGKILL');
+    red = null;
+    await cloud.close();
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('mid-stream: every accepted message arrives after the restart', async () => {
+    const f = flows(cloud.url, { replayRate: 0 });
+    red = await startRedProcess({ userDir, flows: f });
+    const accepted = new Set<number>();
+    let killed = false;
+    const feeding = feed(red, 0, 100000, accepted, () => killed);
+    await waitFor(() => accepted.size >= 1500, '1500 accepted', 30000);
+    await red.kill('SIGKILL');
+    killed = true;
+    await feeding;
+    const deliveredBeforeRestart = cloud.unique.size;
+    red = await startRedProcess({ userDir, port: red.port });
+    await waitFor(() => [...accepted].every((s) => cloud.unique.has(s)), `all ${accepted.size} accepted messages delivered`, 30000);
+    assert.ok(accepted.size >= 1500);
+    for (const s of cloud.unique) assert.ok(s >= 0 && s < 100000, `unknown seq ${s}`);
+    assert.ok(deliveredBeforeRestart > 0, 'it was forwarding before the kill');
+    const res = await fetch(`${red.url}/genix/store-forward/sf/metrics`);
+    const m: any = await res.json();
+    await waitFor(async () => ((await (await fetch(`${red!.url}/genix/store-forward/sf/metrics`)).json()) as any).backlog === 0, 'empty backlog', 10000);
+    assert.strictEqual(typeof m.backlog, 'number');
+  });
+
+  it('mid-replay: the rest of the backlog arrives after the restart, oldest first', async () => {
+    const f = flows(cloud.url, { replayRate: 1000, replayBatchSize: 50 });
+    red = await startRedProcess({ userDir, flows: f });
+    cloud.mode = 'down';
+    const accepted = new Set<number>();
+    await feed(red, 0, 3000, accepted);
+    assert.strictEqual(accepted.size, 3000, 'all 3000 accepted while the cloud is down');
+    assert.strictEqual(cloud.unique.size, 0);
+    cloud.mode = 'ok';
+    await waitFor(() => cloud.unique.size >= 600, '600 replayed', 30000);
+    await red.kill('SIGKILL');
+    const before = cloud.unique.size;
+    assert.ok(before < 3000, `killed mid-replay (${before} delivered)`);
+    red = await startRedProcess({ userDir, port: red.port });
+    await waitFor(() => cloud.unique.size === 3000, 'all 3000 delivered after the restart', 30000);
+    // first arrivals are in order: replay resumes from the oldest undelivered message
+    const seen = new Set<number>();
+    const firsts: number[] = [];
+    for (const s of cloud.arrivals) if (!seen.has(s)) { seen.add(s); firsts.push(s); }
+    for (let i = 1; i < firsts.length; i++) assert.ok(firsts[i] > firsts[i - 1], `order broken at ${i}: ${firsts[i - 1]} then ${firsts[i]}`);
+  });
+});
