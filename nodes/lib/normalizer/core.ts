@@ -565,6 +565,8 @@ export class Normalizer {
       return;
     }
     if (m !== undefined && FORBIDDEN_KEYS.has(m)) return this.fail('forbidden_key', `"${m}" is not allowed as a measurement`, sensorId);
+    // A unit means an analog signal: booleans and text are not values for it.
+    if (!numeric && typeof rawUnit === 'string' && rawUnit !== '') numeric = true;
     const rule = c.rules.length > 0 ? this.resolveRule(sensorId, m) : null;
     if (rule !== null && (rule.scaled || rule.to !== undefined || rule.limited)) numeric = true;
     const cv = this.coerce(rawValue, numeric, sensorId, m);
