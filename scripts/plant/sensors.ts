@@ -12,7 +12,13 @@ export interface SensorPublisher {
   stop(): Promise<void>;
 }
 
-export async function startSensorPublisher(opts: { url: string; signals: PlantSignals; truthFile?: string }): Promise<SensorPublisher> {
+export async function startSensorPublisher(opts: {
+  url: string;
+  signals: PlantSignals;
+  truthFile?: string;
+  /** called for every published reading (tests keep the record of what was sent) */
+  onPublish?: (sensorId: string, ts: number) => void;
+}): Promise<SensorPublisher> {
   const { signals } = opts;
   const client = await mqtt.connectAsync(opts.url, { clientId: `genix-sim-sensors-${process.pid}`, reconnectPeriod: 1000 });
   if (opts.truthFile) fs.writeFileSync(opts.truthFile, '');
@@ -34,6 +40,7 @@ export async function startSensorPublisher(opts: { url: string; signals: PlantSi
       if (!m) continue;
       client.publish(`sensors/${m.sensor_id}/data`, JSON.stringify(m), { qos: 0 });
       count++;
+      if (opts.onPublish) opts.onPublish(m.sensor_id, ts);
     }
   };
   const timer = setInterval(tick, rate);
