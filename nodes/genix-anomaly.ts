@@ -16,6 +16,11 @@ const STATE_KEY = 'genix-anomaly-state';
 const STATUS_EVERY_MS = 1000;
 const COMMANDS = new Set(['rules', 'reset', 'ack', 'shelve', 'unshelve']);
 const MAX_SHELVE_MS = 7 * 24 * 3600000;
+/**
+ * State handed from a stopped node to its redeployed successor in this process. Node-RED deletes a
+ * node's context on every stop when no contextStorage is configured, so context alone would not do.
+ */
+const handover = new Map<string, unknown>();
 
 function num(v: unknown, d: number, min: number): number {
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : typeof v === 'number' ? v : NaN;
@@ -227,9 +232,11 @@ export = function (RED: NodeAPI) {
         }, sweepMs);
       }
     };
+    const passed = handover.get(node.id);
+    handover.delete(node.id);
     const got = (err: Error | undefined, state: unknown) => {
       if (err) node.warn(RED._('genix-anomaly.errors.restore', { error: err.message }));
-      start(err ? undefined : state);
+      start(passed ?? (err ? undefined : state));
     };
     try {
       if (store) ctx.get(STATE_KEY, store, got);
@@ -244,12 +251,14 @@ export = function (RED: NodeAPI) {
       if (sweepTimer !== null) clearInterval(sweepTimer);
       statusTimer = sweepTimer = null;
       if (removed) {
+        handover.delete(node.id);
         const after = () => done();
         if (store) ctx.set(STATE_KEY, undefined, store, after);
         else ctx.set(STATE_KEY, undefined, after);
         return;
       }
       if (!ready) return done();
+      if (det !== null) handover.set(node.id, { configSig, state: det.exportState() });
       save(() => done());
     });
   }
