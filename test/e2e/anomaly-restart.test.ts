@@ -44,7 +44,7 @@ function runPhase(userDir: string, phase: string): Promise<{ events: any[]; read
       if (code !== 0) return reject(new Error(`phase ${phase} exited ${code}: ${err}`));
       try {
         resolve(JSON.parse(out.slice(out.indexOf('{"events"'))));
-      } catch (e) {
+      } catch {
         reject(new Error(`phase ${phase}: bad output ${out} ${err}`));
       }
     });
