@@ -1,0 +1,135 @@
+// Client PKI: where our certificate lives, which server certificates we trust, and the trust flow.
+import crypto from 'crypto';
+import fs from 'fs';
+import path from 'path';
+
+/**
+ * node-opcua-certificate-manager is a dependency of node-opcua-client; it is resolved from there
+ * so that this package needs no direct dependency of its own on it.
+ */
+export function loadCertificateManagerClass(): any {
+  const clientDir = path.dirname(require.resolve('node-opcua-client/package.json'));
+  const modPath = require.resolve('node-opcua-certificate-manager', { paths: [clientDir] });
+  return require(modPath).OPCUACertificateManager;
+}
+
+/** `<userDir>/genix-opcua/pki` for strict endpoints; lab endpoints get a folder of their own. */
+export function pkiRoot(userDir: string, acceptUnknownCertificates: boolean): string {
+  return path.join(userDir, 'genix-opcua', acceptUnknownCertificates ? 'pki-accept-any' : 'pki');
+}
+
+export interface ClientPki {
+  root: string;
+  manager: any;
+  dispose(): Promise<void>;
+}
+
+interface SharedManager { manager: any; ready: Promise<void>; refs: number }
+// one certificate manager per PKI folder in this process, so that a certificate trusted through
+// the editor is seen at once by every endpoint using that folder
+const shared = new Map<string, SharedManager>();
+
+export async function openClientPki(root: string, acceptUnknownCertificates: boolean): Promise<ClientPki> {
+  let entry = shared.get(root);
+  if (!entry) {
+    fs.mkdirSync(root, { recursive: true });
+    const Manager = loadCertificateManagerClass();
+    const manager = new Manager({
+      rootFolder: root,
+      automaticallyAcceptUnknownCertificate: acceptUnknownCertificates,
+      disableFileWatchers: true,
+    });
+    entry = { manager, ready: manager.initialize(), refs: 0 };
+    shared.set(root, entry);
+  }
+  entry.refs++;
+  const e = entry;
+  await e.ready;
+  let disposed = false;
+  return {
+    root,
+    manager: e.manager,
+    dispose: async () => {
+      if (disposed) return;
+      disposed = true;
+      e.refs--;
+      if (e.refs === 0 && shared.get(root) === e) {
+        shared.delete(root);
+        await e.manager.dispose();
+      }
+    },
+  };
+}
+
+export function certificateThumbprint(der: Buffer): string {
+  return crypto.createHash('sha1').update(der).digest('hex');
+}
+
+export function certificateSubject(der: Buffer): string {
+  try {
+    return new crypto.X509Certificate(der).subject.replace(/\n/g, ', ');
+  } catch {
+    return '';
+  }
+}
+
+/** Splits a DER chain (server certificate followed by issuers) and returns the first certificate. */
+export function firstCertificate(der: Buffer): Buffer {
+  // DER SEQUENCE: 0x30, then a length (short or long form)
+  if (der.length < 4 || der[0] !== 0x30) return der;
+  let len = der[1];
+  let off = 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    len = 0;
+    for (let i = 0; i < n; i++) len = (len << 8) | der[2 + i];
+    off = 2 + n;
+  }
+  return der.subarray(0, Math.min(der.length, off + len));
+}
+
+export type TrustStatus = 'trusted' | 'rejected' | 'unknown';
+
+function filesIn(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir).map((f) => path.join(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+function pemToDer(pem: string): Buffer | null {
+  const m = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(pem);
+  return m ? Buffer.from(m[1].replace(/\s+/g, ''), 'base64') : null;
+}
+
+function folderHolds(dir: string, thumbprint: string): boolean {
+  for (const f of filesIn(dir)) {
+    try {
+      const raw = fs.readFileSync(f);
+      const der = f.endsWith('.pem') ? pemToDer(raw.toString('utf8')) : raw;
+      if (der && certificateThumbprint(firstCertificate(der)) === thumbprint) return true;
+    } catch {
+      // unreadable file: not ours
+    }
+  }
+  return false;
+}
+
+/** Where a server certificate stands in this PKI, read from the store's folders. */
+export function trustStatus(root: string, der: Buffer): TrustStatus {
+  const tp = certificateThumbprint(firstCertificate(der));
+  if (folderHolds(path.join(root, 'trusted', 'certs'), tp)) return 'trusted';
+  if (folderHolds(path.join(root, 'rejected'), tp)) return 'rejected';
+  return 'unknown';
+}
+
+/** Moves/copies the server certificate into trusted/ (the admin "trust" button). */
+export async function trustServerCertificate(root: string, der: Buffer): Promise<void> {
+  const pki = await openClientPki(root, false);
+  try {
+    await pki.manager.trustCertificate(firstCertificate(der));
+  } finally {
+    await pki.dispose();
+  }
+}

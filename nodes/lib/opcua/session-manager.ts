@@ -1,0 +1,658 @@
+// One OPC-UA client + session per endpoint, shared by every item group (poller) that registers.
+// Owns reconnection: node-opcua repairs the session first; when that fails or the watchdog sees
+// neither data nor keep-alive in time, the client is rebuilt and every subscription recreated
+// from this manager's own registry.
+import { EventEmitter } from 'events';
+import fs from 'fs';
+import {
+  OPCUAClient, ClientSession, ClientSubscription, ClientMonitoredItemGroup, AttributeIds,
+  TimestampsToReturn, MessageSecurityMode, SecurityPolicy, UserTokenType, DataChangeFilter,
+  DataChangeTrigger, DeadbandType, StatusCodes, DataValue,
+} from 'node-opcua-client';
+import type { Reading, Quality } from '../types';
+import { parseNodeId, resolveNodeId, defaultSensorId, ParsedNodeId } from './nodeid';
+import { qualityOf, timestampOf, plainValue } from './quality';
+
+export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
+export type SecurityPolicyName = 'None' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss';
+export type AuthType = 'anonymous' | 'username' | 'certificate';
+
+export interface EndpointSettings {
+  endpointUrl: string;
+  securityMode: SecurityModeName;
+  securityPolicy: SecurityPolicyName;
+  authType: AuthType;
+  username?: string;
+  password?: string;
+  /** PEM files on the Node-RED host, for authType certificate */
+  userCertificateFile?: string;
+  userPrivateKeyFile?: string;
+  /** an OPCUACertificateManager for the client PKI, or a function that opens one */
+  certificateManager?: any;
+  /** session timeout requested from the server, default 60000 */
+  sessionTimeoutMs?: number;
+  /** session keep-alive period, default 5000 */
+  keepAliveMs?: number;
+  /** no data and no keep-alive for this long: stale, force reconnect; default 3 × keepAliveMs + 5000 */
+  watchdogMs?: number;
+  /** first reconnect delay, default 1000 */
+  backoffMinMs?: number;
+  /** longest reconnect delay, default 30000 */
+  backoffMaxMs?: number;
+  /** connect and request timeout, default 10000 */
+  requestTimeoutMs?: number;
+  applicationName?: string;
+  log?: { info(m: string): void; warn(m: string): void; error(m: string): void };
+}
+
+export type EndpointState = 'connecting' | 'connected' | 'reconnecting' | 'stale' | 'error' | 'closed';
+export type ErrorKind = 'untrusted' | 'auth' | 'config' | 'other';
+
+export interface EndpointStatus {
+  state: EndpointState;
+  /** reconnect attempt number while reconnecting */
+  attempt: number;
+  error?: string;
+  errorKind?: ErrorKind;
+}
+
+export interface ItemSpec { nodeId: string; sensorId?: string; unit?: string }
+
+export interface GroupOptions {
+  mode: 'subscribe' | 'poll';
+  intervalMs: number;
+  queueSize?: number;
+  deadbandType?: 'none' | 'absolute' | 'percent';
+  deadbandValue?: number;
+  trigger?: 'status' | 'status-value' | 'status-value-timestamp';
+}
+
+export interface ItemError { nodeId: string; sensorId: string; error: string }
+
+export interface GroupListener {
+  readings(readings: Reading[]): void;
+  /** items the server (or the parser) rejected, reported after every connect */
+  itemErrors?(errors: ItemError[]): void;
+  /** endpoint status or item qualities changed */
+  status?(): void;
+  /** what the server granted: publishing and sampling intervals, queue size */
+  revised?(info: { publishingIntervalMs?: number; samplingIntervalMs?: number; queueSize?: number }): void;
+}
+
+interface ItemState {
+  spec: ItemSpec;
+  parsed?: ParsedNodeId;
+  sensorId: string;
+  unit?: string;
+  resolved?: string;
+  error?: string;
+  lastValue: any;
+  quality?: Quality;
+  /** a bad "no communication" reading was sent since the last good data */
+  lossReported: boolean;
+}
+
+export interface GroupStats {
+  items: number;
+  active: number;
+  notGood: number;
+  rejected: number;
+  skippedCycles: number;
+  readings: number;
+}
+
+/** One poller's items on the shared session. */
+export class ItemGroup {
+  readonly items: ItemState[];
+  skippedCycles = 0;
+  readingCount = 0;
+  /** live per-connection parts */
+  subscription?: ClientSubscription;
+  monitoredGroups: ClientMonitoredItemGroup[] = [];
+  pollTimer?: NodeJS.Timeout;
+  readInFlight = false;
+  pending: Reading[] = [];
+  flushScheduled = false;
+
+  constructor(readonly id: string, readonly options: GroupOptions, specs: ItemSpec[], readonly listener: GroupListener) {
+    this.items = specs.map((spec) => {
+      const st: ItemState = { spec, sensorId: spec.sensorId || String(spec.nodeId ?? ''), unit: spec.unit || undefined, lastValue: null, lossReported: false };
+      try {
+        st.parsed = parseNodeId(spec.nodeId);
+        if (!spec.sensorId) st.sensorId = defaultSensorId(st.parsed);
+      } catch (err) {
+        st.error = (err as Error).message;
+      }
+      return st;
+    });
+  }
+
+  stats(): GroupStats {
+    let active = 0;
+    let notGood = 0;
+    let rejected = 0;
+    for (const it of this.items) {
+      if (it.error) rejected++;
+      else {
+        active++;
+        if (it.quality !== undefined && it.quality !== 'good') notGood++;
+      }
+    }
+    return { items: this.items.length, active, notGood, rejected, skippedCycles: this.skippedCycles, readings: this.readingCount };
+  }
+}
+
+interface Connection {
+  client: OPCUAClient;
+  session?: ClientSession;
+  namespaceArray: string[];
+  dead: boolean;
+  /** resolves when the connection is given up (rebuild needed) */
+  broken: Promise<string>;
+  breakWith(reason: string): void;
+  lostAt?: number;
+  backoffCount: number;
+}
+
+const SECURITY_MODES: Record<SecurityModeName, MessageSecurityMode> = {
+  None: MessageSecurityMode.None,
+  Sign: MessageSecurityMode.Sign,
+  SignAndEncrypt: MessageSecurityMode.SignAndEncrypt,
+};
+const SECURITY_POLICIES: Record<SecurityPolicyName, SecurityPolicy> = {
+  None: SecurityPolicy.None,
+  Basic256Sha256: SecurityPolicy.Basic256Sha256,
+  Aes128_Sha256_RsaOaep: SecurityPolicy.Aes128_Sha256_RsaOaep,
+  Aes256_Sha256_RsaPss: SecurityPolicy.Aes256_Sha256_RsaPss,
+};
+
+export function classifyError(message: string): ErrorKind {
+  if (/certificate|BadSecurityChecksFailed|BadCertificate/i.test(message)) return 'untrusted';
+  if (/BadUserAccessDenied|BadIdentityToken|identity|password|user/i.test(message)) return 'auth';
+  if (/BadSecurityPolicyRejected|BadSecurityModeRejected|cannot find endpoint|endpoint.*not|Invalid endpoint/i.test(message)) return 'config';
+  return 'other';
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(t)),
+    new Promise<T>((_, reject) => { t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms); }),
+  ]);
+}
+
+/** The OPC-UA user identity token for these settings (anonymous, username or X.509 files). */
+export function userIdentityFor(s: EndpointSettings): any {
+  if (s.authType === 'username') return { type: UserTokenType.UserName, userName: s.username ?? '', password: s.password ?? '' };
+  if (s.authType === 'certificate') {
+    if (!s.userCertificateFile || !s.userPrivateKeyFile) throw new Error('user certificate and private key files are required for certificate authentication');
+    const pem = fs.readFileSync(s.userCertificateFile, 'utf8');
+    const m = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(pem);
+    const certificateData = m ? Buffer.from(m[1].replace(/\s+/g, ''), 'base64') : fs.readFileSync(s.userCertificateFile);
+    return { type: UserTokenType.Certificate, certificateData, privateKey: fs.readFileSync(s.userPrivateKeyFile, 'utf8') };
+  }
+  return { type: UserTokenType.Anonymous };
+}
+
+const MONITORED_ITEMS_PER_CALL = 1000;
+
+export class OpcuaSessionManager extends EventEmitter {
+  readonly settings: Required<Pick<EndpointSettings, 'sessionTimeoutMs' | 'keepAliveMs' | 'watchdogMs' | 'backoffMinMs' | 'backoffMaxMs' | 'requestTimeoutMs'>> & EndpointSettings;
+  private groups = new Map<string, ItemGroup>();
+  private conn?: Connection;
+  private closed = false;
+  private running?: Promise<void>;
+  private wakeDelay?: () => void;
+  private watchdogTimer?: NodeJS.Timeout;
+  private lastActivity = 0;
+  private everConnected = false;
+  private current: EndpointStatus = { state: 'connecting', attempt: 0 };
+  /** set while one reconnect cycle is in progress, counted across client rebuilds */
+  private attempt = 0;
+
+  constructor(settings: EndpointSettings) {
+    super();
+    const keepAliveMs = settings.keepAliveMs ?? 5000;
+    this.settings = {
+      ...settings,
+      sessionTimeoutMs: settings.sessionTimeoutMs ?? 60000,
+      keepAliveMs,
+      watchdogMs: settings.watchdogMs ?? keepAliveMs * 3 + 5000,
+      backoffMinMs: settings.backoffMinMs ?? 1000,
+      backoffMaxMs: settings.backoffMaxMs ?? 30000,
+      requestTimeoutMs: settings.requestTimeoutMs ?? 10000,
+    };
+  }
+
+  get status(): EndpointStatus { return this.current; }
+  get session(): ClientSession | undefined { return this.conn && !this.conn.dead ? this.conn.session : undefined; }
+  get groupCount(): number { return this.groups.size; }
+
+  /** Starts connecting (idempotent). */
+  start(): void {
+    if (this.running || this.closed) return;
+    this.running = this.runLoop();
+    const period = Math.max(50, Math.floor(this.settings.watchdogMs / 4));
+    this.watchdogTimer = setInterval(() => this.checkWatchdog(), period);
+  }
+
+  register(id: string, options: GroupOptions, items: ItemSpec[], listener: GroupListener): ItemGroup {
+    const old = this.groups.get(id);
+    if (old) void this.deregister(id);
+    const group = new ItemGroup(id, options, items, listener);
+    this.groups.set(id, group);
+    const parseErrors = group.items.filter((it) => it.error).map((it) => ({ nodeId: String(it.spec.nodeId), sensorId: it.sensorId, error: it.error! }));
+    if (parseErrors.length) listener.itemErrors?.(parseErrors);
+    const conn = this.conn;
+    if (conn && conn.session && !conn.dead && this.current.state === 'connected') {
+      this.startGroup(conn, group).catch((err) => this.log('warn', `starting items of ${id} failed: ${(err as Error).message}`));
+    }
+    this.start();
+    return group;
+  }
+
+  async deregister(id: string): Promise<void> {
+    const group = this.groups.get(id);
+    if (!group) return;
+    this.groups.delete(id);
+    await this.stopGroup(group, true);
+  }
+
+  /** Closes subscriptions, the session and the client; waits for them (bounded). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.watchdogTimer) clearInterval(this.watchdogTimer);
+    this.wakeDelay?.();
+    for (const g of this.groups.values()) await this.stopGroup(g, false);
+    const conn = this.conn;
+    if (conn) await this.teardown(conn, true);
+    this.setStatus({ state: 'closed', attempt: 0 });
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Skips the current backoff wait (after a certificate was trusted, for example). */
+  retryNow(): void { this.wakeDelay?.(); }
+
+  // ---- connection loop -------------------------------------------------------------------
+
+  private async runLoop(): Promise<void> {
+    while (!this.closed) {
+      this.attempt++;
+      if (this.current.state !== 'error' || this.attempt === 1) {
+        this.setStatus({ state: this.everConnected ? 'reconnecting' : 'connecting', attempt: this.attempt });
+      }
+      let conn: Connection | undefined;
+      try {
+        conn = await this.connectOnce();
+        if (this.closed) { await this.teardown(conn, true); break; }
+        this.attempt = 0;
+        const reason = await conn.broken;
+        if (this.closed) break;
+        this.log('warn', `connection to ${this.settings.endpointUrl} given up: ${reason}; recreating session`);
+        this.reportLoss('BadNoCommunication');
+        await this.teardown(conn, false);
+      } catch (err) {
+        if (conn) await this.teardown(conn, false);
+        if (this.closed) break;
+        const message = (err as Error).message || String(err);
+        const kind = classifyError(message);
+        this.setStatus({ state: kind === 'other' ? (this.everConnected ? 'reconnecting' : 'connecting') : 'error', attempt: this.attempt, error: message, errorKind: kind });
+        this.log(kind === 'other' ? 'warn' : 'error', `cannot connect to ${this.settings.endpointUrl}: ${message}`);
+        this.reportLoss('BadNoCommunication');
+      }
+      if (this.closed) break;
+      await this.delay(this.backoff(this.attempt));
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const { backoffMinMs, backoffMaxMs } = this.settings;
+    const base = Math.min(backoffMaxMs, backoffMinMs * 2 ** Math.min(20, Math.max(0, attempt - 1)));
+    return Math.round(base * (0.8 + Math.random() * 0.4));
+  }
+
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.wakeDelay = undefined; resolve(); }, ms);
+      this.wakeDelay = () => { clearTimeout(t); this.wakeDelay = undefined; resolve(); };
+    });
+  }
+
+  private async connectOnce(): Promise<Connection> {
+    const s = this.settings;
+    const certificateManager = typeof s.certificateManager === 'function' ? await s.certificateManager() : s.certificateManager;
+    const client = OPCUAClient.create({
+      applicationName: s.applicationName ?? 'genix-node-red-iiot',
+      clientName: 'genix-opcua-endpoint',
+      endpointMustExist: false,
+      securityMode: SECURITY_MODES[s.securityMode] ?? MessageSecurityMode.None,
+      securityPolicy: SECURITY_POLICIES[s.securityPolicy] ?? SecurityPolicy.None,
+      // no retry inside connect(): this manager counts attempts and applies the backoff
+      connectionStrategy: { maxRetry: 0, initialDelay: s.backoffMinMs, maxDelay: s.backoffMaxMs },
+      keepSessionAlive: true,
+      keepAliveInterval: s.keepAliveMs,
+      requestedSessionTimeout: s.sessionTimeoutMs,
+      transportTimeout: s.requestTimeoutMs,
+      defaultTransactionTimeout: s.requestTimeoutMs,
+      clientCertificateManager: certificateManager,
+    } as any);
+    let breakWith!: (r: string) => void;
+    const broken = new Promise<string>((resolve) => { breakWith = resolve; });
+    const conn: Connection = { client, namespaceArray: [], dead: false, broken, breakWith: (r) => { if (!conn.dead) { conn.dead = true; breakWith(r); } }, backoffCount: 0 };
+    this.conn = conn;
+    await withTimeout(client.connect(s.endpointUrl), s.requestTimeoutMs * 2, 'connect');
+    // from now on node-opcua repairs the channel and session itself before we rebuild
+    (client as any).connectionStrategy.maxRetry = -1;
+    client.on('connection_lost', () => this.onConnectionLost(conn));
+    client.on('backoff', (count: number) => { conn.backoffCount = count; if (!conn.dead && conn.lostAt) this.setStatus({ state: 'reconnecting', attempt: count + 1 }); });
+    client.on('connection_reestablished', () => this.log('info', `channel to ${s.endpointUrl} re-established`));
+    const session = await withTimeout(client.createSession(userIdentityFor(this.settings)), s.requestTimeoutMs, 'createSession');
+    conn.session = session;
+    session.on('keepalive', () => { if (conn === this.conn) this.touch(); });
+    session.on('session_closed', () => { if (!this.closed) conn.breakWith('the server closed the session'); });
+    session.on('session_restored', () => { this.onSessionRestored(conn).catch((err) => conn.breakWith(`restore check failed: ${(err as Error).message}`)); });
+    session.on('session_repaired_failed' as any, (err: any) => conn.breakWith(`session repair failed: ${err?.message ?? err}`));
+    conn.namespaceArray = await withTimeout(session.readNamespaceArray(), s.requestTimeoutMs, 'read namespace array');
+    this.everConnected = true;
+    this.touch();
+    for (const g of this.groups.values()) await this.startGroup(conn, g);
+    if (conn.dead) throw new Error('connection lost while creating items');
+    this.setStatus({ state: 'connected', attempt: 0 });
+    return conn;
+  }
+
+  private onConnectionLost(conn: Connection): void {
+    if (conn.dead || this.closed || conn !== this.conn) return;
+    conn.lostAt = Date.now();
+    this.log('warn', `connection to ${this.settings.endpointUrl} lost; repairing`);
+    this.setStatus({ state: 'reconnecting', attempt: 1 });
+    this.reportLoss('BadNoCommunication');
+  }
+
+  private async onSessionRestored(conn: Connection): Promise<void> {
+    if (conn.dead || !conn.session) return;
+    const ns = await withTimeout(conn.session.readNamespaceArray(), this.settings.requestTimeoutMs, 'read namespace array');
+    const moved = [...this.groups.values()].some((g) => g.items.some((it) => {
+      if (!it.parsed || it.parsed.nsu === undefined) return false;
+      try { return resolveNodeId(it.parsed, ns) !== it.resolved; } catch { return true; }
+    }));
+    conn.namespaceArray = ns;
+    if (moved) { conn.breakWith('the server reordered its namespaces'); return; }
+    conn.lostAt = undefined;
+    this.touch();
+    this.log('info', `session on ${this.settings.endpointUrl} restored`);
+    this.setStatus({ state: 'connected', attempt: 0 });
+  }
+
+  private touch(): void { this.lastActivity = Date.now(); }
+
+  private checkWatchdog(): void {
+    const conn = this.conn;
+    if (!conn || conn.dead || this.closed) return;
+    const now = Date.now();
+    const bound = this.settings.watchdogMs;
+    if (conn.lostAt !== undefined) {
+      // node-opcua is repairing; give it the watchdog bound, then rebuild from our registry
+      if (now - conn.lostAt > bound) conn.breakWith(`no repair within ${bound} ms`);
+      return;
+    }
+    if (this.current.state === 'connected' && this.lastActivity && now - this.lastActivity > bound) {
+      this.setStatus({ state: 'stale', attempt: 0 });
+      conn.breakWith(`no data and no keep-alive for ${now - this.lastActivity} ms`);
+    }
+  }
+
+  private async teardown(conn: Connection, graceful: boolean): Promise<void> {
+    conn.breakWith('closing');
+    conn.dead = true;
+    for (const g of this.groups.values()) this.clearGroupConnection(g);
+    const t = this.settings.requestTimeoutMs;
+    try {
+      if (conn.session && graceful) await withTimeout(conn.session.close(true), Math.min(t, 5000), 'close session');
+    } catch (err) {
+      this.log('warn', `closing session: ${(err as Error).message}`);
+    }
+    try {
+      await withTimeout(conn.client.disconnect(), Math.min(t, 5000), 'disconnect');
+    } catch (err) {
+      this.log('warn', `disconnecting: ${(err as Error).message}`);
+    }
+    conn.client.removeAllListeners();
+    conn.session?.removeAllListeners();
+    if (this.conn === conn) this.conn = undefined;
+  }
+
+  // ---- item groups ----------------------------------------------------------------------
+
+  private clearGroupConnection(g: ItemGroup): void {
+    if (g.pollTimer) clearTimeout(g.pollTimer);
+    g.pollTimer = undefined;
+    g.subscription = undefined;
+    g.monitoredGroups = [];
+    g.readInFlight = false;
+  }
+
+  private async stopGroup(g: ItemGroup, terminate: boolean): Promise<void> {
+    const sub = g.subscription;
+    this.clearGroupConnection(g);
+    if (terminate && sub && this.conn && !this.conn.dead) {
+      try {
+        await withTimeout(sub.terminate(), Math.min(this.settings.requestTimeoutMs, 5000), 'delete subscription');
+      } catch (err) {
+        this.log('warn', `deleting subscription of ${g.id}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private resolveItems(conn: Connection, g: ItemGroup): ItemError[] {
+    const errors: ItemError[] = [];
+    for (const it of g.items) {
+      if (!it.parsed) { errors.push({ nodeId: String(it.spec.nodeId), sensorId: it.sensorId, error: it.error! }); continue; }
+      try {
+        it.resolved = resolveNodeId(it.parsed, conn.namespaceArray);
+        it.error = undefined;
+      } catch (err) {
+        it.resolved = undefined;
+        it.error = (err as Error).message;
+        errors.push({ nodeId: it.parsed.text, sensorId: it.sensorId, error: it.error });
+      }
+    }
+    return errors;
+  }
+
+  private async startGroup(conn: Connection, g: ItemGroup): Promise<void> {
+    const errors = this.resolveItems(conn, g);
+    if (g.options.mode === 'poll') {
+      errors.push(...await this.checkPollItems(conn, g));
+      this.schedulePoll(conn, g);
+    } else {
+      errors.push(...await this.subscribeGroup(conn, g));
+    }
+    g.listener.itemErrors?.(errors);
+    g.listener.status?.();
+  }
+
+  private filter(o: GroupOptions): DataChangeFilter | null {
+    const trigger = o.trigger === 'status' ? DataChangeTrigger.Status
+      : o.trigger === 'status-value-timestamp' ? DataChangeTrigger.StatusValueTimestamp : DataChangeTrigger.StatusValue;
+    const type = o.deadbandType ?? 'none';
+    if (type === 'none' && trigger === DataChangeTrigger.StatusValue) return null;
+    return new DataChangeFilter({
+      trigger,
+      deadbandType: type === 'absolute' ? DeadbandType.Absolute : type === 'percent' ? DeadbandType.Percent : DeadbandType.None,
+      deadbandValue: type === 'none' ? 0 : Number(o.deadbandValue ?? 0),
+    });
+  }
+
+  private async subscribeGroup(conn: Connection, g: ItemGroup): Promise<ItemError[]> {
+    const session = conn.session!;
+    const o = g.options;
+    const interval = Math.max(0, o.intervalMs);
+    const keepAliveCount = Math.max(1, Math.ceil(this.settings.keepAliveMs / Math.max(interval, 1)));
+    const sub = await withTimeout(session.createSubscription2({
+      requestedPublishingInterval: interval,
+      requestedMaxKeepAliveCount: keepAliveCount,
+      requestedLifetimeCount: Math.max(keepAliveCount * 3, Math.ceil(this.settings.sessionTimeoutMs / Math.max(interval, 1))),
+      maxNotificationsPerPublish: 0,
+      publishingEnabled: true,
+      priority: 1,
+    }), this.settings.requestTimeoutMs, 'create subscription');
+    if (conn.dead) return [];
+    g.subscription = sub;
+    sub.on('keepalive', () => { if (conn === this.conn) this.touch(); });
+    const active = g.items.filter((it) => it.resolved);
+    const filter = this.filter(o);
+    const errors: ItemError[] = [];
+    let sampling: number | undefined;
+    let queue: number | undefined;
+    for (let off = 0; off < active.length; off += MONITORED_ITEMS_PER_CALL) {
+      const chunk = active.slice(off, off + MONITORED_ITEMS_PER_CALL);
+      const mg = ClientMonitoredItemGroup.create(sub, chunk.map((it) => ({ nodeId: it.resolved!, attributeId: AttributeIds.Value })), {
+        samplingInterval: interval,
+        queueSize: Math.max(1, o.queueSize ?? 10),
+        discardOldest: true,
+        filter,
+      }, TimestampsToReturn.Both);
+      await withTimeout(new Promise<void>((resolve, reject) => {
+        mg.once('initialized', () => resolve());
+        mg.once('err', (m: string) => reject(new Error(m)));
+        mg.once('terminated', (e: Error) => reject(e ?? new Error('monitored items terminated')));
+      }), this.settings.requestTimeoutMs, 'create monitored items');
+      if (conn.dead) return [];
+      g.monitoredGroups.push(mg);
+      mg.monitoredItems.forEach((mi: any, k: number) => {
+        const it = chunk[k];
+        const sc = mi.statusCode;
+        if (sc && (sc.value >>> 30) !== 0 && sc.value !== StatusCodes.BadDataUnavailable.value) {
+          it.error = `rejected by the server: ${sc.name ?? sc.toString()}`;
+          errors.push({ nodeId: it.parsed!.text, sensorId: it.sensorId, error: it.error });
+        } else if (mi.result) {
+          sampling ??= mi.result.revisedSamplingInterval;
+          queue ??= mi.result.revisedQueueSize;
+        }
+      });
+      mg.on('changed', (_mi: any, dv: DataValue, k: number) => {
+        if (conn !== this.conn || conn.dead) return;
+        this.onData(g, chunk[k], dv);
+      });
+    }
+    g.listener.revised?.({ publishingIntervalMs: sub.publishingInterval, samplingIntervalMs: sampling, queueSize: queue });
+    return errors;
+  }
+
+  private onData(g: ItemGroup, it: ItemState, dv: DataValue): void {
+    const now = Date.now();
+    this.lastActivity = now;
+    const code = dv.statusCode?.value ?? 0;
+    const quality = qualityOf(code);
+    const value = plainValue(dv.value?.value);
+    const r: any = { sensorId: it.sensorId, value, ts: timestampOf(dv, now), quality, statusCode: dv.statusCode?.name ?? 'Good', nodeId: it.parsed!.text };
+    if (it.unit) r.unit = it.unit;
+    const qualityChanged = it.quality !== quality;
+    it.quality = quality;
+    it.lastValue = value;
+    it.lossReported = false;
+    this.push(g, r, qualityChanged);
+  }
+
+  private push(g: ItemGroup, r: Reading, statusChanged: boolean): void {
+    g.pending.push(r);
+    g.readingCount++;
+    if (statusChanged) g.listener.status?.();
+    if (!g.flushScheduled) {
+      g.flushScheduled = true;
+      // one flush per publish response / read cycle: readings of one notification travel together
+      setImmediate(() => this.flush(g));
+    }
+  }
+
+  private flush(g: ItemGroup): void {
+    g.flushScheduled = false;
+    const batch = g.pending;
+    g.pending = [];
+    if (batch.length && this.groups.get(g.id) === g) g.listener.readings(batch);
+  }
+
+  /** Every item sends one bad reading on a communication loss, so that alarms downstream see it. */
+  private reportLoss(statusCode: string): void {
+    const now = Date.now();
+    for (const g of this.groups.values()) {
+      let changed = false;
+      for (const it of g.items) {
+        if (!it.parsed || it.lossReported || (it.error && !it.resolved)) continue;
+        it.lossReported = true;
+        changed = changed || it.quality !== 'bad';
+        it.quality = 'bad';
+        const r: any = { sensorId: it.sensorId, value: it.lastValue, ts: now, quality: 'bad', statusCode, nodeId: it.parsed.text };
+        if (it.unit) r.unit = it.unit;
+        g.pending.push(r);
+        g.readingCount++;
+      }
+      if (g.pending.length) this.flush(g);
+      if (changed) g.listener.status?.();
+    }
+  }
+
+  private async checkPollItems(conn: Connection, g: ItemGroup): Promise<ItemError[]> {
+    const active = g.items.filter((it) => it.resolved);
+    if (!active.length) return [];
+    const dvs = await withTimeout(conn.session!.read(active.map((it) => ({ nodeId: it.resolved!, attributeId: AttributeIds.Value }))), this.settings.requestTimeoutMs, 'read');
+    const errors: ItemError[] = [];
+    dvs.forEach((dv, k) => {
+      const code = dv.statusCode?.value ?? 0;
+      if (code === StatusCodes.BadNodeIdUnknown.value || code === StatusCodes.BadNodeIdInvalid.value || code === StatusCodes.BadAttributeIdInvalid.value || code === StatusCodes.BadNotReadable.value || code === StatusCodes.BadUserAccessDenied.value) {
+        const it = active[k];
+        it.error = `rejected by the server: ${dv.statusCode.name}`;
+        errors.push({ nodeId: it.parsed!.text, sensorId: it.sensorId, error: it.error });
+      }
+    });
+    return errors;
+  }
+
+  private schedulePoll(conn: Connection, g: ItemGroup): void {
+    const interval = Math.max(10, g.options.intervalMs);
+    const tick = () => {
+      if (conn.dead || this.groups.get(g.id) !== g) return;
+      // time-aligned: the next cycle starts on the next multiple of the interval
+      const now = Date.now();
+      g.pollTimer = setTimeout(tick, interval - (now % interval));
+      if (g.readInFlight) { g.skippedCycles++; return; }
+      if (conn.lostAt !== undefined) return;
+      this.pollOnce(conn, g);
+    };
+    const now = Date.now();
+    g.pollTimer = setTimeout(tick, interval - (now % interval));
+  }
+
+  private pollOnce(conn: Connection, g: ItemGroup): void {
+    const active = g.items.filter((it) => it.resolved && !it.error);
+    if (!active.length || !conn.session) return;
+    g.readInFlight = true;
+    conn.session.read(active.map((it) => ({ nodeId: it.resolved!, attributeId: AttributeIds.Value })), 0)
+      .then((dvs) => {
+        if (conn.dead || conn !== this.conn) return;
+        this.touch();
+        dvs.forEach((dv, k) => this.onData(g, active[k], dv));
+      })
+      .catch((err) => {
+        if (!conn.dead) this.log('warn', `cyclic read failed: ${(err as Error).message}`);
+      })
+      .finally(() => { g.readInFlight = false; });
+  }
+
+  // ---- status ------------------------------------------------------------------------
+
+  private setStatus(s: EndpointStatus): void {
+    const c = this.current;
+    if (c.state === s.state && c.attempt === s.attempt && c.error === s.error) return;
+    this.current = s;
+    this.emit('status', s);
+    for (const g of this.groups.values()) g.listener.status?.();
+  }
+
+  private log(level: 'info' | 'warn' | 'error', m: string): void {
+    const l = this.settings.log;
+    if (l) l[level](m);
+  }
+}
