@@ -71,7 +71,7 @@ main(async () => {
   await usPerMsg('n', textMsg);
   // Alternate the runs and keep each one's best, so a busy moment on the shared machine hurts neither side alone.
   let viaJunction = Infinity, viaObject = Infinity, viaText = Infinity;
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < 6; round++) {
     viaJunction = Math.min(viaJunction, await usPerMsg('j', objectMsg));
     viaObject = Math.min(viaObject, await usPerMsg('n', objectMsg));
     viaText = Math.min(viaText, await usPerMsg('n', textMsg));

@@ -76,6 +76,9 @@ export = function (RED: NodeAPI) {
     }
     const output = core?.config.output ?? 'each';
     const scratch: Reading[] = [];
+    // Reused send arrays: Node-RED reads them synchronously inside send() and keeps no reference.
+    const toReadings: any[] = [null, null];
+    const toInvalid: any[] = [null, null];
     let valid = 0;
     let invalid = 0;
     let statusTimer: NodeJS.Timeout | null = null;
@@ -112,11 +115,12 @@ export = function (RED: NodeAPI) {
       let readings: Reading[];
       if (core === null) {
         readings = scratch;
-        scratch.length = 0;
+        if (scratch.length !== 0) scratch.length = 0;
         errs = [{ code: 'config_error', message: `the node's settings are invalid: ${configError}` }];
       } else {
         readings = output === 'batch' ? [] : scratch;
-        scratch.length = 0;
+        // Truncating an array is a slow runtime call: only when there is something to drop.
+        if (scratch.length !== 0) scratch.length = 0;
         errs = core.normalize(msg.topic, payload, arrival, enrichFor(msg), readings);
       }
       const n = readings.length;
@@ -138,7 +142,8 @@ export = function (RED: NodeAPI) {
       if (n > 0) {
         if (output === 'batch') {
           msg.payload = readings;
-          send([msg, null]);
+          toReadings[0] = msg;
+          send(toReadings);
         } else {
           for (let i = 0; i < n; i++) {
             const r = readings[i];
@@ -146,12 +151,18 @@ export = function (RED: NodeAPI) {
             m.payload = r;
             m.topic = r.sensorId;
             // One send per reading: Node-RED clones every message but the first of a send() call.
-            send([m, null]);
+            toReadings[0] = m;
+            send(toReadings);
           }
-          scratch.length = 0;
+          if (scratch.length !== 0) scratch.length = 0;
         }
       }
-      if (bad !== null) send([null, bad]);
+      toReadings[0] = null;
+      if (bad !== null) {
+        toInvalid[1] = bad;
+        send(toInvalid);
+        toInvalid[1] = null;
+      }
       if (statusTimer === null) statusTimer = setTimeout(showStatus, STATUS_EVERY_MS);
       done();
     });

@@ -297,10 +297,10 @@ export class Normalizer {
   private object(obj: any, parent: Ctx | null, depth: number): void {
     const c = this.config;
     if (c.values !== null) return this.byPaths(obj, parent);
+    // Scratch arrays are overwritten up to n, never truncated (setting .length is a slow runtime call).
     const keys = this.scratchKeys[depth];
     const classes = this.scratchClass[depth];
-    keys.length = 0;
-    classes.length = 0;
+    let n = 0;
     let id: unknown, value: unknown, ts: unknown, unit: unknown, qual: unknown, meas: unknown, name: unknown;
     let plantId: unknown, lineId: unknown, assetId: unknown, tags: unknown, status: unknown;
     let hasValue = false, containers = 0;
@@ -328,14 +328,14 @@ export class Normalizer {
           const cv = obj[k];
           if (cv !== null && typeof cv === 'object') {
             containers++;
-            keys.push(k);
-            classes.push(kc);
+            keys[n] = k;
+            classes[n++] = kc;
           }
           break;
         }
         default: {
-          keys.push(k);
-          classes.push(kc);
+          keys[n] = k;
+          classes[n++] = kc;
         }
       }
     }
@@ -379,7 +379,6 @@ export class Normalizer {
       this.emit(sensorId, m, value, u, ts, qual, ctx, numeric);
       return;
     }
-    const n = keys.length;
     if (n === 0) {
       this.fail('no_readings', 'no value or measurement found in the payload', idText(sensorId));
       return;
