@@ -77,6 +77,7 @@ export = function (RED: NodeAPI) {
     let savedChanges = -1;
     let readingsSinceSave = 0;
     let lastSave = Date.now();
+    let warnedUntracked = false;
 
     const toMessages = (evs: AnomalyEvent[]) => evs.map((e) => ({ topic: e.sensorId, payload: e }));
 
@@ -188,6 +189,10 @@ export = function (RED: NodeAPI) {
           annotateReading(p, det.process(p));
           readingsSinceSave++;
         }
+      }
+      if (det.untracked > 0 && !warnedUntracked) {
+        warnedUntracked = true;
+        node.warn(RED._('genix-anomaly.errors.tooManySensors', { max: det.stats().sensors }));
       }
       const evs = det.takeEvents();
       // Invalid input still passes through on output 1 so nothing downstream loses data.

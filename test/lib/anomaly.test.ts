@@ -172,6 +172,31 @@ describe('anomaly: detectors', function () {
     assert.strictEqual(evs[0].ts, T0 + 3000, 'event time is on the readings\' clock, not the wall clock');
   });
 
+  it('live use: a reading far ahead of the wall clock does not make the other sensors stale', function () {
+    const d = new AnomalyDetector([{ match: '*', staleMs: 3000 }]);
+    const wall = T0;
+    d.arrival(wall);
+    d.process(rd('A', 1, T0));
+    d.process(rd('B', 1, T0));
+    d.process(rd('BROKEN-CLOCK', 1, T0 + 365 * 86400000));
+    d.process(rd('A', 1, T0 + 100));
+    d.tick(wall + 100);
+    assert.deepStrictEqual(d.takeEvents(), []);
+    // Without a wall clock (a replay) the newest timestamp is the clock.
+    const replay = new AnomalyDetector([{ match: '*', staleMs: 3000 }]);
+    replay.process(rd('A', 1, T0));
+    replay.process(rd('B', 1, T0 + 5000));
+    assert.deepStrictEqual(states(replay.takeEvents()), ['stale:active']);
+  });
+
+  it('tracks at most maxSensors sensors; the rest pass through unevaluated', function () {
+    const d = new AnomalyDetector([{ match: '*', hi: 1 }], { maxSensors: 10 });
+    for (let i = 0; i < 20; i++) d.process(rd(`S${i}`, 5, T0));
+    assert.strictEqual(d.stats().sensors, 10);
+    assert.strictEqual(d.untracked, 10);
+    assert.strictEqual(d.takeEvents().length, 10);
+  });
+
   it('bad quality raises a quality alarm and is kept out of the value detectors', function () {
     const d = new AnomalyDetector([{ match: '*', hi: 10 }]);
     d.process(rd('S', 5, T0));

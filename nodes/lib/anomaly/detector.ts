@@ -19,6 +19,10 @@ export interface DetectorOptions {
   sweepMs?: number;
   /** three activations within this window make an alarm chattering; default 60 s */
   chatterWindowMs?: number;
+  /** sensors tracked at most (memory bound against floods of made-up sensorIds); default 100,000 */
+  maxSensors?: number;
+  /** live use: a reading more than this far ahead of the wall clock does not move the shared clock; default 60 s */
+  maxClockLeadMs?: number;
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);
@@ -71,6 +75,12 @@ export class AnomalyDetector {
   private events: AnomalyEvent[] = [];
   private readonly sweepMs: number;
   private readonly chatterWindowMs: number;
+  private readonly maxSensors: number;
+  private readonly maxClockLeadMs: number;
+  /** the newest ts allowed to move the shared clock (Infinity until a wall clock is known) */
+  private clockCap = Infinity;
+  /** readings of sensors not tracked because maxSensors was reached */
+  untracked = 0;
   /** latest reading time seen on any sensor */
   private clockTs = -Infinity;
   private clockWall = 0;
@@ -86,6 +96,8 @@ export class AnomalyDetector {
     this.rules = isCompiled(rules) ? rules : compileRules(rules);
     this.sweepMs = opts.sweepMs ?? 500;
     this.chatterWindowMs = opts.chatterWindowMs ?? 60000;
+    this.maxSensors = opts.maxSensors ?? 100000;
+    this.maxClockLeadMs = opts.maxClockLeadMs ?? 60000;
   }
 
   /** Evaluates one reading; returns the sensor's active alarm kinds (a shared frozen array). */
@@ -94,7 +106,8 @@ export class AnomalyDetector {
     let s = this.sensors.get(id);
     if (s === undefined) s = this.addSensor(id);
     const ts = r.ts;
-    if (ts > this.clockTs) {
+    // One sensor with a clock far in the future must not make every other sensor look stale.
+    if (ts > this.clockTs && ts <= this.clockCap) {
       this.clockTs = ts;
       if (ts >= this.nextSweepTs) this.sweep(ts);
     }
@@ -285,6 +298,10 @@ export class AnomalyDetector {
   }
 
   private addSensor(id: string): SensorState | null {
+    if (this.sensors.size >= this.maxSensors) {
+      this.untracked++;
+      return null;
+    }
     const rule = findRule(this.rules, id);
     if (rule === null) {
       this.sensors.set(id, null);
@@ -318,6 +335,7 @@ export class AnomalyDetector {
   /** Records when the latest readings arrived (wall clock), for `tick`. */
   arrival(wallNow: number): void {
     this.clockWall = wallNow;
+    this.clockCap = wallNow + this.maxClockLeadMs;
   }
 
   /**
