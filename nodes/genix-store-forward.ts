@@ -19,6 +19,8 @@ interface StoreForwardDef extends NodeDef {
   retryMaxMs?: number | string;
   storeProperties?: string | string[];
   metricsIntervalMs?: number | string;
+  /** forward nothing until a resume or flush command */
+  startPaused?: boolean;
   /** advanced: cap the file at this many pages (emulates a small disk) */
   maxPageCount?: number | string;
 }
@@ -45,7 +47,7 @@ function controlCommand(msg: any): string | null {
 export = function (RED: NodeAPI) {
   function StoreForwardNode(this: StoreForwardNode, config: StoreForwardDef) {
     RED.nodes.createNode(this, config);
-    const node = this;
+    const node = this; // eslint-disable-line @typescript-eslint/no-this-alias
     const userDir = (RED.settings as any).userDir || path.join(os.homedir(), '.node-red');
     const file = config.dbPath && String(config.dbPath).trim()
       ? path.resolve(userDir, String(config.dbPath).trim())
@@ -102,6 +104,7 @@ export = function (RED: NodeAPI) {
       node.error(`store-forward: cannot open ${file}: ${err.message}`);
       node.status({ fill: 'red', shape: 'ring', text: RED._('genix-store-forward.status.error') });
     }
+    if (config.startPaused === true) node.buffer?.pause();
     const opened = node.buffer?.opened;
     if (opened?.movedAside) {
       node.error(`store-forward: database ${file} was corrupt (${opened.corruptReason}); moved it to ${opened.movedAside} and started a fresh one`);

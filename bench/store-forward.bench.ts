@@ -1,0 +1,165 @@
+// genix-store-forward: accept-and-commit rate through a real runtime, backlog drain rate, memory and disk,
+// against raw batched better-sqlite3 inserts measured in the same run.
+// GENIX_BENCH_SF_ROWS sets the backlog size (default 1,000,000).
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import Database from 'better-sqlite3';
+import { main, BenchResult } from './lib';
+import { startRuntime, pump } from './runtime';
+import { openQueue } from '../nodes/lib/store-forward/queue';
+
+const ROWS = Number(process.env.GENIX_BENCH_SF_ROWS || 1000000);
+const mb = (b: number) => b / 1048576;
+
+function reading(i: number) {
+  return { sensorId: `TEMP-${i % 50}`, value: 20 + (i % 1000) / 10, ts: 1700000000000 + i, quality: 'good', unit: 'degC' };
+}
+
+/** Raw better-sqlite3: 100 rows per transaction, WAL, synchronous FULL, same row shape. */
+function rawInserts(dir: string, seconds: number): number {
+  const db = new Database(path.join(dir, 'raw.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE m (id INTEGER PRIMARY KEY, ts INTEGER, topic TEXT, payload, extra TEXT, size INTEGER, attempts INTEGER DEFAULT 0)');
+  const ins = db.prepare('INSERT INTO m (ts, topic, payload, extra, size) VALUES (?, ?, ?, NULL, ?)');
+  const tx = db.transaction((from: number) => {
+    for (let i = from; i < from + 100; i++) {
+      const r = reading(i);
+      const p = JSON.stringify(r);
+      ins.run(Date.now(), r.sensorId, p, p.length);
+    }
+  });
+  let n = 0;
+  const end = Date.now() + seconds * 1000;
+  const t0 = process.hrtime.bigint();
+  while (Date.now() < end) {
+    tx(n);
+    n += 100;
+  }
+  const rate = n / (Number(process.hrtime.bigint() - t0) / 1e9);
+  db.close();
+  return rate;
+}
+
+function prefill(file: string, rows: number, readingsPerRow: number): { jsonBytes: number; rate: number } {
+  const { queue } = openQueue({ path: file, owner: 'bench-prefill' });
+  let jsonBytes = 0;
+  const t0 = process.hrtime.bigint();
+  for (let done = 0; done < rows; ) {
+    const n = Math.min(10000, rows - done);
+    queue.transaction(() => {
+      for (let i = done; i < done + n; i++) {
+        const payload = readingsPerRow === 1 ? reading(i) : Array.from({ length: readingsPerRow }, (_, k) => reading(i * readingsPerRow + k));
+        const text = JSON.stringify(payload);
+        const topic = `TEMP-${i % 50}`;
+        jsonBytes += JSON.stringify({ topic, payload }).length;
+        queue.insert(Date.now(), topic, text, null, text.length + topic.length + 16);
+      }
+      queue.persistLastId();
+    });
+    done += n;
+  }
+  const rate = rows / (Number(process.hrtime.bigint() - t0) / 1e9);
+  queue.checkpoint();
+  queue.close();
+  return { jsonBytes, rate };
+}
+
+function fileBytes(file: string): number {
+  let t = 0;
+  for (const f of [file, `${file}-wal`]) try { t += fs.statSync(f).size; } catch { /* none */ }
+  return t;
+}
+
+const ACK = 'msg.delivery.ok = true;\nreturn msg;';
+
+async function run(): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-sf-bench-'));
+  const raw = rawInserts(dir, 2);
+  const rawNote = `raw better-sqlite3, 100 rows/commit, FULL: ${Math.round(raw).toLocaleString('en-US')} rows/s`;
+  results.push({ name: 'raw better-sqlite3 inserts (100/commit, FULL)', value: raw, unit: 'rows/s', compare: 'reference for the rows below' });
+
+  const backlogFile = path.join(dir, 'backlog.sqlite');
+  const rss0 = process.memoryUsage().rss;
+  const pre = prefill(backlogFile, ROWS, 1);
+  const disk = fileBytes(backlogFile);
+  results.push({ name: `prefill ${ROWS.toLocaleString('en-US')} rows through SqliteQueue (10k/commit)`, value: pre.rate, unit: 'rows/s', compare: rawNote });
+  results.push({ name: 'disk use / JSON size of the stored messages', value: disk / pre.jsonBytes, unit: 'x', target: '<= 2', compare: `${mb(disk).toFixed(1)} MB file, ${mb(pre.jsonBytes).toFixed(1)} MB JSON` });
+
+  const acceptFile = path.join(dir, 'accept.sqlite');
+  const flows = [
+    { id: 'tab', type: 'tab', label: 'bench' },
+    { id: 'sf', z: 'tab', type: 'genix-store-forward', dbPath: acceptFile, startPaused: true, synchronous: 'FULL', maxMessages: 0, replayRate: 0, metricsIntervalMs: 0, wires: [['ack'], []] },
+    { id: 'ack', z: 'tab', type: 'function', func: ACK, outputs: 1, wires: [['sf']] },
+    { id: 'done', z: 'tab', type: 'complete', scope: ['sf'], uncaught: false, wires: [['count']] },
+    { id: 'count', z: 'tab', type: 'junction', wires: [] },
+    { id: 'drain', z: 'tab', type: 'genix-store-forward', dbPath: backlogFile, startPaused: true, maxMessages: 0, replayRate: 0, replayBatchSize: 100, maxInFlight: 100, metricsIntervalMs: 0, wires: [['ack2'], []] },
+    { id: 'ack2', z: 'tab', type: 'function', func: ACK, outputs: 1, wires: [['drain']] },
+  ];
+  // keep the drain buffer paused until its turn; it is opened (and its 1M rows counted) at deploy
+  const rt = await startRuntime(flows);
+  let accepted = 0;
+  rt.node('count').on('input', () => { accepted++; });
+
+  // 1) accepted and durably committed (FULL), paused so only the accept path is measured
+  const sf = rt.node('sf');
+  const total = Number(process.env.GENIX_BENCH_SF_ACCEPT || 200000);
+  const acceptRate = await pump(rt, 'sf', (i) => ({ topic: `TEMP-${i % 50}`, payload: reading(i) }), total, () => accepted, 5000);
+  results.push({ name: 'accepted + committed (FULL) through Node-RED, done() after commit', value: acceptRate, unit: 'msg/s', target: '>= 50000', compare: rawNote });
+  // 2) same, with live forwarding and acknowledgement (deletes) running
+  sf.buffer.resume();
+  await waitUntil(() => sf.buffer.backlog === 0, 60000);
+  const tl = process.hrtime.bigint();
+  await pump(rt, 'sf', (i) => ({ topic: `TEMP-${i % 50}`, payload: reading(i) }), total, () => accepted, 5000);
+  await waitUntil(() => sf.buffer.backlog === 0, 60000);
+  const liveRate = total / (Number(process.hrtime.bigint() - tl) / 1e9);
+  results.push({ name: 'accepted + committed + forwarded + acked + deleted, live (FULL)', value: liveRate, unit: 'msg/s', compare: 'until the backlog is empty again' });
+
+  // 3) drain the prefilled backlog to an acknowledging consumer
+  const drain = rt.node('drain');
+  if (drain.buffer.backlog !== ROWS) throw new Error(`drain buffer sees ${drain.buffer.backlog} rows, expected ${ROWS}`);
+  if (global.gc) global.gc();
+  const rssStart = process.memoryUsage().rss;
+  let rssPeak = rssStart;
+  const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, process.memoryUsage().rss); }, 50);
+  const t0 = process.hrtime.bigint();
+  drain.buffer.resume();
+  await waitUntil(() => drain.buffer.backlog === 0, 600000);
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  clearInterval(sampler);
+  const m = drain.buffer.metrics();
+  results.push({ name: `drain ${ROWS.toLocaleString('en-US')}-message backlog to an acking consumer (batches of 100)`, value: ROWS / secs, unit: 'msg/s', target: '>= 20000', compare: `${(m.deliveredReadings / secs).toFixed(0)} readings/s; ${rawNote}` });
+  results.push({ name: 'RSS growth while holding and draining the backlog', value: mb(rssPeak - rssStart), unit: 'MB', target: '< 50', compare: `RSS before prefill ${mb(rss0).toFixed(0)} MB, at drain start ${mb(rssStart).toFixed(0)} MB` });
+  await rt.stop();
+
+  // 4) batches of 10 readings per stored message: readings/s through the same drain
+  const rows10 = Math.max(1000, Math.floor(ROWS / 10));
+  const file10 = path.join(dir, 'backlog10.sqlite');
+  prefill(file10, rows10, 10);
+  const rt2 = await startRuntime([
+    { id: 'tab', type: 'tab', label: 'bench' },
+    { id: 'drain', z: 'tab', type: 'genix-store-forward', dbPath: file10, maxMessages: 0, replayRate: 0, replayBatchSize: 20, maxInFlight: 100, metricsIntervalMs: 0, wires: [['ack2'], []] },
+    { id: 'ack2', z: 'tab', type: 'function', func: ACK, outputs: 1, wires: [['drain']] },
+  ]);
+  const d2 = rt2.node('drain');
+  const t1 = process.hrtime.bigint();
+  await waitUntil(() => d2.buffer.backlog === 0, 600000);
+  const s2 = Number(process.hrtime.bigint() - t1) / 1e9;
+  const readings = d2.buffer.metrics().deliveredReadings;
+  results.push({ name: `drain ${rows10.toLocaleString('en-US')} stored batches of 10 readings`, value: readings / s2, unit: 'readings/s', target: '>= 200000', compare: `${Math.round(rows10 / s2).toLocaleString('en-US')} stored msg/s` });
+  await rt2.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return results;
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('benchmark step timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+main(run);
