@@ -176,7 +176,8 @@ export = function (RED: NodeAPI) {
         statusSoon();
         return done();
       }
-      det.arrival(Date.now());
+      // Replays (liveClock off) keep the readings' clock alone: no wall-clock cap, no wall-clock advance.
+      if (liveClock) det.arrival(Date.now());
       const p = msg.payload;
       let problem = '';
       if (Array.isArray(p)) {

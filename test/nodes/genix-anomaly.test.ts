@@ -141,6 +141,16 @@ describe('genix-anomaly node', function () {
     await waitFor(() => alarms.length === 2, 'stale cleared', 5000);
   });
 
+  it('replay mode (live clock off): stale is decided by the readings\' own timestamps, even far from now', async function () {
+    const { n, alarms } = await load({ rules: [{ match: '*', staleMs: 3000 }] });
+    const future = Date.UTC(2031, 5, 1);
+    n.receive({ payload: [rd('A', 1, future), rd('B', 1, future)] });
+    n.receive({ payload: [rd('B', 1, future + 5000)] });
+    await waitFor(() => alarms.length === 1, 'A stale on the replayed clock');
+    assert.deepStrictEqual(states(alarms), ['A stale active']);
+    assert.strictEqual(alarms[0].payload.ts, future + 3000);
+  });
+
   it('shows the active count and alarms per 10 minutes in the status', async function () {
     const { n } = await load();
     const calls: any[] = [];
