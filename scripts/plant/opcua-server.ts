@@ -107,8 +107,9 @@ export async function startPlantOpcuaServer(opts: PlantOpcuaOptions): Promise<Pl
   const addressSpace = server.engine.addressSpace!;
   for (const uri of opts.namespacesBefore ?? []) {
     const decoyNs = addressSpace.registerNamespace(uri);
+    (decoyNs as any)._nodeIdManager._internal_id_counter = 1_000_000;
     decoyNs.addVariable({
-      componentOf: addressSpace.rootFolder.objects,
+      organizedBy: addressSpace.rootFolder.objects,
       browseName: `Decoy${decoyNs.index}`,
       nodeId: 'i=1001',
       dataType: 'Double',

@@ -346,7 +346,10 @@ export class OpcuaSessionManager extends EventEmitter {
     (client as any).connectionStrategy.maxRetry = -1;
     client.on('connection_lost', () => this.onConnectionLost(conn));
     client.on('backoff', (count: number) => { conn.backoffCount = count; if (!conn.dead && conn.lostAt) this.setStatus({ state: 'reconnecting', attempt: count + 1 }); });
-    client.on('connection_reestablished', () => this.log('info', `channel to ${s.endpointUrl} re-established`));
+    client.on('connection_reestablished', () => {
+      this.log('info', `channel to ${s.endpointUrl} re-established`);
+      this.onSessionRestored(conn).catch((err) => conn.breakWith(`restore check failed: ${(err as Error).message}`));
+    });
     const session = await withTimeout(client.createSession(userIdentityFor(this.settings)), s.requestTimeoutMs, 'createSession');
     conn.session = session;
     session.on('keepalive', () => { if (conn === this.conn) this.touch(); });
@@ -371,7 +374,7 @@ export class OpcuaSessionManager extends EventEmitter {
   }
 
   private async onSessionRestored(conn: Connection): Promise<void> {
-    if (conn.dead || !conn.session) return;
+    if (conn.dead || !conn.session || conn.lostAt === undefined) return;
     const ns = await withTimeout(conn.session.readNamespaceArray(), this.settings.requestTimeoutMs, 'read namespace array');
     const moved = [...this.groups.values()].some((g) => g.items.some((it) => {
       if (!it.parsed || it.parsed.nsu === undefined) return false;
@@ -533,7 +536,8 @@ export class OpcuaSessionManager extends EventEmitter {
         }
       });
       mg.on('changed', (_mi: any, dv: DataValue, k: number) => {
-        if (conn !== this.conn || conn.dead) return;
+        // after a repair, data waits until the namespace check has confirmed the item still means the same tag
+        if (conn !== this.conn || conn.dead || conn.lostAt !== undefined) return;
         this.onData(g, chunk[k], dv);
       });
     }
