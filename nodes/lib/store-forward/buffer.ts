@@ -330,10 +330,26 @@ export class StoreForwardBuffer {
         }
       }
     }
-    this.drops['disk-full'] += batch.length;
-    this.report(`store-forward: disk full (${err.code}); ${batch.length} new messages were not stored (${this.opts.overflow})`);
+    // store what still fits, oldest first, in shrinking groups; refuse the rest
+    let stored = 0;
+    for (let chunk = Math.max(1, Math.ceil(batch.length / 8)); stored < batch.length; ) {
+      const part = batch.slice(stored, stored + chunk);
+      const first = this.queue.lastId + 1;
+      try {
+        this.queue.transaction(() => this.insertRows(part, 0));
+        this.committed(part, first);
+        stored += part.length;
+      } catch (e2: any) {
+        if (!isDiskFull(e2) || chunk === 1) break;
+        chunk = Math.max(1, Math.floor(chunk / 4));
+      }
+    }
+    const refused = batch.slice(stored);
+    if (!refused.length) return;
+    this.drops['disk-full'] += refused.length;
+    this.report(`store-forward: disk full (${err.code}); ${refused.length} new messages were not stored (${this.opts.overflow})`);
     const e = new Error(`store-forward: disk full, message not stored (${err.code})`);
-    for (const p of batch) p.cb(e);
+    for (const p of refused) p.cb(e);
     this.hooks.changed?.();
   }
 
