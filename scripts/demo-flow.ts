@@ -29,6 +29,14 @@ function hostPort(url: string): { host: string; port: string } {
   return { host: u.hostname, port: u.port || '1883' };
 }
 
+/** Units of the simulated sensors and the range a healthy instrument can report (beyond it: invalid). */
+const normalizerRules = [
+  { match: 'temperature', from: 'degC', min: '-40', max: '200' },
+  { match: 'pressure', from: 'bar', min: '0', max: '50' },
+  { match: 'vibration', from: 'mm/s', min: '0', max: '100' },
+  { match: 'humidity', from: '%RH', min: '0', max: '100' },
+];
+
 /** Alarm rules that catch the simulated plant's injected faults (scripts/plant/signals.ts). */
 export const demoAnomalyRules = [
   { match: 'TEMP-*', baseline: 45, deviation: 7.5, flatlineMs: 5000, flatlineEpsilon: 0.0005, staleMs: 3000 },
@@ -100,7 +108,7 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
 
   if (has('genix-normalizer')) {
     flow.push(
-      { id: 'demo-normalizer', type: 'genix-normalizer', z, name: 'normalize sensors', sensorIdFrom: 'auto', tsFormat: 'auto', skew: 'correct', maxFutureMs: 60000, maxPastMs: 604800000, plantId: 'demo-plant', plantIdType: 'str', lineId: 'line-1', lineIdType: 'str', assetId: '', assetIdType: 'str', tags: [], values: [], rules: [], output: 'batch', x: 340, y: 100, wires: [[], []] },
+      { id: 'demo-normalizer', type: 'genix-normalizer', z, name: 'normalize sensors', sensorIdFrom: 'auto', tsFormat: 'auto', skew: 'correct', maxFutureMs: 60000, maxPastMs: 604800000, plantId: 'demo-plant', plantIdType: 'str', lineId: 'line-1', lineIdType: 'str', assetId: '', assetIdType: 'str', tags: [{ key: 'source', value: 'mqtt-sim', type: 'str' }], values: [], rules: normalizerRules, output: 'batch', x: 340, y: 100, wires: [[], []] },
       { id: 'demo-invalid', type: 'debug', z, name: 'invalid sensor messages', active: true, tosidebar: true, console: false, complete: 'error', targetType: 'msg', statusVal: '', statusType: 'counter', x: 580, y: 140, wires: [] },
     );
     wire('demo-mqtt-in', 0, 'demo-normalizer');
@@ -141,8 +149,8 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
   if (has('genix-store-forward') && cloudReady && bufferIn.length) {
     flow.push(
       { id: 'demo-c3', type: 'comment', z, name: 'Store-and-forward ⇄ cloud publisher (delivery loop)', info: 'The buffer commits every message to SQLite before forwarding it; the publisher reports each delivery back on the feedback wire, and the buffer deletes what the cloud acknowledged.', x: 290, y: 320, wires: [] },
-      { id: 'demo-buffer', type: 'genix-store-forward', z, name: 'readings buffer', dbPath: '', synchronous: 'FULL', maxMessages: 1000000, maxBytes: 1073741824, overflow: 'drop-oldest', ttlMs: 0, maxInFlight: 100, ackTimeoutMs: 10000, replayRate: 0, replayBatchSize: 100, x: 170, y: 380, wires: [['demo-publisher'], []] },
-      { id: 'demo-publisher', type: 'genix-cloud-publisher', z, name: 'to cloud', endpoint: 'demo-cloud-endpoint', topic: 'plant/{plantId}/{lineId}/{sensorId}', qos: 1, batchMaxMessages: 100, batchMaxMs: 200, batchMaxBytes: 131072, x: 400, y: 380, wires: [['demo-buffer']] },
+      { id: 'demo-buffer', type: 'genix-store-forward', z, name: 'readings buffer', dbPath: '', synchronous: 'FULL', maxMessages: 1000000, maxBytes: 1073741824, overflow: 'drop-oldest', ttlMs: 0, maxInFlight: 2000, ackTimeoutMs: 10000, replayRate: 0, replayBatchSize: 500, x: 170, y: 380, wires: [['demo-publisher'], []] },
+      { id: 'demo-publisher', type: 'genix-cloud-publisher', z, name: 'to cloud', endpoint: 'demo-cloud-endpoint', topic: 'plant/{plantId}/{lineId}/{sensorId}', qos: 1, batchMaxMessages: 500, batchMaxMs: 50, batchMaxBytes: 131072, x: 400, y: 380, wires: [['demo-buffer']] },
     );
     for (const s of bufferIn) wire(s, 0, 'demo-buffer');
     if (has('genix-anomaly') && bufferIn[0] === 'demo-anomaly') {
