@@ -78,6 +78,7 @@ export = function (RED: NodeAPI) {
     let readingsSinceSave = 0;
     let lastSave = Date.now();
     let warnedUntracked = false;
+    let shown = '';
 
     const toMessages = (evs: AnomalyEvent[]) => evs.map((e) => ({ topic: e.sensorId, payload: e }));
 
@@ -85,6 +86,7 @@ export = function (RED: NodeAPI) {
       statusTimer = null;
       if (det === null) return;
       const s = det.stats(liveClock ? Date.now() : undefined);
+      shown = `${s.active}/${s.per10min}`;
       node.status({
         fill: s.active > 0 ? 'red' : 'green',
         shape: s.active > 0 ? 'dot' : 'ring',
@@ -230,10 +232,10 @@ export = function (RED: NodeAPI) {
           // Live use: advance "latest seen time" by the wall clock so stale fires when nothing arrives.
           if (liveClock) d.tick(Date.now());
           const evs = d.takeEvents();
-          if (evs.length) {
-            node.send([null, toMessages(evs)]);
-            statusSoon();
-          }
+          if (evs.length) node.send([null, toMessages(evs)]);
+          // The 10-minute count also falls as time passes without alarms.
+          const st = d.stats(liveClock ? Date.now() : undefined);
+          if (`${st.active}/${st.per10min}` !== shown) statusSoon();
           maybeSave();
         }, sweepMs);
       }
