@@ -32,11 +32,7 @@ export function plainValue(v: unknown): any {
   if (v instanceof Date) return v.getTime();
   if (Buffer.isBuffer(v)) return v.toString('base64');
   if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
-  if (Array.isArray(v)) {
-    // Int64/UInt64 come as [high, low]
-    if (v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number' && (v as any).__int64 !== false) return v.map(plainValue);
-    return v.map(plainValue);
-  }
+  if (Array.isArray(v)) return v.map(plainValue);
   const o = v as any;
   if (o.text !== undefined && o.locale !== undefined) return o.text; // LocalizedText
   if (o.name !== undefined && o.namespaceIndex !== undefined) return String(o.name); // QualifiedName
