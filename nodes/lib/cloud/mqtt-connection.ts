@@ -62,6 +62,13 @@ export class MqttConnection extends EventEmitter implements Transport {
   private stopping = false;
   private backoffMs: number;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  /** the socket held corked until the next turn of the event loop, so a burst of publishes leaves in one write */
+  private corked: { uncork(): void } | null = null;
+  private readonly uncork = () => {
+    const s = this.corked;
+    this.corked = null;
+    if (s) s.uncork();
+  };
   private readonly o: Required<Omit<MqttConnectionOptions, 'username' | 'password' | 'tls' | 'stateTopic'>> & MqttConnectionOptions;
 
   constructor(options: MqttConnectionOptions) {
@@ -113,7 +120,11 @@ export class MqttConnection extends EventEmitter implements Transport {
       connectTimeout: this.o.connectTimeoutMs,
       reconnectPeriod: 0, // our own backoff, see scheduleReconnect
       queueQoSZero: false,
+      // a ping every keepalive period instead of re-arming a timer for every PUBACK (two timer operations per message)
+      reschedulePings: false,
       outgoingStore: new NoResendStore() as any,
+      // mqtt.js logs a dozen debug lines per publish; skip their cost unless DEBUG asks for them
+      ...(/mqttjs/.test(process.env.DEBUG ?? '') ? {} : { log: () => undefined }),
       ...(this.o.tls ?? {}),
     };
     if (this.o.username) opts.username = this.o.username;
@@ -125,6 +136,9 @@ export class MqttConnection extends EventEmitter implements Transport {
     const client = mqtt.connect(this.o.url, opts);
     this.client = client;
     client.on('connect', () => {
+      // we coalesce writes ourselves (cork per event-loop turn); Nagle would only hold the tail of each burst back
+      const sock = client.stream as unknown as { setNoDelay?: (v: boolean) => void };
+      if (typeof sock.setNoDelay === 'function') sock.setNoDelay(true);
       this.backoffMs = this.o.reconnectMinMs;
       this.lastError = '';
       if (this.o.stateTopic) client.publish(this.o.stateTopic, this.stateMessage('online'), { qos: 1, retain: true }, () => undefined);
@@ -207,7 +221,14 @@ export class MqttConnection extends EventEmitter implements Transport {
     const id = ++this.seq;
     const entry: Pending = { cb };
     this.pending.set(id, entry);
-    (this.client as MqttClient).publish(topic, body, { qos }, (err) => {
+    const client = this.client as MqttClient;
+    // Node-RED hands over each message in its own setImmediate: without this every publish is its own write
+    if (!this.corked && client.stream && typeof client.stream.cork === 'function') {
+      client.stream.cork();
+      this.corked = client.stream;
+      setImmediate(this.uncork);
+    }
+    client.publish(topic, body, { qos }, (err) => {
       // answered already when the connection dropped: exactly one report per message
       if (!this.pending.delete(id)) return;
       entry.cb(err ? classifyMqttError(err) : OK);
