@@ -39,10 +39,10 @@ const normalizerRules = [
 
 /** Alarm rules that catch the simulated plant's injected faults (scripts/plant/signals.ts). */
 export const demoAnomalyRules = [
-  { match: 'TEMP-*', baseline: 45, deviation: 7.5, flatlineMs: 5000, flatlineEpsilon: 0.0005, staleMs: 3000 },
-  { match: 'PRES-*', baseline: 3.2, deviation: 0.75, flatlineMs: 5000, flatlineEpsilon: 0.0005, staleMs: 3000 },
-  { match: 'VIB-*', baseline: 2.5, deviation: 2.25, flatlineMs: 5000, flatlineEpsilon: 0.0005, staleMs: 3000 },
-  { match: 'HUM-*', baseline: 40, deviation: 12, flatlineMs: 5000, flatlineEpsilon: 0.0005, staleMs: 3000 },
+  { match: 'TEMP-*', baseline: 45, deviation: 7.5, flatlineMs: 5000, staleMs: 3000 },
+  { match: 'PRES-*', baseline: 3.2, deviation: 0.75, flatlineMs: 5000, staleMs: 3000 },
+  { match: 'VIB-*', baseline: 2.5, deviation: 2.25, flatlineMs: 5000, staleMs: 3000 },
+  { match: 'HUM-*', baseline: 40, deviation: 12, flatlineMs: 5000, staleMs: 3000 },
   { match: 'PLC*-TEMP', hi: 60, hihi: 70, lo: 20, deadband: 1, staleMs: 5000 },
   { match: '*', staleMs: 5000 },
 ];
@@ -124,18 +124,25 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
     for (let l = 1; l <= o.lines; l++) {
       items.push({ nodeId: `ns=2;i=${l * 1000 + 1}`, sensorId: `PLC${l}-TEMP`, unit: 'degC' });
       items.push({ nodeId: `ns=2;i=${l * 1000 + 2}`, sensorId: `PLC${l}-PRES`, unit: 'bar' });
+      items.push({ nodeId: `ns=2;i=${l * 1000 + 3}`, sensorId: `PLC${l}-SPEED`, unit: 'rpm' });
+      items.push({ nodeId: `ns=2;i=${l * 1000 + 4}`, sensorId: `PLC${l}-VIB`, unit: 'mm/s' });
+      items.push({ nodeId: `ns=2;i=${l * 1000 + 5}`, sensorId: `PLC${l}-RUN` });
     }
     flow.push(
       { id: 'demo-c2', type: 'comment', z, name: 'PLC tags (OPC-UA subscription)', info: 'One shared session to the simulated PLC; the poller subscribes to each line\'s temperature and pressure.', x: 190, y: 200, wires: [] },
       { id: 'demo-opcua-endpoint', type: 'genix-opcua-endpoint', name: 'simulated PLC', endpointUrl: o.opcuaEndpointUrl, securityMode: 'None', securityPolicy: 'None', authType: 'anonymous', acceptUnknownCertificates: false },
-      { id: 'demo-opcua-poller', type: 'genix-opcua-poller', z, name: 'PLC tags', endpoint: 'demo-opcua-endpoint', mode: 'subscribe', intervalMs: o.rateMs, items, output: 'batch', x: 140, y: 240, wires: [[]] },
+      { id: 'demo-opcua-poller', type: 'genix-opcua-poller', z, name: 'PLC tags', endpoint: 'demo-opcua-endpoint', mode: 'subscribe', intervalMs: o.rateMs, queueSize: 10, deadbandType: 'none', deadbandValue: 0, trigger: 'status-value', items, output: 'batch', x: 140, y: 240, wires: [[]] },
     );
     readingSources.push('demo-opcua-poller');
   }
 
   let bufferIn: string[] = [];
   if (has('genix-anomaly') && readingSources.length) {
-    flow.push({ id: 'demo-anomaly', type: 'genix-anomaly', z, name: 'alarms', rules: demoAnomalyRules, x: 580, y: 100, wires: [[], []] });
+    flow.push(
+      { id: 'demo-anomaly', type: 'genix-anomaly', z, name: 'alarms', rules: demoAnomalyRules, store: '', saveEveryMs: 10000, sweepMs: 500, liveClock: true, x: 580, y: 100, wires: [[], []] },
+      { id: 'demo-alarm-ack', type: 'inject', z, name: 'acknowledge all alarms', props: [{ p: 'command', v: 'ack', vt: 'str' }, { p: 'payload', v: '{"sensorId":"*"}', vt: 'json' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 370, y: 160, wires: [['demo-anomaly']] },
+      { id: 'demo-alarm-shelve', type: 'inject', z, name: 'shelve VIB-* for 10 min', props: [{ p: 'command', v: 'shelve', vt: 'str' }, { p: 'payload', v: '{"sensorId":"VIB-*","durationMs":600000}', vt: 'json' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 370, y: 200, wires: [['demo-anomaly']] },
+    );
     for (const s of readingSources) wire(s, 0, 'demo-anomaly');
     bufferIn = ['demo-anomaly'];
   } else {
@@ -144,12 +151,14 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
 
   const cloudReady = has('genix-cloud-endpoint') && has('genix-cloud-publisher');
   if (cloudReady) {
-    flow.push({ id: 'demo-cloud-endpoint', type: 'genix-cloud-endpoint', name: 'simulated cloud', protocol: 'mqtt', url: o.cloudBrokerUrl, clientId: 'genix-demo-gateway', protocolVersion: '4', keepalive: 30, cleanSession: true, stateTopic: 'plant/demo-plant/gateway/state' });
+    flow.push({ id: 'demo-cloud-endpoint', type: 'genix-cloud-endpoint', name: 'simulated cloud', protocol: 'mqtt', url: o.cloudBrokerUrl, clientId: 'genix-demo-gateway', protocolVersion: '4', keepalive: 30, cleanSession: true, stateTopic: 'plant/demo-plant/gateway/state', reconnectMinMs: 1000, reconnectMaxMs: 30000, connectTimeoutMs: 10000, maxInFlight: 2000 });
   }
   if (has('genix-store-forward') && cloudReady && bufferIn.length) {
     flow.push(
       { id: 'demo-c3', type: 'comment', z, name: 'Store-and-forward ⇄ cloud publisher (delivery loop)', info: 'The buffer commits every message to SQLite before forwarding it; the publisher reports each delivery back on the feedback wire, and the buffer deletes what the cloud acknowledged.', x: 290, y: 320, wires: [] },
-      { id: 'demo-buffer', type: 'genix-store-forward', z, name: 'readings buffer', dbPath: '', synchronous: 'FULL', maxMessages: 1000000, maxBytes: 1073741824, overflow: 'drop-oldest', ttlMs: 0, maxInFlight: 2000, ackTimeoutMs: 10000, replayRate: 0, replayBatchSize: 500, x: 170, y: 380, wires: [['demo-publisher'], []] },
+      { id: 'demo-buffer', type: 'genix-store-forward', z, name: 'readings buffer', dbPath: '', synchronous: 'FULL', maxMessages: 1000000, maxBytes: 1073741824, overflow: 'drop-oldest', ttlMs: 604800000, maxInFlight: 100, ackTimeoutMs: 10000, replayRate: 20000, replayBatchSize: 500, retryMinMs: 1000, retryMaxMs: 30000, storeProperties: '', metricsIntervalMs: 2000, x: 170, y: 380, wires: [['demo-publisher'], ['demo-buffer-metrics']] },
+      { id: 'demo-buffer-metrics', type: 'debug', z, name: 'buffer metrics', active: false, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 420, y: 420, wires: [] },
+      { id: 'demo-buffer-flush', type: 'inject', z, name: 'flush now', props: [{ p: 'command', v: 'flush', vt: 'str' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 140, y: 420, wires: [['demo-buffer']] },
       { id: 'demo-publisher', type: 'genix-cloud-publisher', z, name: 'to cloud', endpoint: 'demo-cloud-endpoint', topic: 'plant/{plantId}/{lineId}/{sensorId}', qos: 1, batchMaxMessages: 500, batchMaxMs: 50, batchMaxBytes: 131072, x: 400, y: 380, wires: [['demo-buffer']] },
     );
     for (const s of bufferIn) wire(s, 0, 'demo-buffer');
