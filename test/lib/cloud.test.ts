@@ -103,6 +103,35 @@ describe('cloud lib: MQTT connection + publisher (aedes)', function () {
     assert.strictEqual(got.length, 3, 'three topics, three readings each, one batch per topic');
   });
 
+  it('merges small array inputs into the per-topic batches; each input answered once, after all its batches', async function () {
+    const held: Array<() => void> = [];
+    const r = (i: number, s: string) => reading(i, { sensorId: s });
+    const pub = new CloudPublisher(conn, { topic: compileTopic('t/{sensorId}'), qos: 1, batchMaxMessages: 5, batchMaxMs: 40, batchMaxBytes: 0 });
+    // hold back PUBACKs for topic t/B so the first input cannot be answered before its B batch is acknowledged
+    broker.aedes.authorizePublish = (_c: unknown, p: any, cb: (e: Error | null) => void) => { if (p.topic === 't/B') held.push(() => cb(null)); else cb(null); };
+    const { results, all } = submitAll(pub, [[r(1, 'A'), r(2, 'B')], [r(3, 'A')], r(4, 'A'), [r(5, 'A'), r(6, 'A')]]);
+    await waitFor(() => results[1] !== undefined && results[2] !== undefined && results[3] !== undefined, 'inputs carried only by the full A batch');
+    assert.ok(results.slice(1).every((x) => x.ok));
+    assert.strictEqual(results[0], undefined, 'input 1 waits for its B batch');
+    await waitFor(() => held.length === 1, 'the B batch sent after batchMaxMs');
+    held[0]();
+    assert.deepStrictEqual(await all, [{ ok: true }, { ok: true }, { ok: true }, { ok: true }]);
+    await waitFor(() => got.length === 2, 'two batches');
+    const byTopic = Object.fromEntries(got.map((g) => [g.topic, JSON.parse(g.payload).map((x: any) => x.value)]));
+    assert.deepStrictEqual(byTopic, { 't/A': [1, 3, 4, 5, 6], 't/B': [2] });
+    assert.strictEqual(pub.readingsDelivered, 6);
+  });
+
+  it('a merged array input with a reading over the byte limit is refused for good once; the rest is delivered', async function () {
+    const pub = new CloudPublisher(conn, { topic: compileTopic('t'), qos: 1, batchMaxMessages: 10, batchMaxMs: 10, batchMaxBytes: 300 });
+    const big = reading(9, { tags: { note: 'x'.repeat(400) } });
+    const [a] = await submitAll(pub, [[reading(1), big, reading(2)]]).all;
+    assert.strictEqual(a.ok, false);
+    assert.strictEqual(a.permanent, true);
+    await waitFor(() => got.length === 1, 'the deliverable part');
+    assert.deepStrictEqual(JSON.parse(got[0].payload).map((x: any) => x.value), [1, 2]);
+  });
+
   it('splits a replay batch by the byte limit and reports ok only when all parts are acknowledged', async function () {
     const pub = new CloudPublisher(conn, { topic: compileTopic('t/{plantId}'), qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 1000 });
     const batch = Array.from({ length: 100 }, (_, i) => reading(i));

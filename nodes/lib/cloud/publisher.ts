@@ -135,48 +135,48 @@ export class CloudPublisher {
       done(OK);
       return null;
     }
-    const byTopic = new Map<string, string[]>();
+    const topicFn = this.o.topic;
+    // most batches go to one topic: find out before grouping anything
+    const first = topicFn ? topicFn(items[0]) : (fallbackTopic as string);
+    let byTopic: Map<string, unknown[]> | null = null;
+    if (topicFn) {
+      for (let i = 1; i < items.length; i++) {
+        const t = topicFn(items[i]);
+        if (t === first && !byTopic) continue;
+        if (!byTopic) {
+          byTopic = new Map([[first, items.slice(0, i)]]);
+        }
+        let list = byTopic.get(t);
+        if (!list) byTopic.set(t, (list = []));
+        list.push(items[i]);
+      }
+    }
+    if (this.o.batchMaxMessages > 1 && items.length < this.o.batchMaxMessages) {
+      return this.mergeArray(byTopic ?? new Map([[first, items]]), done);
+    }
+    const framing = this.transport.framing;
+    const limit = this.o.batchMaxBytes;
+    const wire: Array<{ topic: string; body: string; n: number }> = [];
+    let oversize = 0;
     try {
-      for (const item of items) {
-        const topic = this.o.topic ? this.o.topic(item) : (fallbackTopic as string);
-        let list = byTopic.get(topic);
-        if (!list) byTopic.set(topic, (list = []));
-        list.push(JSON.stringify(item) ?? 'null');
+      for (const [topic, list] of byTopic ?? [[first, items] as [string, unknown[]]]) {
+        if (framing === 'json') {
+          // one serialization for the whole array: the common case of a replay batch within the byte limit
+          const body = JSON.stringify(list);
+          if (!this.tooBig(body)) {
+            wire.push({ topic, body, n: list.length });
+            continue;
+          }
+        }
+        oversize += this.split(topic, list, wire);
       }
     } catch (e) {
       return `msg.payload cannot be serialized: ${(e as Error).message}`;
     }
-    const framing = this.transport.framing;
-    const wire: Array<{ topic: string; parts: string[] }> = [];
-    let oversize = 0;
-    const limit = this.o.batchMaxBytes;
-    for (const [topic, parts] of byTopic) {
-      if (!limit) {
-        wire.push({ topic, parts });
-        continue;
-      }
-      let cur: string[] = [];
-      let bytes = frameOpen(framing) * 2;
-      for (const p of parts) {
-        const b = byteLength(p) + 1;
-        if (b + frameOpen(framing) * 2 > limit) {
-          oversize++;
-          continue;
-        }
-        if (cur.length && bytes + b > limit) {
-          wire.push({ topic, parts: cur });
-          cur = [];
-          bytes = frameOpen(framing) * 2;
-        }
-        cur.push(p);
-        bytes += b;
-      }
-      if (cur.length) wire.push({ topic, parts: cur });
-    }
     const tracker = new Tracker(wire.length + (oversize ? 1 : 0), done);
     for (const w of wire) {
-      const n = w.parts.length;
-      this.transport.send(w.topic, frame(w.parts, framing, true), this.o.qos, (r) => {
+      const n = w.n;
+      this.transport.send(w.topic, w.body, this.o.qos, (r) => {
         if (r.ok) this.readingsDelivered += n;
         tracker.part(r);
       });
@@ -185,14 +185,65 @@ export class CloudPublisher {
     return null;
   }
 
+  /** Cuts one topic's readings into bodies within the byte limit; returns how many readings can never fit. */
+  private split(topic: string, list: unknown[], wire: Array<{ topic: string; body: string; n: number }>): number {
+    const framing = this.transport.framing;
+    const limit = this.o.batchMaxBytes;
+    const open = frameOpen(framing) * 2;
+    let oversize = 0;
+    let cur: string[] = [];
+    let bytes = open;
+    for (const item of list) {
+      const p = JSON.stringify(item) ?? 'null';
+      const b = limit ? byteLength(p) + 1 : 0;
+      if (limit && b + open > limit) {
+        oversize++;
+        continue;
+      }
+      if (cur.length && limit && bytes + b > limit) {
+        wire.push({ topic, body: frame(cur, framing, true), n: cur.length });
+        cur = [];
+        bytes = open;
+      }
+      cur.push(p);
+      bytes += b;
+    }
+    if (cur.length) wire.push({ topic, body: frame(cur, framing, true), n: cur.length });
+    return oversize;
+  }
+
+  /**
+   * Small array inputs join the per-topic batches like single readings do; the input is answered once,
+   * after every batch that carries one of its readings is acknowledged.
+   */
+  private mergeArray(byTopic: Map<string, unknown[]>, done: Answer): string | null {
+    const parts: Array<[string, string[]]> = [];
+    try {
+      for (const [topic, list] of byTopic) parts.push([topic, list.map((it) => JSON.stringify(it) ?? 'null')]);
+    } catch (e) {
+      return `msg.payload cannot be serialized: ${(e as Error).message}`;
+    }
+    // one hold on the tracker until every reading is placed, so an early flush cannot answer too soon
+    const tracker = new Tracker(1, done);
+    let oversize = 0;
+    for (const [topic, list] of parts) for (const p of list) if (!this.join(topic, p, tracker)) oversize++;
+    if (oversize) tracker.part({ ok: false, permanent: true, error: `${oversize} reading(s) larger than batchMaxBytes (${this.o.batchMaxBytes}) cannot be sent` });
+    else tracker.part(OK);
+    return null;
+  }
+
   private addToBatch(topic: string, part: string, done: Answer): null {
+    const tracker = new Tracker(0, done);
+    if (!this.join(topic, part, tracker)) done({ ok: false, permanent: true, error: `reading larger than batchMaxBytes (${this.o.batchMaxBytes})` });
+    return null;
+  }
+
+  /** Adds one serialized reading to its topic's batch on behalf of `owner`; false when it can never fit. */
+  private join(topic: string, part: string, owner: Tracker): boolean {
     const limit = this.o.batchMaxBytes;
     const b = limit ? byteLength(part) + 1 : part.length;
     const framing = this.transport.framing;
-    if (limit && b + frameOpen(framing) * 2 > limit) {
-      done({ ok: false, permanent: true, error: `reading larger than batchMaxBytes (${limit})` });
-      return null;
-    }
+    if (limit && b + frameOpen(framing) * 2 > limit) return false;
     let g = this.groups.get(topic);
     if (g && limit && g.bytes + b > limit) {
       this.flush(g);
@@ -204,13 +255,17 @@ export class CloudPublisher {
     }
     g.parts.push(part);
     g.bytes += b;
-    g.owners.push(new Tracker(1, done));
+    // an input is answered once per batch it is in, however many of its readings that batch carries
+    if (g.owners[g.owners.length - 1] !== owner) {
+      owner.remaining++;
+      g.owners.push(owner);
+    }
     if (g.parts.length >= this.o.batchMaxMessages) this.flush(g);
     else if (!g.timer) {
       const grp = g;
       g.timer = setTimeout(() => this.flush(grp), this.o.batchMaxMs);
     }
-    return null;
+    return true;
   }
 
   private flush(g: Group) {
