@@ -1,0 +1,132 @@
+/**
+ * The example flows under examples/ (Import › Examples › @genix/node-red-iiot), generated from
+ * code so that the tests can run exactly these flows against a plant on other ports.
+ * `npm run examples` rewrites examples/*.json for the `npm start` plant's default ports.
+ */
+import fs from 'fs';
+import path from 'path';
+import { buildDemoFlow, demoAnomalyRules } from './demo-flow';
+
+export interface ExampleEndpoints {
+  sensorBrokerUrl: string;
+  cloudBrokerUrl: string;
+  opcuaEndpointUrl: string;
+}
+
+/** Where `npm start` puts the simulated plant. */
+export const PLANT_DEFAULTS: ExampleEndpoints = {
+  sensorBrokerUrl: 'mqtt://127.0.0.1:1884',
+  cloudBrokerUrl: 'mqtt://127.0.0.1:1885',
+  opcuaEndpointUrl: 'opc.tcp://127.0.0.1:4840/UA/genix-plant',
+};
+
+const ALL_TYPES = new Set(['genix-opcua-endpoint', 'genix-opcua-poller', 'genix-normalizer', 'genix-anomaly', 'genix-store-forward', 'genix-cloud-endpoint', 'genix-cloud-publisher']);
+
+function broker(id: string, name: string, url: string): object {
+  const u = new URL(url);
+  return { id, type: 'mqtt-broker', name, broker: u.hostname, port: u.port || '1883', clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true };
+}
+
+function debug(id: string, z: string, name: string, x: number, y: number, active = true, complete = 'payload'): object {
+  return { id, type: 'debug', z, name, active, tosidebar: true, console: false, tostatus: false, complete, targetType: 'msg', statusVal: '', statusType: 'auto', x, y, wires: [] };
+}
+
+function comment(id: string, z: string, name: string, info: string, x: number, y: number): object {
+  return { id, type: 'comment', z, name, info, x, y, wires: [] };
+}
+
+function cloudEndpoint(id: string, url: string, clientId: string): object {
+  return { id, type: 'genix-cloud-endpoint', name: 'cloud broker', protocol: 'mqtt', url, clientId, protocolVersion: '4', keepalive: 30, cleanSession: true, stateTopic: `gateways/${clientId}/state`, reconnectMinMs: 1000, reconnectMaxMs: 30000, connectTimeoutMs: 10000, maxInFlight: 2000 };
+}
+
+function normalizer(id: string, z: string, x: number, y: number, wires: string[][]): object {
+  return { id, type: 'genix-normalizer', z, name: 'normalize', sensorIdFrom: 'auto', topicPattern: '', tsFormat: 'auto', skew: 'correct', maxFutureMs: 60000, maxPastMs: 604800000, plantId: 'demo-plant', plantIdType: 'str', lineId: 'line-1', lineIdType: 'str', assetId: '', assetIdType: 'str', tags: [], values: [], rules: [], output: 'batch', x, y, wires };
+}
+
+function example1(e: ExampleEndpoints): object[] {
+  const z = 'ex1-tab';
+  return [
+    { id: z, type: 'tab', label: '01 - MQTT sensors to cloud with buffering', info: 'Vendor sensors over MQTT → canonical readings → durable buffer → cloud, with the delivery loop closed.' },
+    broker('ex1-sensors', 'plant sensors', e.sensorBrokerUrl),
+    cloudEndpoint('ex1-cloud', e.cloudBrokerUrl, 'genix-example-01'),
+    comment('ex1-c1', z, 'MQTT sensors → normalizer → store-and-forward ⇄ cloud publisher', 'Start the simulated plant with `npm start` (sensor broker on 127.0.0.1:1884, cloud broker on 127.0.0.1:1885), or point the two broker settings at your own.\n\n1. **mqtt in** receives every sensor\'s JSON on `sensors/+/data`.\n2. **normalize** turns each vendor payload into a canonical reading `{sensorId, value, ts, quality, unit, measurement}`; anything unusable leaves on its second output with `msg.error`.\n3. **buffer** commits every message to SQLite before forwarding it.\n4. **to cloud** publishes with QoS 1 and answers every message with `msg.delivery.ok`; the wire back into the buffer deletes what the cloud acknowledged and keeps the rest for retry.', 330, 40),
+    { id: 'ex1-in', type: 'mqtt in', z, name: 'sensors/+/data', topic: 'sensors/+/data', qos: '0', datatype: 'auto-detect', broker: 'ex1-sensors', nl: false, rap: true, rh: 0, inputs: 0, x: 130, y: 120, wires: [['ex1-norm']] },
+    normalizer('ex1-norm', z, 320, 120, [['ex1-buffer'], ['ex1-invalid']]),
+    debug('ex1-invalid', z, 'invalid messages', 530, 180, true, 'error'),
+    comment('ex1-c2', z, 'The delivery loop', 'Unplug the cloud (stop its broker): the buffer\'s status turns to "waiting for cloud" and its backlog grows; when the broker is back, the backlog is replayed oldest first in batches. Output 2 of the buffer sends metrics every 10 s.', 530, 240),
+    { id: 'ex1-buffer', type: 'genix-store-forward', z, name: 'buffer', dbPath: '', synchronous: 'FULL', maxMessages: 1000000, maxBytes: 0, overflow: 'drop-oldest', ttlMs: 604800000, maxInFlight: 100, ackTimeoutMs: 30000, replayRate: 5000, replayBatchSize: 100, retryMinMs: 1000, retryMaxMs: 60000, storeProperties: '', metricsIntervalMs: 10000, x: 530, y: 120, wires: [['ex1-pub'], ['ex1-metrics']] },
+    { id: 'ex1-pub', type: 'genix-cloud-publisher', z, name: 'to cloud', endpoint: 'ex1-cloud', topic: 'plant/{plantId}/{lineId}/{sensorId}', qos: 1, batchMaxMessages: 100, batchMaxMs: 100, batchMaxBytes: 131072, x: 740, y: 120, wires: [['ex1-buffer']] },
+    debug('ex1-metrics', z, 'buffer metrics', 750, 300, false),
+  ];
+}
+
+function example2(e: ExampleEndpoints): object[] {
+  const z = 'ex2-tab';
+  return [
+    { id: z, type: 'tab', label: '02 - OPC-UA PLC polling', info: 'Two pollers share one OPC-UA session: one subscribes, one reads cyclically.' },
+    { id: 'ex2-plc', type: 'genix-opcua-endpoint', name: 'simulated PLC', endpointUrl: e.opcuaEndpointUrl, securityMode: 'None', securityPolicy: 'None', authType: 'anonymous', acceptUnknownCertificates: false, sessionTimeoutMs: 60000, keepAliveMs: 5000, watchdogMs: 20000, backoffMinMs: 1000, backoffMaxMs: 30000, requestTimeoutMs: 10000 },
+    comment('ex2-c1', z, 'One OPC-UA session, two pollers', 'The endpoint (config node) holds one client and one session to the PLC at `opc.tcp://127.0.0.1:4840/UA/genix-plant` (the `npm start` plant); every poller that names it shares that session. For a real PLC set the endpoint URL, the security mode and policy, and the user; the server\'s certificate must be trusted (Check server certificate → Trust in the endpoint dialog).\n\nEach reading is `{sensorId, value, ts, quality, statusCode, unit}`; when the connection is lost every item sends one `bad` reading, so alarms downstream see it.', 240, 40),
+    { id: 'ex2-sub', type: 'genix-opcua-poller', z, name: 'line 1 (subscription)', endpoint: 'ex2-plc', mode: 'subscribe', intervalMs: 100, queueSize: 10, deadbandType: 'none', deadbandValue: 0, trigger: 'status-value', output: 'each', items: [
+      { nodeId: 'ns=2;i=1001', sensorId: 'PLC1-TEMP', unit: 'degC' },
+      { nodeId: 'ns=2;i=1002', sensorId: 'PLC1-PRES', unit: 'bar' },
+      { nodeId: 'ns=2;i=1003', sensorId: 'PLC1-SPEED', unit: 'rpm' },
+    ], x: 170, y: 120, wires: [['ex2-sub-debug']] },
+    debug('ex2-sub-debug', z, 'line 1 readings', 420, 120, false),
+    comment('ex2-c2', z, 'Cyclic read, one batch per cycle', 'mode `poll` reads all items every `intervalMs` (here 1 s), aligned to the clock and never overlapping; output `batch` sends one array per cycle. `nsu=` NodeIds are resolved by namespace URI after every connect.', 210, 200),
+    { id: 'ex2-poll', type: 'genix-opcua-poller', z, name: 'line 2 (cyclic read)', endpoint: 'ex2-plc', mode: 'poll', intervalMs: 1000, queueSize: 10, deadbandType: 'none', deadbandValue: 0, trigger: 'status-value', output: 'batch', items: [
+      { nodeId: 'nsu=urn:genix:plant;i=2001', sensorId: 'PLC2-TEMP', unit: 'degC' },
+      { nodeId: 'nsu=urn:genix:plant;i=2002', sensorId: 'PLC2-PRES', unit: 'bar' },
+      { nodeId: 'nsu=urn:genix:plant;i=2005', sensorId: 'PLC2-RUN' },
+    ], x: 170, y: 260, wires: [['ex2-poll-debug']] },
+    debug('ex2-poll-debug', z, 'line 2 batches', 420, 260, true),
+    { id: 'ex2-stats', type: 'inject', z, name: 'poller stats', props: [{ p: 'payload' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', payload: '', payloadType: 'date', x: 150, y: 320, wires: [['ex2-poll']] },
+  ];
+}
+
+function example3(e: ExampleEndpoints): object[] {
+  const z = 'ex3-tab';
+  return [
+    { id: z, type: 'tab', label: '03 - Anomaly alarms', info: 'Readings → detector → one alarm event per state change.' },
+    broker('ex3-sensors', 'plant sensors', e.sensorBrokerUrl),
+    comment('ex3-c1', z, 'Alarms from sensor readings', 'The detector applies the first rule whose `match` glob fits the sensorId. These rules catch the simulated plant\'s injected faults (spikes and drifts: deviation from baseline; stuck values: flatline; dropouts: stale). Readings pass through on output 1, tagged with `alarms` while any are active; output 2 sends one event per alarm state change (active, cleared, acknowledged, shelved…), never one per sample.', 230, 40),
+    { id: 'ex3-in', type: 'mqtt in', z, name: 'sensors/+/data', topic: 'sensors/+/data', qos: '0', datatype: 'auto-detect', broker: 'ex3-sensors', nl: false, rap: true, rh: 0, inputs: 0, x: 130, y: 120, wires: [['ex3-norm']] },
+    normalizer('ex3-norm', z, 320, 120, [['ex3-anomaly'], []]),
+    { id: 'ex3-anomaly', type: 'genix-anomaly', z, name: 'plant alarms', rules: demoAnomalyRules, store: '', saveEveryMs: 10000, sweepMs: 500, liveClock: true, x: 520, y: 120, wires: [['ex3-readings'], ['ex3-alarms']] },
+    debug('ex3-readings', z, 'annotated readings', 740, 100, false),
+    debug('ex3-alarms', z, 'alarm events', 730, 140, true),
+    comment('ex3-c2', z, 'Operator actions by message', 'Send `msg.command` = `ack`, `shelve` (payload `{sensorId, kind?, durationMs}`), `unshelve`, `reset` or `rules` (payload = new rules).', 230, 200),
+    { id: 'ex3-ack', type: 'inject', z, name: 'acknowledge all', props: [{ p: 'command', v: 'ack', vt: 'str' }, { p: 'payload', v: '{"sensorId":"*"}', vt: 'json' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 320, y: 260, wires: [['ex3-anomaly']] },
+    { id: 'ex3-shelve', type: 'inject', z, name: 'shelve HUM-* for 10 min', props: [{ p: 'command', v: 'shelve', vt: 'str' }, { p: 'payload', v: '{"sensorId":"HUM-*","durationMs":600000}', vt: 'json' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 340, y: 300, wires: [['ex3-anomaly']] },
+    { id: 'ex3-reset', type: 'inject', z, name: 'reset all sensors', props: [{ p: 'command', v: 'reset', vt: 'str' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 320, y: 340, wires: [['ex3-anomaly']] },
+  ];
+}
+
+function example4(e: ExampleEndpoints): object[] {
+  const flow = buildDemoFlow({ types: ALL_TYPES, sensorBrokerUrl: e.sensorBrokerUrl, cloudBrokerUrl: e.cloudBrokerUrl, opcuaEndpointUrl: e.opcuaEndpointUrl, lines: 2, rateMs: 100, dashboard: false }) as any[];
+  // Ids of its own, so that it can be imported next to the running demo.
+  const ids = new Map<string, string>(flow.map((n) => [n.id, n.id.replace(/^(genix-)?demo-/, 'ex4-')]));
+  const rename = (v: any): any => (typeof v === 'string' && ids.has(v) ? ids.get(v) : Array.isArray(v) ? v.map(rename) : v);
+  return flow.map((n) => {
+    const out: any = {};
+    for (const [k, v] of Object.entries(n)) out[k] = k === 'id' || k === 'z' || k === 'wires' || k === 'broker' || k === 'endpoint' ? rename(v) : v;
+    if (out.type === 'tab') out.label = '04 - Plant gateway';
+    if (out.type === 'genix-cloud-endpoint') { out.clientId = 'genix-example-04'; out.stateTopic = 'gateways/genix-example-04/state'; }
+    return out;
+  });
+}
+
+export function exampleFlows(e: ExampleEndpoints = PLANT_DEFAULTS): Array<{ file: string; flow: object[] }> {
+  return [
+    { file: '01 - MQTT sensors to cloud with buffering.json', flow: example1(e) },
+    { file: '02 - OPC-UA PLC polling.json', flow: example2(e) },
+    { file: '03 - Anomaly alarms.json', flow: example3(e) },
+    { file: '04 - Plant gateway.json', flow: example4(e) },
+  ];
+}
+
+if (require.main === module) {
+  const dir = path.resolve(__dirname, '..', '..', 'examples');
+  fs.mkdirSync(dir, { recursive: true });
+  for (const { file, flow } of exampleFlows()) fs.writeFileSync(path.join(dir, file), `${JSON.stringify(flow, null, 2)}\n`);
+  process.stdout.write(`wrote ${exampleFlows().length} example flows to ${dir}\n`);
+}
