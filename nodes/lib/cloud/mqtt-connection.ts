@@ -27,16 +27,16 @@ export interface MqttConnectionOptions {
   maxQueued?: number;
 }
 
-interface Pending {
-  cb: (r: SendResult) => void;
-}
-
 interface Waiting {
   topic: string;
   body: string | Buffer;
   qos: 0 | 1;
   cb: (r: SendResult) => void;
 }
+
+// shared publish options (mqtt.js copies them): no object per message
+const QOS0 = Object.freeze({ qos: 0 as const });
+const QOS1 = Object.freeze({ qos: 1 as const });
 
 // mqtt.js would resend unacknowledged publishes after a reconnect; we answer them ok:false instead
 // and let the flow (store-and-forward) retry, so nothing is held or sent twice behind its back.
@@ -55,7 +55,8 @@ export class MqttConnection extends EventEmitter implements Transport {
   /** last connection error, already redacted */
   lastError = '';
   client: MqttClient | null = null;
-  private pending = new Map<number, Pending>();
+  /** our sequence number → the answer of a publish waiting for its PUBACK */
+  private pending = new Map<number, (r: SendResult) => void>();
   private seq = 0;
   private waiting: Waiting[] = [];
   private waitHead = 0;
@@ -174,7 +175,7 @@ export class MqttConnection extends EventEmitter implements Transport {
     if (this.pending.size) {
       const all = [...this.pending.values()];
       this.pending.clear();
-      for (const p of all) p.cb(r);
+      for (const cb of all) cb(r);
     }
     if (this.queued) {
       const all = this.waiting.slice(this.waitHead);
@@ -219,8 +220,7 @@ export class MqttConnection extends EventEmitter implements Transport {
 
   private publishNow(topic: string, body: string | Buffer, qos: 0 | 1, cb: (r: SendResult) => void) {
     const id = ++this.seq;
-    const entry: Pending = { cb };
-    this.pending.set(id, entry);
+    this.pending.set(id, cb);
     const client = this.client as MqttClient;
     // Node-RED hands over each message in its own setImmediate: without this every publish is its own write
     if (!this.corked && client.stream && typeof client.stream.cork === 'function') {
@@ -228,10 +228,12 @@ export class MqttConnection extends EventEmitter implements Transport {
       this.corked = client.stream;
       setImmediate(this.uncork);
     }
-    client.publish(topic, body, { qos }, (err) => {
+    client.publish(topic, body, qos === 1 ? QOS1 : QOS0, (err) => {
       // answered already when the connection dropped: exactly one report per message
-      if (!this.pending.delete(id)) return;
-      entry.cb(err ? classifyMqttError(err) : OK);
+      const answer = this.pending.get(id);
+      if (!answer) return;
+      this.pending.delete(id);
+      answer(err ? classifyMqttError(err) : OK);
       if (this.waitHead < this.waiting.length) this.pump();
     });
   }

@@ -86,13 +86,13 @@ export class CloudPublisher {
     // HTTP needs no topic; MQTT needs the template or msg.topic
     const fallbackTopic = typeof msgTopic === 'string' && msgTopic !== '' ? msgTopic : this.transport.kind === 'http' ? '' : null;
     if (!this.o.topic && fallbackTopic === null) return 'no topic: set a topic template on the node or msg.topic';
-    const done: Answer = (r) => { this.count(r); answer(r); };
     const refusal = this.transport.refusal();
     if (refusal) {
-      done(refusal);
+      this.answeredFailed++;
+      answer(refusal);
       return null;
     }
-    if (Array.isArray(payload)) return this.submitArray(payload, fallbackTopic, done);
+    if (Array.isArray(payload)) return this.submitArray(payload, fallbackTopic, this.counted(answer));
     let body: string | Buffer;
     if (typeof payload === 'object' && !Buffer.isBuffer(payload)) {
       let s: string;
@@ -102,13 +102,17 @@ export class CloudPublisher {
         return `msg.payload cannot be serialized: ${(e as Error).message}`;
       }
       const topic = this.o.topic ? this.o.topic(payload) : (fallbackTopic as string);
-      if (this.o.batchMaxMessages > 1) return this.addToBatch(topic, s, done);
+      if (this.o.batchMaxMessages > 1) return this.addToBatch(topic, s, this.counted(answer));
       body = this.transport.framing === 'ndjson' ? s + '\n' : s;
-      return this.sendOne(topic, body, done);
+      return this.sendOne(topic, body, answer);
     }
     body = Buffer.isBuffer(payload) ? payload : String(payload);
     const topic = this.o.topic ? this.o.topic({ sensorId: fallbackTopic ?? undefined }) : (fallbackTopic as string);
-    return this.sendOne(topic, body, done);
+    return this.sendOne(topic, body, answer);
+  }
+
+  private counted(answer: Answer): Answer {
+    return (r) => { this.count(r); answer(r); };
   }
 
   private tooBig(body: string | Buffer): boolean {
@@ -117,14 +121,19 @@ export class CloudPublisher {
     return (typeof body === 'string' ? byteLength(body) : body.length) > limit;
   }
 
-  private sendOne(topic: string, body: string | Buffer, done: Answer): null {
+  /** One message on its own: a single closure per message does the counting and the answer. */
+  private sendOne(topic: string, body: string | Buffer, answer: Answer): null {
     if (this.tooBig(body)) {
-      done({ ok: false, permanent: true, error: `message larger than batchMaxBytes (${this.o.batchMaxBytes})` });
+      this.answeredFailed++;
+      answer({ ok: false, permanent: true, error: `message larger than batchMaxBytes (${this.o.batchMaxBytes})` });
       return null;
     }
     this.transport.send(topic, body, this.o.qos, (r) => {
-      if (r.ok) this.readingsDelivered++;
-      done(r);
+      if (r.ok) {
+        this.answeredOk++;
+        this.readingsDelivered++;
+      } else this.answeredFailed++;
+      answer(r);
     });
     return null;
   }
