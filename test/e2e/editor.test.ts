@@ -1,0 +1,534 @@
+// Every genix node's editor as a plant integrator meets it: a real Node-RED process with one of each node
+// configured, driven in headless Chromium. Per node: palette entry (genix category, label, icon), the dialog
+// opens without page errors, every label is translated, fields show the configured values, Done closes it
+// without validation errors or spurious changes, and the help sidebar shows the node's help. Screenshots
+// of every dialog go to GENIX_SHOTS_DIR (default: a fresh temp folder, printed) for a human to look at.
+import assert from 'assert';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { freePort } from '../helpers/net';
+import { startRedProcess, RedProcess } from '../helpers/red-process';
+
+const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+const RAW_KEY = /\bgenix-[a-z-]+\.[A-Za-z][\w-]*(\.[\w-]+)*/;
+
+interface FieldCheck {
+  /** jQuery selector inside the dialog */
+  sel: string;
+  /** expected value: compared with .val(), .is(':checked') for booleans, typedInput('value') when typed */
+  want: string | boolean;
+  typed?: boolean;
+}
+
+interface NodeCase {
+  id: string;
+  type: string;
+  config: boolean;
+  paletteLabel?: string;
+  icon?: string;
+  fields: FieldCheck[];
+  /** extra checks run in the page with the dialog open; returns a list of problems */
+  extra?: string;
+}
+
+function editorFlow(ports: { opcua: number; cloud: number }): { flows: object[]; creds: Record<string, object> } {
+  const z = 'gx-tab';
+  const flows = [
+    { id: z, type: 'tab', label: 'Line 1 gateway' },
+    {
+      id: 'gx-opcua-ep', type: 'genix-opcua-endpoint', name: 'Line 1 PLC', endpointUrl: `opc.tcp://127.0.0.1:${ports.opcua}/UA/Line1`,
+      securityMode: 'SignAndEncrypt', securityPolicy: 'Aes256_Sha256_RsaPss', authType: 'username', acceptUnknownCertificates: false,
+      userCertificateFile: '', userPrivateKeyFile: '', sessionTimeoutMs: 60000, keepAliveMs: 5000, watchdogMs: 20000,
+      backoffMinMs: 1000, backoffMaxMs: 30000, requestTimeoutMs: 10000,
+    },
+    {
+      id: 'gx-poller', type: 'genix-opcua-poller', z, name: 'Line 1 tags', endpoint: 'gx-opcua-ep', mode: 'subscribe', intervalMs: 250,
+      output: 'batch', queueSize: 10, deadbandType: 'absolute', deadbandValue: 0.1, trigger: 'status-value',
+      items: [
+        { nodeId: 'ns=2;s=Line1.Temp', sensorId: 'TEMP-01', unit: 'degC' },
+        { nodeId: 'ns=2;i=1001', sensorId: 'PRES-01', unit: 'bar' },
+        { nodeId: 'nsu=urn:plant:line1;s=Motor.Vibration', sensorId: 'VIB-01' },
+      ],
+      x: 150, y: 100, wires: [['gx-normalizer']],
+    },
+    {
+      id: 'gx-normalizer', type: 'genix-normalizer', z, name: 'normalize line 1', sensorIdFrom: 'topic', topicPattern: 'sensors/+sensorId/data',
+      sensorIdPath: '', sensorIdValue: '', values: [], tsPath: '', tsFormat: 'auto', unitPath: '', qualityPath: '',
+      skew: 'correct', maxFutureMs: 60000, maxPastMs: 604800000,
+      rules: [
+        { match: 'temperature', from: 'degC', to: '', min: '-40', max: '200', rawMin: '', rawMax: '', engMin: '', engMax: '', outOfRange: 'uncertain' },
+        { match: 'PRES-*', from: 'bar', to: '', min: '', max: '', rawMin: '4', rawMax: '20', engMin: '0', engMax: '10', outOfRange: 'invalid' },
+      ],
+      plantId: 'plant-hamburg', plantIdType: 'str', lineId: 'line-1', lineIdType: 'str', assetId: 'PLANT_ASSET', assetIdType: 'env',
+      tags: [{ key: 'source', value: 'mqtt-sim', type: 'str' }], output: 'each', maxBytes: 1048576, maxReadings: 20000, maxDepth: 32,
+      x: 390, y: 100, wires: [['gx-anomaly'], []],
+    },
+    {
+      id: 'gx-anomaly', type: 'genix-anomaly', z, name: 'line 1 alarms',
+      rules: [
+        { match: 'TEMP-*', hihi: 90, hi: 80, lo: 5, lolo: 0, deadband: 1, onDelayMs: 2000 },
+        { match: 'PRES-*', baseline: 3.2, deviation: 0.75 },
+        { match: '*', staleMs: 10000 },
+      ],
+      store: '', saveEveryMs: 10000, sweepMs: 500, liveClock: true,
+      x: 630, y: 100, wires: [['gx-buffer'], []],
+    },
+    {
+      id: 'gx-buffer', type: 'genix-store-forward', z, name: 'readings buffer', dbPath: '', synchronous: 'FULL', maxMessages: 500000,
+      maxBytes: 536870912, overflow: 'drop-oldest', ttlMs: 604800000, maxInFlight: 200, ackTimeoutMs: 15000, replayRate: 2000,
+      replayBatchSize: 200, retryMinMs: 1000, retryMaxMs: 60000, storeProperties: 'correlationId', metricsIntervalMs: 10000,
+      startPaused: false, x: 390, y: 220, wires: [['gx-publisher'], []],
+    },
+    {
+      id: 'gx-cloud-ep', type: 'genix-cloud-endpoint', name: 'plant cloud', protocol: 'mqtt', url: `mqtt://127.0.0.1:${ports.cloud}`,
+      clientId: 'genix-hamburg-gw1', tls: '', protocolVersion: '5', keepalive: 30, cleanSession: false, stateTopic: 'gateways/{clientId}/state',
+      reconnectMinMs: 1000, reconnectMaxMs: 30000, connectTimeoutMs: 10000, maxInFlight: 1000, httpFormat: 'json', gzip: false,
+      apiKeyHeader: '', timeoutMs: 10000,
+    },
+    {
+      id: 'gx-publisher', type: 'genix-cloud-publisher', z, name: 'to plant cloud', endpoint: 'gx-cloud-ep',
+      topic: 'plants/{plantId}/{lineId}/{sensorId}', qos: '1', batchMaxMessages: 100, batchMaxMs: 200, batchMaxBytes: 131072,
+      x: 630, y: 220, wires: [['gx-buffer']],
+    },
+  ];
+  const creds = {
+    'gx-opcua-ep': { username: 'line1-reader', password: 'plc-secret' },
+    'gx-cloud-ep': { username: 'gw-hamburg-1', password: 'cloud-secret' },
+  };
+  return { flows, creds };
+}
+
+const cases: NodeCase[] = [
+  {
+    id: 'gx-opcua-ep', type: 'genix-opcua-endpoint', config: true,
+    fields: [
+      { sel: '#node-config-input-name', want: 'Line 1 PLC' },
+      { sel: '#node-config-input-securityMode', want: 'SignAndEncrypt' },
+      { sel: '#node-config-input-securityPolicy', want: 'Aes256_Sha256_RsaPss' },
+      { sel: '#node-config-input-authType', want: 'username' },
+      { sel: '#node-config-input-username', want: 'line1-reader' },
+      { sel: '#node-config-input-acceptUnknownCertificates', want: false },
+      { sel: '#node-config-input-watchdogMs', want: '20000' },
+    ],
+    // the rows that belong to the chosen security mode and user type are the visible ones
+    extra: `(() => {
+      const p = [];
+      if (!$('#node-config-input-securityPolicy').is(':visible')) p.push('security policy hidden although the mode is SignAndEncrypt');
+      if (!$('#node-config-input-username').is(':visible')) p.push('username hidden although the user type is username');
+      if ($('#node-config-input-userCertificateFile').is(':visible')) p.push('user certificate file shown for username authentication');
+      return p;
+    })()`,
+  },
+  {
+    id: 'gx-poller', type: 'genix-opcua-poller', config: false, paletteLabel: 'opcua poller', icon: 'genix-opcua.svg',
+    fields: [
+      { sel: '#node-input-name', want: 'Line 1 tags' },
+      { sel: '#node-input-endpoint', want: 'gx-opcua-ep' },
+      { sel: '#node-input-mode', want: 'subscribe' },
+      { sel: '#node-input-intervalMs', want: '250' },
+      { sel: '#node-input-output', want: 'batch' },
+      { sel: '#node-input-deadbandType', want: 'absolute' },
+      { sel: '#node-input-deadbandValue', want: '0.1' },
+      { sel: '#node-input-trigger', want: 'status-value' },
+    ],
+    extra: `(() => {
+      const rows = $('#node-input-item-list').editableList('items').map(function () {
+        return [$(this).find('.genix-nodeid').val(), $(this).find('.genix-sensorid').val(), $(this).find('.genix-unit').val()].join('|');
+      }).get();
+      const want = ['ns=2;s=Line1.Temp|TEMP-01|degC', 'ns=2;i=1001|PRES-01|bar', 'nsu=urn:plant:line1;s=Motor.Vibration|VIB-01|'];
+      return JSON.stringify(rows) === JSON.stringify(want) ? [] : ['items shown: ' + JSON.stringify(rows)];
+    })()`,
+  },
+  {
+    id: 'gx-normalizer', type: 'genix-normalizer', config: false, paletteLabel: 'normalizer', icon: 'genix-normalizer.svg',
+    fields: [
+      { sel: '#node-input-name', want: 'normalize line 1' },
+      { sel: '#node-input-sensorIdFrom', want: 'topic' },
+      { sel: '#node-input-topicPattern', want: 'sensors/+sensorId/data' },
+      { sel: '#node-input-skew', want: 'correct' },
+      { sel: '#node-input-maxPastMs', want: '604800000' },
+      { sel: '#node-input-plantId', want: 'plant-hamburg', typed: true },
+      { sel: '#node-input-assetId', want: 'PLANT_ASSET', typed: true },
+      { sel: '#node-input-output', want: 'each' },
+    ],
+    extra: `(() => {
+      const p = [];
+      const rules = $('#node-input-rules-container').editableList('items').map(function () {
+        return [$(this).find('.gx-r-match').val(), $(this).find('.gx-r-from').val(), $(this).find('.gx-r-rawMin').val(), $(this).find('.gx-r-outOfRange').val()].join('|');
+      }).get();
+      if (JSON.stringify(rules) !== JSON.stringify(['temperature|degC||uncertain', 'PRES-*|bar|4|invalid'])) p.push('rules shown: ' + JSON.stringify(rules));
+      const tags = $('#node-input-tags-container').editableList('items').map(function () {
+        return $(this).find('.gx-t-key').val() + '=' + $(this).find('.gx-t-value').typedInput('value');
+      }).get();
+      if (JSON.stringify(tags) !== JSON.stringify(['source=mqtt-sim'])) p.push('tags shown: ' + JSON.stringify(tags));
+      if ($('#node-input-assetId').typedInput('type') !== 'env') p.push('asset type shown: ' + $('#node-input-assetId').typedInput('type'));
+      if (!$('#node-input-topicPattern').is(':visible')) p.push('topic pattern hidden although sensorId comes from the topic');
+      if ($('#node-input-sensorIdPath').is(':visible')) p.push('sensorId path shown although sensorId comes from the topic');
+      return p;
+    })()`,
+  },
+  {
+    id: 'gx-anomaly', type: 'genix-anomaly', config: false, paletteLabel: 'anomaly', icon: 'genix-anomaly.svg',
+    fields: [
+      { sel: '#node-input-name', want: 'line 1 alarms' },
+      { sel: '#node-input-saveEveryMs', want: '10000' },
+      { sel: '#node-input-sweepMs', want: '500' },
+      { sel: '#node-input-liveClock', want: true },
+    ],
+    extra: `(() => {
+      const n = RED.nodes.node('gx-anomaly');
+      const ed = n.rulesEditor;
+      if (!ed) return ['no rules editor'];
+      let shown;
+      try { shown = JSON.parse(ed.getValue()); } catch (e) { return ['rules editor text is not JSON: ' + ed.getValue()]; }
+      const p = [];
+      if (JSON.stringify(shown) !== JSON.stringify(n.rules)) p.push('rules editor shows ' + JSON.stringify(shown));
+      if ($('#node-input-rules-problem').text().trim()) p.push('rules problem shown for valid rules: ' + $('#node-input-rules-problem').text());
+      if ($('#node-input-rules-editor').height() < 120) p.push('rules editor only ' + $('#node-input-rules-editor').height() + ' px high');
+      return p;
+    })()`,
+  },
+  {
+    id: 'gx-buffer', type: 'genix-store-forward', config: false, paletteLabel: 'store forward', icon: 'genix-store-forward.svg',
+    fields: [
+      { sel: '#node-input-name', want: 'readings buffer' },
+      { sel: '#node-input-dbPath', want: '' },
+      { sel: '#node-input-synchronous', want: 'FULL' },
+      { sel: '#node-input-maxMessages', want: '500000' },
+      { sel: '#node-input-maxBytes', want: '536870912' },
+      { sel: '#node-input-overflow', want: 'drop-oldest' },
+      { sel: '#node-input-ttlMs', want: '604800000' },
+      { sel: '#node-input-ackTimeoutMs', want: '15000' },
+      { sel: '#node-input-replayRate', want: '2000' },
+      { sel: '#node-input-storeProperties', want: 'correlationId' },
+      { sel: '#node-input-startPaused', want: false },
+    ],
+  },
+  {
+    id: 'gx-cloud-ep', type: 'genix-cloud-endpoint', config: true,
+    fields: [
+      { sel: '#node-config-input-name', want: 'plant cloud' },
+      { sel: '#node-config-input-protocol', want: 'mqtt' },
+      { sel: '#node-config-input-url', want: 'mqtt://127.0.0.1:PORT' },
+      { sel: '#node-config-input-clientId', want: 'genix-hamburg-gw1' },
+      { sel: '#node-config-input-protocolVersion', want: '5' },
+      { sel: '#node-config-input-cleanSession', want: false },
+      { sel: '#node-config-input-username', want: 'gw-hamburg-1' },
+      { sel: '#node-config-input-maxInFlight', want: '1000' },
+    ],
+  },
+  {
+    id: 'gx-publisher', type: 'genix-cloud-publisher', config: false, paletteLabel: 'cloud publisher', icon: 'genix-cloud.svg',
+    fields: [
+      { sel: '#node-input-name', want: 'to plant cloud' },
+      { sel: '#node-input-endpoint', want: 'gx-cloud-ep' },
+      { sel: '#node-input-topic', want: 'plants/{plantId}/{lineId}/{sensorId}' },
+      { sel: '#node-input-qos', want: '1' },
+      { sel: '#node-input-batchMaxMessages', want: '100' },
+      { sel: '#node-input-batchMaxMs', want: '200' },
+    ],
+  },
+];
+
+// Runs in the page: every text, placeholder, option and title in the open dialog that still is an i18n key,
+// and labels that came out empty.
+const DIALOG_TEXT_PROBLEMS = `((rawKey) => {
+  const re = new RegExp(rawKey);
+  const tray = $('.red-ui-tray').last();
+  const p = [];
+  const seen = new Set();
+  const note = (what, t) => { const k = what + ': ' + t.trim(); if (!seen.has(k)) { seen.add(k); p.push(k); } };
+  const walker = document.createTreeWalker(tray[0], NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const t = walker.currentNode.textContent || '';
+    if (re.test(t) && !$(walker.currentNode.parentNode).closest('script, .monaco-editor, .ace_editor').length) note('raw i18n key in text', t);
+  }
+  tray.find('[placeholder], [title]').each(function () {
+    for (const a of ['placeholder', 'title']) { const v = $(this).attr(a); if (v && re.test(v)) note('raw i18n key in ' + a, v); }
+  });
+  tray.find('[data-i18n]').each(function () {
+    const el = $(this);
+    if (el.is('input, textarea')) return;
+    if (!el.text().trim() && !el.children().length && !/^\\[/.test(el.attr('data-i18n'))) note('empty translated element', el.attr('data-i18n'));
+  });
+  tray.find('label').each(function () {
+    const el = $(this);
+    if (el.find('[data-i18n]').length && !el.text().trim()) note('empty label', el.attr('for') || el.html());
+  });
+  return p;
+})`;
+
+describe('editor dialogs in a browser (real Node-RED, headless Chromium)', function () {
+  this.timeout(90000);
+  let red: RedProcess | undefined;
+  let browser: any;
+  let page: any;
+  let shotsDir: string;
+  let cloudPort: number;
+  const pageErrors: string[] = [];
+  const badResponses: string[] = [];
+  const failedRequests: string[] = [];
+  const runStarted = Date.now();
+
+  before(async function () {
+    if (!chromiumPath) {
+      process.stdout.write('      (Chromium is not installed: apt-get install chromium; .ci/run installs it)\n');
+      this.skip();
+    }
+    cloudPort = await freePort();
+    const { flows, creds } = editorFlow({ opcua: await freePort(), cloud: cloudPort });
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-editor-test-'));
+    fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(creds));
+    shotsDir = process.env.GENIX_SHOTS_DIR || fs.mkdtempSync(path.join(os.tmpdir(), 'genix-editor-shots-'));
+    fs.mkdirSync(shotsDir, { recursive: true });
+    const { chromium } = require('playwright-core');
+    [red, browser] = await Promise.all([
+      startRedProcess({
+        userDir, flows, env: { PLANT_ASSET: 'press-7' },
+        // a plant network has no route to the public palette catalogue
+        settings: { editorTheme: { tours: false, palette: { catalogues: [] } } },
+      }),
+      chromium.launch({
+        executablePath: chromiumPath,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      }),
+    ]);
+    page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
+    page.on('pageerror', (err: Error) => pageErrors.push(`pageerror: ${err.message}`));
+    page.on('console', (m: any) => {
+      // the editor catches exceptions in oneditprepare/save/cancel/resize and only logs them
+      if (/^Failed to load resource/.test(m.text())) return; // reported with its URL below
+      if (m.type() === 'error' || /^(onedit\w+|Deprecated API)/.test(m.text())) pageErrors.push(`console.${m.type()}: ${m.text()}`);
+    });
+    page.on('requestfailed', (r: any) => failedRequests.push(`${r.failure()?.errorText} ${r.url()}`));
+    page.on('response', (r: any) => { if (r.status() >= 400) badResponses.push(`${r.status()} ${r.url()}`); });
+    await page.goto(`${red.url}/`, { waitUntil: 'domcontentloaded' });
+    await page.waitForFunction(() => {
+      const R = (window as any).RED;
+      return R && R.nodes && R.nodes.node && R.nodes.node('gx-publisher') && R.workspaces.active() === 'gx-tab'
+        && document.querySelector('.red-ui-palette-node[data-palette-type="genix-cloud-publisher"]')
+        && document.querySelector('g.red-ui-flow-node-group[id="gx-publisher"]');
+    }, null, { timeout: 30000 });
+  });
+
+  after(async function () {
+    if (browser) await browser.close();
+    if (red) await red.stop();
+    if (shotsDir) process.stdout.write(`      screenshots: ${shotsDir} (whole run ${((Date.now() - runStarted) / 1000).toFixed(1)} s)\n`);
+  });
+
+  it('loads every genix node set without errors', async function () {
+    const sets = await page.evaluate(async () => (await fetch('nodes', { headers: { Accept: 'application/json' } })).json());
+    const ours = (sets as any[]).filter((s) => s.module === '@genix/node-red-iiot');
+    assert.strictEqual(ours.flatMap((s) => s.types).length, 7, JSON.stringify(ours));
+    for (const s of ours) assert.ok(!s.err, `${s.id}: ${s.err}`);
+    assert.deepStrictEqual(pageErrors, []);
+  });
+
+  it('shows the five flow nodes in the genix palette category with label and icon', async function () {
+    const entries = await page.evaluate(() => {
+      const $ = (window as any).$;
+      return $('#red-ui-palette-container-genix .red-ui-palette-node').map(function (this: any) {
+        const icon = $(this).find('.red-ui-palette-icon');
+        return { type: $(this).attr('data-palette-type'), label: $(this).attr('data-palette-label'), icon: $(this).find('.red-ui-palette-icon-container').attr('data-palette-icon'), bg: icon.css('background-image') || icon.find('img').attr('src') || '' };
+      }).get();
+    });
+    const flowNodes = cases.filter((c) => !c.config);
+    assert.deepStrictEqual(entries.map((e: any) => e.type).sort(), flowNodes.map((c) => c.type).sort(), JSON.stringify(entries));
+    for (const c of flowNodes) {
+      const e = entries.find((x: any) => x.type === c.type);
+      assert.strictEqual(e.label, c.paletteLabel, `${c.type} palette label`);
+      assert.ok(String(e.icon).endsWith(`@genix/node-red-iiot/${c.icon}`), `${c.type} icon ${e.icon}`);
+      // the icon must really load as an image
+      const size = await page.evaluate((src: string) => new Promise((resolve) => {
+        const img = new Image();
+        img.onload = () => resolve(img.naturalWidth);
+        img.onerror = () => resolve(0);
+        img.src = src;
+      }), e.icon);
+      assert.ok(Number(size) > 0, `${c.type} icon ${e.icon} does not load`);
+    }
+    // config nodes stay out of the palette; nothing is left in another category
+    const stray = await page.evaluate(() => (window as any).$('.red-ui-palette-node[data-palette-type^="genix-"]').filter(function (this: any) {
+      return !(window as any).$(this).closest('#red-ui-palette-container-genix').length;
+    }).length);
+    assert.strictEqual(stray, 0);
+    await page.locator('#red-ui-palette-container-genix').screenshot({ path: path.join(shotsDir, '00-palette.png') });
+  });
+
+  it('labels every node and port in the workspace with translated text', async function () {
+    const labels = await page.evaluate(() => {
+      const R = (window as any).RED;
+      const out: Record<string, { label: string; inputs: string[]; outputs: string[] }> = {};
+      for (const id of ['gx-poller', 'gx-normalizer', 'gx-anomaly', 'gx-buffer', 'gx-publisher', 'gx-opcua-ep', 'gx-cloud-ep']) {
+        const n = R.nodes.node(id);
+        const portLabel = (fn: any, i: number) => (typeof fn === 'function' ? fn.call(n, i) : Array.isArray(fn) ? fn[i] : fn) ?? '';
+        out[id] = {
+          label: R.utils.getNodeLabel(n),
+          inputs: Array.from({ length: n._def.inputs || 0 }, (_x, i) => String(portLabel(n._def.inputLabels, i))),
+          outputs: Array.from({ length: n._def.outputs || 0 }, (_x, i) => String(portLabel(n._def.outputLabels, i))),
+        };
+      }
+      return out;
+    });
+    const problems: string[] = [];
+    for (const [id, l] of Object.entries(labels) as [string, any][]) {
+      if (!l.label || RAW_KEY.test(l.label)) problems.push(`${id} label "${l.label}"`);
+      l.outputs.forEach((o: string, i: number) => { if (!o || RAW_KEY.test(o)) problems.push(`${id} output ${i + 1} label "${o}"`); });
+      l.inputs.forEach((o: string, i: number) => { if (RAW_KEY.test(o)) problems.push(`${id} input ${i + 1} label "${o}"`); });
+    }
+    assert.deepStrictEqual(problems, [], JSON.stringify(labels, null, 1));
+  });
+
+  for (const [i, c] of cases.entries()) {
+    it(`${c.type}: the dialog opens cleanly, shows the configuration, closes with Done and has help`, async function () {
+      const errorsBefore = pageErrors.length;
+      const form = c.config ? '#node-config-dialog-edit-form' : '#dialog-form';
+      const ok = c.config ? '#node-config-dialog-ok' : '#node-dialog-ok';
+      const before = await page.evaluate((id: string) => {
+        const n = (window as any).RED.nodes.node(id);
+        return JSON.stringify(Object.keys(n._def.defaults).map((k) => [k, n[k]]));
+      }, c.id);
+      if (c.config) {
+        await page.evaluate((cc: NodeCase) => (window as any).RED.editor.editConfig('', cc.type, cc.id), c);
+      } else {
+        // as the integrator does: double-click the node in the workspace
+        await page.locator(`g.red-ui-flow-node-group[id="${c.id}"] rect.red-ui-flow-node`).dblclick();
+      }
+      await page.waitForSelector(`${form}`, { state: 'visible', timeout: 10000 });
+      await page.waitForSelector(ok, { state: 'visible', timeout: 10000 });
+      // the help tab, as the integrator opens it beside the dialog
+      await page.evaluate((type: string) => (window as any).RED.sidebar.help.show(type), c.type);
+      await page.waitForFunction(() => (window as any).$('.red-ui-help-title:visible').length > 0, null, { timeout: 5000 });
+      // the tray slides in and follows the sidebar: wait until Done stands still left of the sidebar
+      await waitStill(page, ok);
+      const problems: string[] = [];
+      const textProblems: string[] = await page.evaluate(`${DIALOG_TEXT_PROBLEMS}(${JSON.stringify(RAW_KEY.source)})`);
+      problems.push(...textProblems);
+      const shown = await page.evaluate((fields: FieldCheck[]) => {
+        const $ = (window as any).$;
+        return fields.map((f) => {
+          const el = $(f.sel);
+          if (!el.length) return 'missing';
+          if (f.typed) return el.typedInput('value');
+          return typeof f.want === 'boolean' ? el.is(':checked') : String(el.val() ?? '');
+        });
+      }, c.fields);
+      c.fields.forEach((f, k) => {
+        const want = typeof f.want === 'string' ? f.want.replace('PORT', String(cloudPort)) : f.want;
+        if (shown[k] !== want) problems.push(`${f.sel} shows ${JSON.stringify(shown[k])}, configured ${JSON.stringify(want)}`);
+      });
+      if (c.extra) problems.push(...(await page.evaluate(c.extra)));
+      const marked: string[] = await page.evaluate((f: string) => (window as any).$(`${f} .input-error`).map(function (this: any) { return this.id || this.className; }).get(), form);
+      if (marked.length) problems.push(`fields marked invalid: ${marked.join(', ')}`);
+
+      const help = await page.evaluate(() => {
+        const $ = (window as any).$;
+        const title = $('.red-ui-help-title:visible').first();
+        const body = title.nextAll('.red-ui-help').first();
+        // code does not wrap in the editor: a long one runs out of the sidebar
+        const edge = body[0].getBoundingClientRect().right;
+        const overflow = body.find('code, dt').filter(function (this: any) { return this.getBoundingClientRect().right > edge + 2; })
+          .map(function (this: any) { return $(this).text(); }).get();
+        return { title: title.text(), first: body.find('p').first().text().trim(), headers: body.find('h3').map(function (this: any) { return $(this).text().trim(); }).get(), overflow };
+      });
+      if (help.first.length < 20) problems.push(`help first paragraph is "${help.first}"`);
+      if (RAW_KEY.test(help.title)) problems.push(`help title "${help.title}"`);
+      if (help.overflow.length) problems.push(`help text wider than the sidebar: ${help.overflow.join(' | ')}`);
+      if (!c.config) {
+        for (const h of ['Inputs', 'Outputs', 'Details']) if (!help.headers.includes(h)) problems.push(`help has no ${h} section (${help.headers.join(', ')})`);
+      }
+
+      const shot = path.join(shotsDir, `${String(i + 1).padStart(2, '0')}-${c.type}`);
+      await page.screenshot({ path: `${shot}.png` });
+      // a dialog taller than the window: the rest of it too
+      const scrolled = await page.evaluate(() => {
+        const trays = document.querySelectorAll('.red-ui-tray');
+        const all = Array.from(trays[trays.length - 1].querySelectorAll('*')) as HTMLElement[];
+        const el = all.find((e) => e.scrollHeight > e.clientHeight + 20 && /auto|scroll/.test(getComputedStyle(e).overflowY) && e.clientHeight > 300);
+        if (!el) return false;
+        el.scrollTop = el.scrollHeight;
+        return true;
+      });
+      if (scrolled) await page.screenshot({ path: `${shot}-end.png` });
+
+      await page.click(ok);
+      await page.waitForFunction((f: string) => !(window as any).$(`${f}:visible`).length && !(window as any).$('.red-ui-tray').length, form, { timeout: 10000 });
+      const after = await page.evaluate((id: string) => {
+        const n = (window as any).RED.nodes.node(id);
+        return { valid: n.valid, errors: n.validationErrors || [], changed: !!n.changed, now: JSON.stringify(Object.keys(n._def.defaults).map((k) => [k, n[k]])) };
+      }, c.id);
+      if (after.valid === false) problems.push(`invalid after Done: ${after.errors.join(', ')}`);
+      if (after.changed || after.now !== before) problems.push(`Done without edits changed the node: ${diff(before, after.now)}`);
+      const errs = pageErrors.slice(errorsBefore);
+      if (errs.length) problems.push(...errs);
+      assert.deepStrictEqual(problems, [], `${c.type}:\n  ${problems.join('\n  ')}`);
+    });
+  }
+
+  it('genix-normalizer: "try it" in the dialog shows readings for a seed-style sample and reasons for a bad one', async function () {
+    const errorsBefore = pageErrors.length;
+    await page.evaluate(() => (window as any).RED.editor.edit((window as any).RED.nodes.node('gx-normalizer')));
+    await page.waitForSelector('#node-input-try-run', { state: 'visible', timeout: 10000 });
+    // the prefilled sample is the seed sensor's message; the topic names the sensor for "sensorId from topic"
+    assert.match(await page.inputValue('#node-input-try-payload'), /"sensor_id":"TEMP-01"/);
+    await page.fill('#node-input-try-topic', 'sensors/TEMP-01/data');
+    const tries = Promise.all([page.waitForResponse((r: any) => r.url().endsWith('/genix/normalizer/try')), page.click('#node-input-try-run')]);
+    const [res] = await tries;
+    assert.strictEqual(res.status(), 200);
+    await page.waitForFunction(() => /reading/.test((window as any).$('#node-input-try-result').text()), null, { timeout: 10000 });
+    const text: string = await page.locator('#node-input-try-result').innerText();
+    const lines = text.split('\n');
+    assert.match(lines[0], /^1 reading/, text);
+    const reading = JSON.parse(lines[1]);
+    assert.strictEqual(reading.sensorId, 'TEMP-01');
+    assert.strictEqual(reading.value, 42.5);
+    assert.strictEqual(reading.measurement, 'temperature');
+    assert.strictEqual(reading.unit, 'degC');
+    assert.strictEqual(reading.plantId, 'plant-hamburg');
+    assert.strictEqual(reading.lineId, 'line-1');
+    // the sample's 2023 timestamp is older than the clock-skew guard's 7 days: arrival time, uncertain
+    assert.strictEqual(reading.quality, 'uncertain');
+    await page.locator('#node-input-try-result').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(shotsDir, '10-normalizer-try-it.png') });
+
+    // a broken sample lands in "invalid" with the reason, and nothing is deployed
+    await page.fill('#node-input-try-payload', '{"sensor_id":"TEMP-01","temperature":');
+    await Promise.all([page.waitForResponse((r: any) => r.url().endsWith('/genix/normalizer/try')), page.click('#node-input-try-run')]);
+    await page.waitForFunction(() => /invalid/.test((window as any).$('#node-input-try-result').text()), null, { timeout: 10000 });
+    const bad: string = await page.locator('#node-input-try-result').innerText();
+    assert.match(bad, /^0 reading/, bad);
+    assert.match(bad, /malformed_json/, bad);
+    await page.click('#node-dialog-cancel');
+    await page.waitForFunction(() => !(window as any).$('.red-ui-tray').length, null, { timeout: 10000 });
+    assert.deepStrictEqual(pageErrors.slice(errorsBefore), []);
+  });
+
+  it('had no page errors and no failed requests over the whole session', function () {
+    assert.deepStrictEqual(pageErrors, []);
+    assert.deepStrictEqual(badResponses.filter((r) => !/favicon/.test(r)), []);
+    assert.deepStrictEqual(failedRequests, []);
+  });
+});
+
+/** Waits until `sel` keeps the same box over 100 ms and lies left of the sidebar (tray animations are done). */
+async function waitStill(page: any, sel: string): Promise<void> {
+  await page.waitForFunction((s: string) => new Promise((resolve) => {
+    const box = () => { const r = document.querySelector(s)!.getBoundingClientRect(); return `${r.left},${r.right},${r.top}`; };
+    const a = box();
+    setTimeout(() => {
+      const sidebar = document.getElementById('red-ui-sidebar');
+      const limit = sidebar && sidebar.offsetWidth ? sidebar.getBoundingClientRect().left : window.innerWidth;
+      resolve(box() === a && document.querySelector(s)!.getBoundingClientRect().right <= limit);
+    }, 100);
+  }), sel, { timeout: 10000, polling: 'raf' });
+}
+
+function diff(a: string, b: string): string {
+  const x = new Map<string, unknown>(JSON.parse(a));
+  const y = new Map<string, unknown>(JSON.parse(b));
+  const out: string[] = [];
+  for (const [k, v] of y) if (JSON.stringify(x.get(k)) !== JSON.stringify(v)) out.push(`${k}: ${JSON.stringify(x.get(k))} -> ${JSON.stringify(v)}`);
+  return out.join('; ') || '(marked changed)';
+}
