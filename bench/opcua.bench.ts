@@ -3,11 +3,11 @@
 // simulated PLC runs in a child process so that its CPU is not counted as ours.
 // GENIX_OPCUA_BENCH_ITEMS (default 10000) and GENIX_OPCUA_BENCH_S (seconds per window, default 5).
 import { fork, ChildProcess } from 'child_process';
-import net from 'net';
 import {
   OPCUAClient, ClientMonitoredItemGroup, AttributeIds, TimestampsToReturn, DataValue,
 } from 'node-opcua-client';
 import { main, BenchResult } from './lib';
+import { freePort } from '../scripts/plant/net';
 import { startRuntime } from './runtime';
 import { startPlantOpcuaServer } from '../scripts/plant/opcua-server';
 
@@ -15,16 +15,6 @@ const ITEMS = Number(process.env.GENIX_OPCUA_BENCH_ITEMS || 10000);
 const SECONDS = Number(process.env.GENIX_OPCUA_BENCH_S || 5);
 const RATE_MS = 100;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

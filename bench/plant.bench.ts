@@ -8,26 +8,16 @@ import mqtt from 'mqtt';
 import os from 'os';
 import path from 'path';
 import { main, BenchResult } from './lib';
+import { freePort } from '../scripts/plant/net';
 import { startMosquittoProcess } from '../scripts/plant/mosquitto';
 import { PlantSignals } from '../scripts/plant/signals';
 import { buildDemoFlow } from '../scripts/demo-flow';
-import net from 'net';
 
 const SECONDS = Number(process.env.GENIX_PLANT_BENCH_S || 300);
 const LINES = 20;
 const PER_LINE = 50;
 const RATE_MS = 100;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;

@@ -1,9 +1,9 @@
 // A private Mosquitto (Debian's package) on a free port, for tests and benchmarks.
 import { spawn, execFileSync, ChildProcess } from 'child_process';
 import fs from 'fs';
-import net from 'net';
 import os from 'os';
 import path from 'path';
+import { waitForPort } from './net';
 
 export function mosquittoPath(): string | null {
   for (const p of ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto']) {
@@ -26,20 +26,6 @@ export interface Mosquitto {
   pid(): number | undefined;
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
-
 /** Starts Mosquitto on 127.0.0.1:port; returns null when Mosquitto is not installed. */
 export async function startMosquittoProcess(port: number, extraConf = ''): Promise<Mosquitto | null> {
   const bin = mosquittoPath();
@@ -51,7 +37,7 @@ export async function startMosquittoProcess(port: number, extraConf = ''): Promi
   let child: ChildProcess | null = null;
   const start = async () => {
     child = spawn(bin, ['-c', conf], { stdio: 'ignore' });
-    await waitForPort(port, 10000);
+    await waitForPort(port, '127.0.0.1', 10000);
   };
   await start();
   return {
