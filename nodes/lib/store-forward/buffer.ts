@@ -1,6 +1,6 @@
 // The store-and-forward engine: grouped durable commits, then a paced, acknowledged delivery loop.
 // Plain TypeScript: the Node-RED node only turns Outgoing into messages and replies into reply().
-import { openQueue, moveAside, isCorrupt, isDiskFull, OpenResult, QueueOptions, QueueRow, SqliteQueue, Removed } from './queue';
+import { openQueue, moveAside, isCorrupt, isDiskFull, OpenResult, QueueOptions, RawRow, SqliteQueue, Removed } from './queue';
 import { TokenBucket } from './token-bucket';
 import { Backoff } from './backoff';
 import { decodeExtra, decodePayload, encodeMessage, EncodedMessage } from './codec';
@@ -19,6 +19,8 @@ export interface BufferOptions {
   ttlMs: number;
   /** forwarded messages (single or batch) awaiting an answer */
   maxInFlight: number;
+  /** readings in those messages awaiting an answer, 0 = no limit; what sits downstream unanswered only adds latency */
+  maxInFlightReadings: number;
   ackTimeoutMs: number;
   /** stored messages per second during replay, 0 = unlimited */
   replayRate: number;
@@ -37,6 +39,7 @@ export const defaultBufferOptions: BufferOptions = {
   overflow: 'drop-oldest',
   ttlMs: 0,
   maxInFlight: 100,
+  maxInFlightReadings: 5000,
   ackTimeoutMs: 30000,
   replayRate: 5000,
   replayBatchSize: 100,
@@ -116,6 +119,29 @@ function rangesOf(ids: number[]): Array<[number, number]> {
   return out;
 }
 
+/** Rows read for one send: the ids that travel together and their JSON texts, or one row to send alone. */
+interface Collected {
+  cursor: number;
+  ids: number[];
+  /** each row's JSON, an array's elements without the brackets (empty arrays leave nothing) */
+  parts: string[];
+  /** the rows' common topic; null when they differ */
+  topic: string | null | undefined;
+  attempts: number;
+  first: RawRow | null;
+  alone: RawRow | null;
+}
+
+/** A stored row's readings as JSON text to join into a batch array, or null when it must travel alone. */
+function batchText(r: RawRow): string | null {
+  const p = r[2];
+  if (r[3] !== null || typeof p !== 'string') return null;
+  const c = p.charCodeAt(0);
+  if (c === 123) return p; // '{'
+  if (c === 91) return p.length > 2 ? p.slice(1, -1) : ''; // '[': its elements join the flat batch
+  return null;
+}
+
 function isBatchable(payload: unknown, extra: unknown): boolean {
   return extra === undefined && payload !== null && typeof payload === 'object' && !Buffer.isBuffer(payload);
 }
@@ -144,6 +170,7 @@ export class StoreForwardBuffer {
   private inFlight = new Map<number, Send>();
   private inFlightIds = new Set<number>();
   private liveInFlight = 0;
+  private inFlightReadings = 0;
   /** rows sent alone after their batch was refused for good, to find the one the cloud rejects */
   private splitIds = new Set<number>();
   private seq = 0;
@@ -364,6 +391,7 @@ export class StoreForwardBuffer {
     this.inFlight.clear();
     this.inFlightIds.clear();
     this.liveInFlight = 0;
+    this.inFlightReadings = 0;
     this.tail = [];
     this.tailHead = 0;
     this.replayCursor = 0;
@@ -422,16 +450,19 @@ export class StoreForwardBuffer {
     }
     if (this.probing) {
       if (this.probeSeq) return;
-      const s = this.sendReplay(now, true) || this.sendLive(now, true);
+      const s = this.sendReplay(now, true, Infinity) || this.sendLive(now, true, Infinity);
       if (s) return;
       this.recovered();
     }
     const max = this.opts.maxInFlight;
-    while (this.inFlight.size < max) {
+    const maxReadings = this.opts.maxInFlightReadings > 0 ? this.opts.maxInFlightReadings : Infinity;
+    while (this.inFlight.size < max && this.inFlightReadings < maxReadings) {
+      // a stored message is about one reading: size what is sent to the room left (one send may overshoot)
+      const room = maxReadings - this.inFlightReadings;
       const replayPending = this.replayCursor < this.liveFloor;
       const liveShare = replayPending ? Math.max(1, Math.ceil(max / 2)) : max;
-      let sent = this.liveInFlight < liveShare && this.sendLive(now, false);
-      if (!sent && replayPending) sent = this.sendReplay(now, false);
+      let sent = this.liveInFlight < liveShare && this.sendLive(now, false, room);
+      if (!sent && replayPending) sent = this.sendReplay(now, false, room);
       if (!sent) break;
     }
   }
@@ -455,15 +486,60 @@ export class StoreForwardBuffer {
     this.hooks.changed?.();
   }
 
-  private toItem(r: QueueRow): Item {
-    const payload = decodePayload(r.payload);
-    const extra = decodeExtra(r.extra);
-    return { id: r.id, ts: r.ts, topic: r.topic, payload, extra, attempts: r.attempts, batchable: isBatchable(payload, extra) };
+  /**
+   * Reads up to `want` stored rows after `cursor` (up to maxId) that can travel together. The batch payload is
+   * built from the stored JSON texts with one parse, so no object per row is made on the way.
+   */
+  private collect(cursor: number, maxId: number, want: number, skipInFlight: boolean): Collected {
+    const c: Collected = { cursor, ids: [], parts: [], topic: undefined, attempts: 0, first: null, alone: null };
+    let mixed = false;
+    while (c.ids.length < want && c.cursor < maxId) {
+      const limit = want - c.ids.length + (skipInFlight ? 16 : 0);
+      const page = this.queue.readRaw(c.cursor, maxId, limit);
+      if (!page.length) {
+        c.cursor = maxId;
+        break;
+      }
+      for (const r of page) {
+        const id = r[0];
+        if (skipInFlight && this.inFlightIds.has(id)) {
+          c.cursor = id;
+          continue;
+        }
+        const text = batchText(r);
+        if (text === null || this.splitIds.has(id)) {
+          // sent on its own: first in line, or left for the next send
+          if (!c.ids.length) {
+            c.alone = r;
+            c.cursor = id;
+          }
+          return c;
+        }
+        if (!c.ids.length) {
+          c.first = r;
+          c.topic = r[1];
+        } else if (!mixed && r[1] !== c.topic) {
+          mixed = true;
+          c.topic = null;
+        }
+        c.ids.push(id);
+        if (text) c.parts.push(text);
+        if (r[4] > c.attempts) c.attempts = r[4];
+        c.cursor = id;
+        if (c.ids.length >= want) return c;
+      }
+      if (page.length < limit) {
+        // fewer rows than asked for: nothing else is stored up to maxId
+        c.cursor = maxId;
+        break;
+      }
+    }
+    return c;
   }
 
   /** Oldest rows first, several per message, paced by the token bucket. */
-  private sendReplay(now: number, probe: boolean): boolean {
-    let want = Math.max(1, this.opts.replayBatchSize);
+  private sendReplay(now: number, probe: boolean, room: number): boolean {
+    let want = Math.max(1, Math.min(this.opts.replayBatchSize, room));
     if (!this.bucket.unlimited) {
       const threshold = Math.min(want, Math.max(1, this.opts.replayRate));
       const avail = Math.floor(this.bucket.available(now));
@@ -473,50 +549,27 @@ export class StoreForwardBuffer {
       }
       want = Math.min(want, avail);
     }
-    const items: Item[] = [];
-    while (items.length < want && this.replayCursor < this.liveFloor) {
-      const page = this.queue.readAfter(this.replayCursor, this.liveFloor, want - items.length + 16);
-      if (!page.length) {
-        this.replayCursor = this.liveFloor;
-        break;
-      }
-      let stop = false;
-      for (const r of page) {
-        if (this.inFlightIds.has(r.id)) {
-          this.replayCursor = r.id;
-          continue;
-        }
-        const it = this.toItem(r);
-        const alone = !it.batchable || this.splitIds.has(it.id);
-        if (items.length && alone) {
-          stop = true;
-          break;
-        }
-        items.push(it);
-        this.replayCursor = r.id;
-        if (alone || items.length >= want) {
-          stop = true;
-          break;
-        }
-      }
-      if (stop) break;
+    const c = this.collect(this.replayCursor, this.liveFloor, want, true);
+    this.replayCursor = c.cursor;
+    if (c.alone) {
+      this.bucket.take(1, now);
+      return this.sendRow(c.alone, false, probe, now);
     }
-    if (!items.length) return false;
-    this.bucket.take(items.length, now);
-    this.dispatch(items, items.length > 1 || (items[0].batchable && !this.splitIds.has(items[0].id)), false, probe, now);
-    return true;
+    if (!c.ids.length) return false;
+    this.bucket.take(c.ids.length, now);
+    return this.sendCollected(c, false, probe, now);
   }
 
   /** Rows committed since forwarding (re)started, as they come; in batches only when far behind. */
-  private sendLive(now: number, probe: boolean): boolean {
+  private sendLive(now: number, probe: boolean, room: number): boolean {
     const lastId = this.queue.lastId;
     if (this.goneThrough > this.liveCursor) this.liveCursor = this.goneThrough;
     if (this.liveCursor >= lastId) return false;
     const behind = lastId - this.liveCursor;
-    const want = behind > this.opts.replayBatchSize ? this.opts.replayBatchSize : 1;
-    const items: Item[] = [];
+    const want = behind > this.opts.replayBatchSize ? Math.max(1, Math.min(this.opts.replayBatchSize, room)) : 1;
     while (this.tailHead < this.tail.length && this.tail[this.tailHead].id <= this.liveCursor) this.tailHead++;
     if (this.tailHead < this.tail.length && this.tail[this.tailHead].id === this.liveCursor + 1) {
+      const items: Item[] = [];
       while (items.length < want && this.tailHead < this.tail.length) {
         const it = this.tail[this.tailHead];
         if (items.length && !it.batchable) break;
@@ -524,37 +577,82 @@ export class StoreForwardBuffer {
         this.tailHead++;
         if (!it.batchable) break;
       }
-    } else {
-      for (const r of this.queue.readAfter(this.liveCursor, Number.MAX_SAFE_INTEGER, want)) {
-        const it = this.toItem(r);
-        if (items.length && !it.batchable) break;
-        items.push(it);
-        if (!it.batchable) break;
-      }
-      // rows dropped or acknowledged in the meantime: nothing left up to the newest id
-      if (!items.length) this.liveCursor = lastId;
+      this.trimTail();
+      this.liveCursor = items[items.length - 1].id;
+      this.dispatch(items, items.length > 1, true, probe, now);
+      return true;
     }
+    this.trimTail();
+    // a live lane far behind reads from disk
+    const c = this.collect(this.liveCursor, lastId, want, false);
+    this.liveCursor = c.cursor;
+    if (c.alone) return this.sendRow(c.alone, true, probe, now);
+    if (!c.ids.length) return false;
+    if (c.ids.length === 1) return this.sendRow(c.first as RawRow, true, probe, now);
+    return this.sendCollected(c, true, probe, now);
+  }
+
+  private trimTail(): void {
     if (this.tailHead > 4096 && this.tailHead * 2 > this.tail.length) {
       this.tail = this.tail.slice(this.tailHead);
       this.tailHead = 0;
     }
-    if (!items.length) return false;
-    this.liveCursor = items[items.length - 1].id;
-    this.dispatch(items, items.length > 1, true, probe, now);
+  }
+
+  /** Registers a forwarded message as in flight; returns its seq. */
+  private track(ids: number[], readings: number, live: boolean, probe: boolean, now: number): number {
+    const seq = ++this.seq;
+    const send: Send = { seq, epoch: this.epoch, ids, ranges: rangesOf(ids), readings, sentAt: now, live, probe };
+    for (const id of ids) this.inFlightIds.add(id);
+    this.inFlight.set(seq, send);
+    this.inFlightReadings += readings;
+    if (live) this.liveInFlight++;
+    if (probe) this.probeSeq = seq;
+    return seq;
+  }
+
+  /** One stored row as its own message, payload as stored. */
+  private sendRow(r: RawRow, live: boolean, probe: boolean, now: number): boolean {
+    let payload: unknown;
+    let extra: Record<string, unknown> | undefined;
+    try {
+      payload = decodePayload(r[2]);
+      extra = decodeExtra(r[3]);
+    } catch (err: any) {
+      // unreadable row (should not happen): never send it, keep it for inspection
+      this.pendingDead.push({ lo: r[0], hi: r[0], error: `stored message cannot be decoded: ${err.message}` });
+      this.scheduleCommit();
+      return true;
+    }
+    const ids = [r[0]];
+    const readings = Array.isArray(payload) ? payload.length : 1;
+    const seq = this.track(ids, readings, live, probe, now);
+    this.hooks.forward({ seq, ids, attempt: r[4] + 1, batch: false, topic: r[1] ?? undefined, payload, extra, readings });
     return true;
   }
 
+  /** Rows that travel together as one flat array of their readings. */
+  private sendCollected(c: Collected, live: boolean, probe: boolean, now: number): boolean {
+    let payload: unknown[];
+    try {
+      payload = JSON.parse('[' + c.parts.join(',') + ']');
+    } catch {
+      // one of them is unreadable: send these rows one by one, which finds it
+      for (const id of c.ids) this.splitIds.add(id);
+      this.rewindTo(c.ids[0], c.ids[c.ids.length - 1]);
+      this.schedulePump();
+      return false;
+    }
+    const seq = this.track(c.ids, payload.length, live, probe, now);
+    this.hooks.forward({ seq, ids: c.ids, attempt: c.attempts + 1, batch: true, topic: c.topic ?? undefined, payload, readings: payload.length });
+    return true;
+  }
+
+  /** Items kept in memory (the live tail) as one message. */
   private dispatch(items: Item[], batch: boolean, live: boolean, probe: boolean, now: number): void {
-    const seq = ++this.seq;
     const ids = items.map((i) => i.id);
     let attempt = 0;
     for (const it of items) attempt = Math.max(attempt, it.attempts);
-    const send: Send = { seq, epoch: this.epoch, ids, ranges: rangesOf(ids), readings: 0, sentAt: now, live, probe };
-    for (const id of ids) this.inFlightIds.add(id);
-    this.inFlight.set(seq, send);
-    if (live) this.liveInFlight++;
-    if (probe) this.probeSeq = seq;
-    let out: Outgoing;
     if (batch) {
       const payload: unknown[] = [];
       let topic: string | null | undefined = items[0].topic;
@@ -563,14 +661,14 @@ export class StoreForwardBuffer {
         else payload.push(it.payload);
         if (it.topic !== topic) topic = undefined;
       }
-      send.readings = payload.length;
-      out = { seq, ids, attempt: attempt + 1, batch: true, topic: topic ?? undefined, payload, readings: payload.length };
+      const seq = this.track(ids, payload.length, live, probe, now);
+      this.hooks.forward({ seq, ids, attempt: attempt + 1, batch: true, topic: topic ?? undefined, payload, readings: payload.length });
     } else {
       const it = items[0];
-      send.readings = Array.isArray(it.payload) ? it.payload.length : 1;
-      out = { seq, ids, attempt: attempt + 1, batch: false, topic: it.topic ?? undefined, payload: it.payload, extra: it.extra, readings: send.readings };
+      const readings = Array.isArray(it.payload) ? it.payload.length : 1;
+      const seq = this.track(ids, readings, live, probe, now);
+      this.hooks.forward({ seq, ids, attempt: attempt + 1, batch: false, topic: it.topic ?? undefined, payload: it.payload, extra: it.extra, readings });
     }
-    this.hooks.forward(out);
   }
 
   // ---------------------------------------------------------------- answers
@@ -601,6 +699,7 @@ export class StoreForwardBuffer {
     this.inFlight.delete(send.seq);
     for (const id of send.ids) this.inFlightIds.delete(id);
     if (send.live) this.liveInFlight--;
+    this.inFlightReadings -= send.readings;
     if (send.seq === this.probeSeq) this.probeSeq = 0;
   }
 

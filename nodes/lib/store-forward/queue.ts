@@ -16,6 +16,9 @@ export interface QueueRow {
   attempts: number;
 }
 
+/** A row for forwarding, as an array (no object per row): id, topic, payload, extra, attempts. */
+export type RawRow = [number, string | null, string | Buffer | null, string | null, number];
+
 export interface DeadLetterRow extends QueueRow {
   error: string | null;
   deadAt: number;
@@ -159,6 +162,7 @@ export class SqliteQueue {
       sizeRange: db.prepare('SELECT count(*) AS n, total(size) AS b FROM messages WHERE id >= ? AND id <= ?'),
       deleteRange: db.prepare('DELETE FROM messages WHERE id >= ? AND id <= ?'),
       readAfter: db.prepare(`SELECT ${cols} FROM messages WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`),
+      readRaw: db.prepare('SELECT id, topic, payload, extra, attempts FROM messages WHERE id > ? AND id <= ? ORDER BY id LIMIT ?').raw(true),
       oldestPage: db.prepare('SELECT id, ts, size FROM messages WHERE id > ? ORDER BY id LIMIT ?'),
       oldestTs: db.prepare('SELECT ts FROM messages ORDER BY id LIMIT 1'),
       markAttempt: db.prepare('UPDATE messages SET attempts = attempts + 1 WHERE id >= ? AND id <= ?'),
@@ -206,6 +210,11 @@ export class SqliteQueue {
 
   readAfter(afterId: number, maxId: number, limit: number): QueueRow[] {
     return this.st.readAfter.all(afterId, maxId, limit) as QueueRow[];
+  }
+
+  /** Like readAfter, but rows as arrays with only what forwarding needs. */
+  readRaw(afterId: number, maxId: number, limit: number): RawRow[] {
+    return this.st.readRaw.all(afterId, maxId, limit) as RawRow[];
   }
 
   /** Deletes the oldest rows until at least minRows rows and minBytes bytes are gone (or none are left). */
