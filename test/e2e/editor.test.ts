@@ -252,6 +252,14 @@ const DIALOG_TEXT_PROBLEMS = `((rawKey) => {
     if (el.is('input, textarea')) return;
     if (!el.text().trim() && !el.children().length && !/^\\[/.test(el.attr('data-i18n'))) note('empty translated element', el.attr('data-i18n'));
   });
+  // an editable list whose rows spill out of its box covers the form below it
+  tray.find('.red-ui-editableList-container:visible').each(function () {
+    const box = this.getBoundingClientRect();
+    const rows = $(this).find('li:visible');
+    const last = rows.length ? rows[rows.length - 1].getBoundingClientRect() : null;
+    const scrolls = /auto|scroll/.test(getComputedStyle(this).overflowY);
+    if (last && !scrolls && last.bottom > box.bottom + 2) note('list rows spill out of their box', $(this).find('ol').attr('id') || '?');
+  });
   tray.find('label').each(function () {
     const el = $(this);
     if (el.find('[data-i18n]').length && !el.text().trim()) note('empty label', el.attr('for') || el.html());
