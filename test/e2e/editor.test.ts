@@ -479,9 +479,9 @@ describe('editor dialogs in a browser (real Node-RED, headless Chromium)', funct
     const errorsBefore = pageErrors.length;
     await page.evaluate(() => (window as any).RED.editor.edit((window as any).RED.nodes.node('gx-normalizer')));
     await page.waitForSelector('#node-input-try-run', { state: 'visible', timeout: 10000 });
-    // the prefilled sample is the seed sensor's message; the topic names the sensor for "sensorId from topic"
+    // the prefilled sample is the seed sensor's message and its topic (which names the sensor for "sensorId from topic")
     assert.match(await page.inputValue('#node-input-try-payload'), /"sensor_id":"TEMP-01"/);
-    await page.fill('#node-input-try-topic', 'sensors/TEMP-01/data');
+    assert.strictEqual(await page.inputValue('#node-input-try-topic'), 'sensors/TEMP-01/data');
     const tries = Promise.all([page.waitForResponse((r: any) => r.url().endsWith('/genix/normalizer/try')), page.click('#node-input-try-run')]);
     const [res] = await tries;
     assert.strictEqual(res.status(), 200);
@@ -489,7 +489,8 @@ describe('editor dialogs in a browser (real Node-RED, headless Chromium)', funct
     const text: string = await page.locator('#node-input-try-result').innerText();
     const lines = text.split('\n');
     assert.match(lines[0], /^1 reading/, text);
-    const reading = JSON.parse(lines[1]);
+    assert.match(lines[1], /^TEMP-01 temperature = 42\.5 degC · uncertain · \d{4}-/, text);
+    const reading = JSON.parse(lines[2]);
     assert.strictEqual(reading.sensorId, 'TEMP-01');
     assert.strictEqual(reading.value, 42.5);
     assert.strictEqual(reading.measurement, 'temperature');
