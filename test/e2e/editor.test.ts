@@ -514,9 +514,30 @@ describe('editor dialogs in a browser (real Node-RED, headless Chromium)', funct
     assert.deepStrictEqual(pageErrors.slice(errorsBefore), []);
   });
 
+  it('genix-opcua-endpoint: "Check server certificate" answers in the dialog when the PLC is unreachable', async function () {
+    const errorsBefore = pageErrors.length;
+    await page.evaluate(() => (window as any).RED.editor.editConfig('', 'genix-opcua-endpoint', 'gx-opcua-ep'));
+    await page.waitForSelector('#genix-opcua-check-cert', { state: 'visible', timeout: 10000 });
+    const answered = page.waitForResponse((r: any) => r.url().endsWith('/genix/opcua/server-certificate'), { timeout: 20000 });
+    await page.click('#genix-opcua-check-cert');
+    const res = await answered;
+    assert.ok(res.status() >= 400, `status ${res.status()}`);
+    await page.waitForFunction(() => {
+      const t = (window as any).$('#genix-opcua-cert-info').text();
+      return t && !/asking the server/.test(t);
+    }, null, { timeout: 5000 });
+    const info: string = await page.locator('#genix-opcua-cert-info').innerText();
+    assert.match(info, /connect|ECONNREFUSED|disconnect|timeout/i, info);
+    assert.strictEqual(await page.locator('#genix-opcua-trust-cert').isVisible(), false, 'nothing to trust');
+    await page.locator('#genix-opcua-cert-info').screenshot({ path: path.join(shotsDir, '11-opcua-check-certificate.png') });
+    await page.click('#node-config-dialog-cancel');
+    await page.waitForFunction(() => !(window as any).$('.red-ui-tray').length, null, { timeout: 10000 });
+    assert.deepStrictEqual(pageErrors.slice(errorsBefore), []);
+  });
+
   it('had no page errors and no failed requests over the whole session', function () {
     assert.deepStrictEqual(pageErrors, []);
-    assert.deepStrictEqual(badResponses.filter((r) => !/favicon/.test(r)), []);
+    assert.deepStrictEqual(badResponses.filter((r) => !/favicon|\/genix\/opcua\/server-certificate$/.test(r)), []);
     assert.deepStrictEqual(failedRequests, []);
   });
 });
