@@ -12,6 +12,7 @@ interface StoreForwardDef extends NodeDef {
   overflow?: string;
   ttlMs?: number | string;
   maxInFlight?: number | string;
+  maxInFlightReadings?: number | string;
   ackTimeoutMs?: number | string;
   replayRate?: number | string;
   replayBatchSize?: number | string;
@@ -60,6 +61,7 @@ export = function (RED: NodeAPI) {
       overflow: (config.overflow === 'drop-newest' ? 'drop-newest' : 'drop-oldest') as Overflow,
       ttlMs: num(config.ttlMs, 0),
       maxInFlight: Math.max(1, num(config.maxInFlight, 100, 1)),
+      maxInFlightReadings: num(config.maxInFlightReadings, 5000),
       ackTimeoutMs: num(config.ackTimeoutMs, 30000, 1),
       replayRate: num(config.replayRate, 5000),
       replayBatchSize: Math.max(1, num(config.replayBatchSize, 100, 1)),

@@ -139,6 +139,66 @@ describe('store-forward core', () => {
       b.close();
     });
 
+    it('keeps readings in flight within maxInFlightReadings however many messages maxInFlight allows', async () => {
+      const file = path.join(dir, 'mir.sqlite');
+      const pre = new StoreForwardBuffer({ path: file, owner: 'a' }, {}, { forward: () => undefined });
+      pre.pause();
+      // stored messages of 1 to 3 readings each
+      for (let i = 0; i < 600; i++) pre.accept({ payload: Array.from({ length: 1 + (i % 3) }, (_, k) => ({ i, k })) }, () => undefined);
+      pre.close();
+      const held: Outgoing[] = [];
+      let inFlight = 0;
+      let peak = 0;
+      let largest = 0;
+      const b = new StoreForwardBuffer({ path: file, owner: 'a' }, { replayRate: 0, replayBatchSize: 40, maxInFlight: 1000, maxInFlightReadings: 100 }, {
+        forward: (o) => { held.push(o); inFlight += o.readings; peak = Math.max(peak, inFlight); largest = Math.max(largest, o.readings); },
+      });
+      const got: Array<{ i: number; k: number }> = [];
+      while (got.length < 1200) {
+        await waitFor(() => held.length > 0, 'something forwarded', 3000);
+        // answer in bursts so the window fills up again between them
+        for (const o of held.splice(0)) {
+          got.push(...(o.payload as any[]));
+          inFlight -= o.readings;
+          b.reply({ seq: o.seq, ids: o.ids, ok: true });
+        }
+      }
+      // a send is sized to the room left in stored messages, so it can overshoot by the extra readings of those messages only
+      assert.ok(peak <= 100 + 2 * 40, `at most ~100 readings in flight, saw ${peak}`);
+      assert.ok(largest > 1, 'backlog rows still travel in batches');
+      assert.deepStrictEqual(got.map((r) => `${r.i}.${r.k}`), Array.from({ length: 600 }, (_, i) => Array.from({ length: 1 + (i % 3) }, (_, k) => `${i}.${k}`)).flat());
+      await waitFor(() => b.backlog === 0, 'drained');
+      b.close();
+    });
+
+    it('replay batches join stored JSON into one flat array; rows that cannot share a batch go alone, in order', async () => {
+      const file = path.join(dir, 'join.sqlite');
+      const pre = new StoreForwardBuffer({ path: file, owner: 'a' }, { storeProperties: ['plant'] }, { forward: () => undefined });
+      pre.pause();
+      const msgs: any[] = [
+        { topic: 'a', payload: { n: 1 } }, { topic: 'a', payload: [{ n: 2 }, { n: 3 }] }, { topic: 'a', payload: [] },
+        { topic: 'a', payload: 'text' }, { topic: 'b', payload: { n: 4 } }, { topic: 'a', payload: { n: 5 } },
+        { payload: Buffer.from([7]) }, { topic: 'a', payload: { n: 6 }, plant: 'P' }, { topic: 'a', payload: { s: 'x,]"' } },
+      ];
+      for (const m of msgs) pre.accept(m, () => undefined);
+      pre.close();
+      const out: Outgoing[] = [];
+      const b = new StoreForwardBuffer({ path: file, owner: 'a' }, { replayRate: 0, replayBatchSize: 10, storeProperties: ['plant'] }, {
+        forward: (o) => { out.push(o); setImmediate(() => b.reply({ seq: o.seq, ids: o.ids, ok: true })); },
+      });
+      await waitFor(() => b.backlog === 0, 'drained');
+      const shape = out.map((o) => ({ ids: o.ids, batch: o.batch, topic: o.topic, payload: Buffer.isBuffer(o.payload) ? 'buf' : o.payload, extra: o.extra, readings: o.readings }));
+      assert.deepStrictEqual(shape, [
+        { ids: [1, 2, 3], batch: true, topic: 'a', payload: [{ n: 1 }, { n: 2 }, { n: 3 }], extra: undefined, readings: 3 },
+        { ids: [4], batch: false, topic: 'a', payload: 'text', extra: undefined, readings: 1 },
+        { ids: [5, 6], batch: true, topic: undefined, payload: [{ n: 4 }, { n: 5 }], extra: undefined, readings: 2 },
+        { ids: [7], batch: false, topic: undefined, payload: 'buf', extra: undefined, readings: 1 },
+        { ids: [8], batch: false, topic: 'a', payload: { n: 6 }, extra: { plant: 'P' }, readings: 1 },
+        { ids: [9], batch: true, topic: 'a', payload: [{ s: 'x,]"' }], extra: undefined, readings: 1 },
+      ]);
+      b.close();
+    });
+
     it('gives live data slots while a long backlog replays at the paced rate', async () => {
       const file = path.join(dir, 'live.sqlite');
       const pre = new StoreForwardBuffer({ path: file, owner: 'a' }, {}, { forward: () => undefined });
