@@ -9,6 +9,7 @@ import { startAedesBroker, AedesBroker } from '../../scripts/plant/aedes-broker'
 import { startIngest, IngestServer } from '../helpers/http-ingest';
 import { freePort } from '../helpers/net';
 import { waitFor } from '../helpers/wait';
+import { startMosquitto, mosquittoPath, TestBroker } from '../helpers/brokers';
 
 const reading = (i: number, extra: object = {}) => ({ sensorId: `TEMP-${i % 3}`, value: i, ts: 1686000000000 + i, quality: 'good', plantId: 'p1', lineId: 'l1', ...extra });
 
@@ -184,7 +185,61 @@ describe('cloud lib: MQTT connection + publisher (aedes)', function () {
     assert.deepStrictEqual(await all, [{ ok: true }]);
     assert.deepStrictEqual(seen, ['t/TEMP-1']);
     assert.ok(answers.every((a) => a.length === 1), 'no second answer');
+
+    // a second outage: the no-resend rule must survive the reconnect too (mqtt.js forgets its stores there)
+    const held2: Array<() => void> = [];
+    broker.aedes.authorizePublish = (_c: unknown, p: any, cb: (e: Error | null) => void) => { if (p.topic.startsWith('t/')) held2.push(() => cb(null)); else cb(null); };
+    const answers2: SendResult[][] = Array.from({ length: 20 }, () => []);
+    for (let i = 0; i < 20; i++) pub.submit(reading(100 + i), undefined, (r) => answers2[i].push(r));
+    await waitFor(() => held2.length === 20, 'broker holding 20 publishes');
+    await broker.close();
+    await waitFor(() => answers2.every((a) => a.length === 1), 'all 20 answered');
+    assert.ok(answers2.every((a) => a[0].ok === false));
+    broker = await startAedesBroker(broker.port);
+    const seen2: number[] = [];
+    broker.aedes.on('publish', (p: any) => { if (p.topic.startsWith('t/')) seen2.push(JSON.parse(p.payload.toString()).value); });
+    await waitFor(() => conn.state === 'connected', 'reconnected again', 5000);
+    const second = submitAll(pub, [reading(8)]);
+    assert.deepStrictEqual(await second.all, [{ ok: true }]);
+    assert.deepStrictEqual(seen2, [8], 'nothing answered ok:false was sent again behind the flow');
+    assert.ok(answers2.every((a) => a.length === 1), 'no second answer');
   });
+});
+
+(mosquittoPath() ? describe : describe.skip)('cloud lib: MQTT 3.1.1 and 5 wire format (Mosquitto)', function () {
+  let broker: TestBroker;
+  before(async function () { broker = (await startMosquitto()) as TestBroker; });
+  after(async function () { await broker.stop(); });
+
+  for (const v of [4, 5] as const) {
+    it(`MQTT ${v === 5 ? '5' : '3.1.1'}: QoS 1 and 0 bodies of every length class arrive intact on their topics`, async function () {
+      const sub = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0, protocolVersion: v });
+      const got: Array<{ topic: string; payload: string }> = [];
+      sub.on('message', (topic, p) => got.push({ topic, payload: p.toString() }));
+      await sub.subscribeAsync(`v${v}/#`, { qos: 1 });
+      const conn = new MqttConnection({ url: broker.url, clientId: `wire-${v}`, protocolVersion: v });
+      try {
+        conn.start();
+        await waitFor(() => conn.state === 'connected', 'connected');
+        const pub1 = new CloudPublisher(conn, { topic: compileTopic(`v${v}/{sensorId}/ü`), qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 0 });
+        const pub0 = new CloudPublisher(conn, { topic: compileTopic(`v${v}/q0`), qos: 0, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 0 });
+        // remaining lengths of 1, 2, 3 and 4 bytes; a non-ASCII topic and body
+        const sizes = [0, 200, 20000, 2200000];
+        const inputs: unknown[] = sizes.map((n, i) => reading(i, { note: 'é'.repeat(n / 2) }));
+        inputs.push(Array.from({ length: 300 }, (_, i) => reading(1000 + i, { sensorId: 'B' })));
+        const res = await submitAll(pub1, inputs).all;
+        assert.ok(res.every((r) => r.ok), JSON.stringify(res));
+        assert.deepStrictEqual(await submitAll(pub0, [reading(5)]).all, [{ ok: true }]);
+        await waitFor(() => got.length === inputs.length + 1, 'every message at the subscriber', 10000).catch((e) => { throw new Error(`${e.message}: got ${got.map((g) => g.payload.length)}`); });
+        const want = inputs.map((x) => JSON.stringify(x)).concat(JSON.stringify(reading(5))).sort();
+        assert.deepStrictEqual(got.map((g) => g.payload).sort(), want);
+        assert.ok(got.some((g) => g.topic === `v${v}/TEMP-0/ü`), 'templated UTF-8 topic');
+      } finally {
+        await conn.stop();
+        await sub.endAsync(true);
+      }
+    });
+  }
 });
 
 describe('cloud lib: HTTP sender + publisher', function () {

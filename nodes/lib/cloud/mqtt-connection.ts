@@ -38,6 +38,9 @@ interface Waiting {
 const QOS0 = Object.freeze({ qos: 0 as const });
 const QOS1 = Object.freeze({ qos: 1 as const });
 
+// PUBLISH packets of one event-loop turn share buffers of at least this size
+const OUT_CHUNK = 64 * 1024;
+
 // mqtt.js would resend unacknowledged publishes after a reconnect; we answer them ok:false instead
 // and let the flow (store-and-forward) retry, so nothing is held or sent twice behind its back.
 class NoResendStore {
@@ -65,6 +68,17 @@ export class MqttConnection extends EventEmitter implements Transport {
   private reconnectTimer: NodeJS.Timeout | null = null;
   /** the socket held corked until the next turn of the event loop, so a burst of publishes leaves in one write */
   private corked: { uncork(): void } | null = null;
+  /** PUBLISH packets encoded this turn, written at its end: out[outStart, outLen) for outStream */
+  private out: Buffer | null = null;
+  private outStart = 0;
+  private outLen = 0;
+  private outStream: { write(b: Buffer): boolean } | null = null;
+  private flushScheduled = false;
+  private readonly noResend = new NoResendStore();
+  private readonly flushTick = () => {
+    this.flushScheduled = false;
+    this.flushOut();
+  };
   private readonly uncork = () => {
     const s = this.corked;
     this.corked = null;
@@ -123,7 +137,7 @@ export class MqttConnection extends EventEmitter implements Transport {
       queueQoSZero: false,
       // a ping every keepalive period instead of re-arming a timer for every PUBACK (two timer operations per message)
       reschedulePings: false,
-      outgoingStore: new NoResendStore() as any,
+      outgoingStore: this.noResend as any,
       // mqtt.js logs a dozen debug lines per publish; skip their cost unless DEBUG asks for them
       ...(/mqttjs/.test(process.env.DEBUG ?? '') ? {} : { log: () => undefined }),
       ...(this.o.tls ?? {}),
@@ -161,6 +175,10 @@ export class MqttConnection extends EventEmitter implements Transport {
       const outgoing = (client as any).outgoing as Record<string, unknown> | undefined;
       if (outgoing) for (const id of Object.keys(outgoing)) delete outgoing[id];
     }
+    // packets encoded for the lost connection are never written to the next one
+    this.out = null;
+    this.outStart = this.outLen = 0;
+    this.outStream = null;
     this.failAll(why);
     if (this.stopping) {
       this.setState('disconnected');
@@ -194,7 +212,8 @@ export class MqttConnection extends EventEmitter implements Transport {
       this.reconnectTimer = null;
       if (this.stopping || !this.client) return;
       this.setState('reconnecting');
-      this.client.reconnect();
+      // mqtt.js forgets the stores given at connect unless they are passed again here
+      this.client.reconnect({ outgoingStore: this.noResend as any });
     }, wait);
   }
 
@@ -222,20 +241,84 @@ export class MqttConnection extends EventEmitter implements Transport {
     const id = ++this.seq;
     this.pending.set(id, cb);
     const client = this.client as MqttClient;
-    // Node-RED hands over each message in its own setImmediate: without this every publish is its own write
-    if (!this.corked && client.stream && typeof client.stream.cork === 'function') {
-      client.stream.cork();
-      this.corked = client.stream;
-      setImmediate(this.uncork);
-    }
-    client.publish(topic, body, qos === 1 ? QOS1 : QOS0, (err) => {
+    const acked = (err?: Error | null) => {
       // answered already when the connection dropped: exactly one report per message
       const answer = this.pending.get(id);
       if (!answer) return;
       this.pending.delete(id);
       answer(err ? classifyMqttError(err) : OK);
       if (this.waitHead < this.waiting.length) this.pump();
-    });
+    };
+    if (qos === 1 && this.writeDirect(client, topic, body, acked)) return;
+    // mqtt.js writes after what we buffered, so packets leave in the order they were sent
+    this.flushOut();
+    // Node-RED hands over each message in its own setImmediate: without this every publish is its own write
+    if (!this.corked && client.stream && typeof client.stream.cork === 'function') {
+      client.stream.cork();
+      this.corked = client.stream;
+      setImmediate(this.uncork);
+    }
+    client.publish(topic, body, qos === 1 ? QOS1 : QOS0, acked);
+  }
+
+  /**
+   * QoS 1 hot path: encodes the PUBLISH into one buffer per event-loop turn instead of mqtt.js's six stream
+   * writes, a packet copy and a dozen log calls per message. mqtt.js still owns the message id and matches the
+   * PUBACK through its public `outgoing` table, so `acked` runs only when the broker acknowledged.
+   */
+  private writeDirect(client: MqttClient, topic: string, body: string | Buffer, acked: (err?: Error | null) => void): boolean {
+    // mqtt.js replaying its store after a reconnect: let it keep the order
+    const c = client as unknown as { _storeProcessing?: boolean; _storeProcessingQueue?: unknown[] };
+    if (!client.connected || client.disconnecting || c._storeProcessing || (c._storeProcessingQueue && c._storeProcessingQueue.length)) return false;
+    const stream = client.stream as unknown as { write(b: Buffer): boolean } | undefined;
+    if (!stream || typeof stream.write !== 'function' || !client.messageIdProvider || !client.outgoing) return false;
+    const mid = client.messageIdProvider.allocate();
+    if (mid === null || client.outgoing[mid]) return false;
+    client.outgoing[mid] = { volatile: false, cmd: 'publish', cb: acked as (err: Error) => void };
+    const v5 = this.o.protocolVersion === 5;
+    const tl = Buffer.byteLength(topic);
+    const pl = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    const rem = 2 + tl + 2 + (v5 ? 1 : 0) + pl;
+    const size = 1 + (rem < 128 ? 1 : rem < 16384 ? 2 : rem < 2097152 ? 3 : 4) + rem;
+    if (this.outStream !== stream || !this.out || this.outLen + size > this.out.length) {
+      this.flushOut();
+      this.out = Buffer.allocUnsafe(Math.max(OUT_CHUNK, size));
+      this.outStart = this.outLen = 0;
+      this.outStream = stream;
+    }
+    const buf = this.out;
+    let o = this.outLen;
+    buf[o++] = 0x32; // PUBLISH, QoS 1, no DUP, no RETAIN
+    let x = rem;
+    do {
+      let b = x % 128;
+      x = Math.floor(x / 128);
+      if (x > 0) b |= 128;
+      buf[o++] = b;
+    } while (x > 0);
+    buf[o++] = tl >> 8;
+    buf[o++] = tl & 255;
+    o += buf.write(topic, o);
+    buf[o++] = mid >> 8;
+    buf[o++] = mid & 255;
+    if (v5) buf[o++] = 0; // no properties
+    if (typeof body === 'string') o += buf.write(body, o);
+    else o += body.copy(buf, o);
+    this.outLen = o;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushTick);
+    }
+    return true;
+  }
+
+  /** Writes what this turn buffered, to the connection it was encoded for (never to a newer one). */
+  private flushOut() {
+    if (!this.out || this.outLen === this.outStart) return;
+    const chunk = this.out.subarray(this.outStart, this.outLen);
+    this.outStart = this.outLen;
+    const stream = this.outStream;
+    if (stream && this.client && (this.client.stream as unknown) === stream) stream.write(chunk);
   }
 
   private pump() {
@@ -257,6 +340,7 @@ export class MqttConnection extends EventEmitter implements Transport {
     this.reconnectTimer = null;
     const client = this.client;
     if (!client) return;
+    this.flushOut();
     if (this.o.stateTopic && client.connected) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, timeoutMs);
