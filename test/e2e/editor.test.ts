@@ -468,7 +468,8 @@ describe('editor dialogs in a browser (real Node-RED, headless Chromium)', funct
         return { valid: n.valid, errors: n.validationErrors || [], changed: !!n.changed, now: JSON.stringify(Object.keys(n._def.defaults).map((k) => [k, n[k]])) };
       }, c.id);
       if (after.valid === false) problems.push(`invalid after Done: ${after.errors.join(', ')}`);
-      if (after.changed || after.now !== before) problems.push(`Done without edits changed the node: ${diff(before, after.now)}`);
+      const changes = diff(before, after.now);
+      if (changes.length) problems.push(`Done without edits changed the node: ${changes.join('; ')}`);
       const errs = pageErrors.slice(errorsBefore);
       if (errs.length) problems.push(...errs);
       assert.deepStrictEqual(problems, [], `${c.type}:\n  ${problems.join('\n  ')}`);
@@ -514,6 +515,39 @@ describe('editor dialogs in a browser (real Node-RED, headless Chromium)', funct
     assert.deepStrictEqual(pageErrors.slice(errorsBefore), []);
   });
 
+  it('a node fresh from the palette opens with its defaults and is valid (or only asks for its endpoint)', async function () {
+    const errorsBefore = pageErrors.length;
+    const problems: string[] = [];
+    for (const [k, c] of cases.filter((x) => !x.config).entries()) {
+      // drag it from the palette onto the workspace, as the integrator does
+      const known: string[] = await page.evaluate((t: string) => (window as any).RED.nodes.filterNodes({ type: t }).map((n: any) => n.id), c.type);
+      const from = page.locator(`#red-ui-palette-container-genix .red-ui-palette-node[data-palette-type="${c.type}"]`);
+      await from.scrollIntoViewIfNeeded();
+      const box = await from.boundingBox();
+      const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(chart.x + 120, chart.y + 330 + 45 * k, { steps: 12 });
+      await page.mouse.up();
+      const id: string = await page.waitForFunction((a: { t: string; known: string[] }) => {
+        const n = (window as any).RED.nodes.filterNodes({ type: a.t }).find((x: any) => !a.known.includes(x.id));
+        return n ? n.id : null;
+      }, { t: c.type, known }, { timeout: 5000 }).then((h: any) => h.jsonValue());
+      await page.evaluate((i: string) => (window as any).RED.editor.edit((window as any).RED.nodes.node(i)), id);
+      await page.waitForSelector('#node-dialog-ok', { state: 'visible', timeout: 10000 });
+      await waitStill(page, '#node-dialog-ok');
+      const text: string[] = await page.evaluate(`${DIALOG_TEXT_PROBLEMS}(${JSON.stringify(RAW_KEY.source)})`);
+      problems.push(...text.map((t) => `${c.type}: ${t}`));
+      await page.click('#node-dialog-ok');
+      await page.waitForFunction(() => !(window as any).$('.red-ui-tray').length, null, { timeout: 10000 });
+      const v = await page.evaluate((i: string) => { const n = (window as any).RED.nodes.node(i); return { valid: n.valid, errors: n.validationErrors || [] }; }, id);
+      const needsEndpoint = c.type === 'genix-opcua-poller' || c.type === 'genix-cloud-publisher';
+      if (needsEndpoint ? JSON.stringify(v.errors) !== '["endpoint"]' : v.valid === false) problems.push(`${c.type} fresh: valid=${v.valid} errors=${v.errors.join(', ')}`);
+    }
+    problems.push(...pageErrors.slice(errorsBefore));
+    assert.deepStrictEqual(problems, []);
+  });
+
   it('genix-opcua-endpoint: "Check server certificate" answers in the dialog when the PLC is unreachable', async function () {
     const errorsBefore = pageErrors.length;
     await page.evaluate(() => (window as any).RED.editor.editConfig('', 'genix-opcua-endpoint', 'gx-opcua-ep'));
@@ -555,10 +589,15 @@ async function waitStill(page: any, sel: string): Promise<void> {
   }), sel, { timeout: 10000, polling: 'raf' });
 }
 
-function diff(a: string, b: string): string {
+/** Properties that differ; a property the saved flow does not have yet (added in a later version) may come back empty. */
+function diff(a: string, b: string): string[] {
   const x = new Map<string, unknown>(JSON.parse(a));
   const y = new Map<string, unknown>(JSON.parse(b));
   const out: string[] = [];
-  for (const [k, v] of y) if (JSON.stringify(x.get(k)) !== JSON.stringify(v)) out.push(`${k}: ${JSON.stringify(x.get(k))} -> ${JSON.stringify(v)}`);
-  return out.join('; ') || '(marked changed)';
+  for (const [k, v] of y) {
+    const was = x.get(k);
+    if (JSON.stringify(was) === JSON.stringify(v) || ((was === null || was === undefined) && v === '')) continue;
+    out.push(`${k}: ${JSON.stringify(was)} -> ${JSON.stringify(v)}`);
+  }
+  return out;
 }
