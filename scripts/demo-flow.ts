@@ -43,7 +43,9 @@ export const demoAnomalyRules = [
   { match: 'PRES-*', baseline: 3.2, deviation: 0.75, flatlineMs: 5000, staleMs: 3000 },
   { match: 'VIB-*', baseline: 2.5, deviation: 2.25, flatlineMs: 5000, staleMs: 3000 },
   { match: 'HUM-*', baseline: 40, deviation: 12, flatlineMs: 5000, staleMs: 3000 },
-  { match: 'PLC*-TEMP', hi: 60, hihi: 70, lo: 20, deadband: 1, staleMs: 5000 },
+  { match: 'PLC*-TEMP', hihi: 80, hi: 70, lo: 40, lolo: 30, deadband: 1, onDelayMs: 1000, staleMs: 5000 },
+  // A run signal changes only when the line starts or stops: no stale check.
+  { match: 'PLC*-RUN' },
   { match: '*', staleMs: 5000 },
 ];
 
@@ -62,7 +64,7 @@ const now = Date.now();
 if (!last.$limits || now - last.$limits >= 5000) {
     last.$limits = now;
     out.push({ topic: 'deviation limit (TEMP)', payload: 52.5, timestamp: now });
-    out.push({ topic: 'hi limit (PLC)', payload: 60, timestamp: now });
+    out.push({ topic: 'hi limit (PLC)', payload: 70, timestamp: now });
 }
 context.set('last', last);
 return [out];`;
@@ -109,7 +111,7 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
   if (has('genix-normalizer')) {
     flow.push(
       { id: 'demo-normalizer', type: 'genix-normalizer', z, name: 'normalize sensors', sensorIdFrom: 'auto', tsFormat: 'auto', skew: 'correct', maxFutureMs: 60000, maxPastMs: 604800000, plantId: 'demo-plant', plantIdType: 'str', lineId: 'line-1', lineIdType: 'str', assetId: '', assetIdType: 'str', tags: [{ key: 'source', value: 'mqtt-sim', type: 'str' }], values: [], rules: normalizerRules, output: 'batch', x: 340, y: 100, wires: [[], []] },
-      { id: 'demo-invalid', type: 'debug', z, name: 'invalid sensor messages', active: true, tosidebar: true, console: false, complete: 'error', targetType: 'msg', statusVal: '', statusType: 'counter', x: 580, y: 140, wires: [] },
+      { id: 'demo-invalid', type: 'debug', z, name: 'invalid sensor messages', active: true, tosidebar: true, console: false, complete: 'error', targetType: 'msg', statusVal: '', statusType: 'counter', x: 590, y: 160, wires: [] },
     );
     wire('demo-mqtt-in', 0, 'demo-normalizer');
     wire('demo-normalizer', 1, 'demo-invalid');
@@ -129,9 +131,9 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
       items.push({ nodeId: `ns=2;i=${l * 1000 + 5}`, sensorId: `PLC${l}-RUN` });
     }
     flow.push(
-      { id: 'demo-c2', type: 'comment', z, name: 'PLC tags (OPC-UA subscription)', info: 'One shared session to the simulated PLC; the poller subscribes to each line\'s temperature and pressure.', x: 190, y: 200, wires: [] },
+      { id: 'demo-c2', type: 'comment', z, name: 'PLC tags (OPC-UA subscription)', info: 'One shared session to the simulated PLC; the poller subscribes to each line\'s temperature and pressure.', x: 190, y: 220, wires: [] },
       { id: 'demo-opcua-endpoint', type: 'genix-opcua-endpoint', name: 'simulated PLC', endpointUrl: o.opcuaEndpointUrl, securityMode: 'None', securityPolicy: 'None', authType: 'anonymous', acceptUnknownCertificates: false },
-      { id: 'demo-opcua-poller', type: 'genix-opcua-poller', z, name: 'PLC tags', endpoint: 'demo-opcua-endpoint', mode: 'subscribe', intervalMs: o.rateMs, queueSize: 10, deadbandType: 'none', deadbandValue: 0, trigger: 'status-value', items, output: 'batch', x: 140, y: 240, wires: [[]] },
+      { id: 'demo-opcua-poller', type: 'genix-opcua-poller', z, name: 'PLC tags', endpoint: 'demo-opcua-endpoint', mode: 'subscribe', intervalMs: o.rateMs, queueSize: 10, deadbandType: 'none', deadbandValue: 0, trigger: 'status-value', items, output: 'batch', x: 140, y: 260, wires: [[]] },
     );
     readingSources.push('demo-opcua-poller');
   }
@@ -140,8 +142,8 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
   if (has('genix-anomaly') && readingSources.length) {
     flow.push(
       { id: 'demo-anomaly', type: 'genix-anomaly', z, name: 'alarms', rules: demoAnomalyRules, store: '', saveEveryMs: 10000, sweepMs: 500, liveClock: true, x: 580, y: 100, wires: [[], []] },
-      { id: 'demo-alarm-ack', type: 'inject', z, name: 'acknowledge all alarms', props: [{ p: 'command', v: 'ack', vt: 'str' }, { p: 'payload', v: '{"sensorId":"*"}', vt: 'json' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 370, y: 160, wires: [['demo-anomaly']] },
-      { id: 'demo-alarm-shelve', type: 'inject', z, name: 'shelve VIB-* for 10 min', props: [{ p: 'command', v: 'shelve', vt: 'str' }, { p: 'payload', v: '{"sensorId":"VIB-*","durationMs":600000}', vt: 'json' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 370, y: 200, wires: [['demo-anomaly']] },
+      { id: 'demo-alarm-ack', type: 'inject', z, name: 'acknowledge all alarms', props: [{ p: 'command', v: 'ack', vt: 'str' }, { p: 'payload', v: '{"sensorId":"*"}', vt: 'json' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 370, y: 320, wires: [['demo-anomaly']] },
+      { id: 'demo-alarm-shelve', type: 'inject', z, name: 'shelve VIB-* for 10 min', props: [{ p: 'command', v: 'shelve', vt: 'str' }, { p: 'payload', v: '{"sensorId":"VIB-*","durationMs":600000}', vt: 'json' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 370, y: 360, wires: [['demo-anomaly']] },
     );
     for (const s of readingSources) wire(s, 0, 'demo-anomaly');
     bufferIn = ['demo-anomaly'];
@@ -155,18 +157,18 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
   }
   if (has('genix-store-forward') && cloudReady && bufferIn.length) {
     flow.push(
-      { id: 'demo-c3', type: 'comment', z, name: 'Store-and-forward ⇄ cloud publisher (delivery loop)', info: 'The buffer commits every message to SQLite before forwarding it; the publisher reports each delivery back on the feedback wire, and the buffer deletes what the cloud acknowledged.', x: 290, y: 320, wires: [] },
-      { id: 'demo-buffer', type: 'genix-store-forward', z, name: 'readings buffer', dbPath: '', synchronous: 'FULL', maxMessages: 1000000, maxBytes: 1073741824, overflow: 'drop-oldest', ttlMs: 604800000, maxInFlight: 100, ackTimeoutMs: 10000, replayRate: 20000, replayBatchSize: 500, retryMinMs: 1000, retryMaxMs: 30000, storeProperties: '', metricsIntervalMs: 2000, x: 170, y: 380, wires: [['demo-publisher'], ['demo-buffer-metrics']] },
-      { id: 'demo-buffer-metrics', type: 'debug', z, name: 'buffer metrics', active: false, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 420, y: 420, wires: [] },
-      { id: 'demo-buffer-flush', type: 'inject', z, name: 'flush now', props: [{ p: 'command', v: 'flush', vt: 'str' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 140, y: 420, wires: [['demo-buffer']] },
-      { id: 'demo-publisher', type: 'genix-cloud-publisher', z, name: 'to cloud', endpoint: 'demo-cloud-endpoint', topic: 'plant/{plantId}/{lineId}/{sensorId}', qos: 1, batchMaxMessages: 500, batchMaxMs: 50, batchMaxBytes: 131072, x: 400, y: 380, wires: [['demo-buffer']] },
+      { id: 'demo-c3', type: 'comment', z, name: 'Store-and-forward ⇄ cloud publisher (delivery loop)', info: 'The buffer commits every message to SQLite before forwarding it; the publisher reports each delivery back on the feedback wire, and the buffer deletes what the cloud acknowledged.', x: 290, y: 440, wires: [] },
+      { id: 'demo-buffer', type: 'genix-store-forward', z, name: 'readings buffer', dbPath: '', synchronous: 'FULL', maxMessages: 1000000, maxBytes: 1073741824, overflow: 'drop-oldest', ttlMs: 604800000, maxInFlight: 100, ackTimeoutMs: 10000, replayRate: 20000, replayBatchSize: 500, retryMinMs: 1000, retryMaxMs: 30000, storeProperties: '', metricsIntervalMs: 2000, x: 170, y: 500, wires: [['demo-publisher'], ['demo-buffer-metrics']] },
+      { id: 'demo-buffer-metrics', type: 'debug', z, name: 'buffer metrics', active: false, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 420, y: 540, wires: [] },
+      { id: 'demo-buffer-flush', type: 'inject', z, name: 'flush now', props: [{ p: 'command', v: 'flush', vt: 'str' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 150, y: 560, wires: [['demo-buffer']] },
+      { id: 'demo-publisher', type: 'genix-cloud-publisher', z, name: 'to cloud', endpoint: 'demo-cloud-endpoint', topic: 'plant/{plantId}/{lineId}/{sensorId}', qos: 1, batchMaxMessages: 500, batchMaxMs: 50, batchMaxBytes: 131072, x: 420, y: 500, wires: [['demo-buffer']] },
     );
     for (const s of bufferIn) wire(s, 0, 'demo-buffer');
     if (has('genix-anomaly') && bufferIn[0] === 'demo-anomaly') {
       flow.push(
-        { id: 'demo-alarm-buffer', type: 'genix-store-forward', z, name: 'alarms buffer', dbPath: '', synchronous: 'FULL', maxMessages: 100000, overflow: 'drop-oldest', ttlMs: 0, maxInFlight: 10, ackTimeoutMs: 10000, replayRate: 0, x: 170, y: 460, wires: [['demo-alarm-publisher'], []] },
-        { id: 'demo-alarm-publisher', type: 'genix-cloud-publisher', z, name: 'alarms to cloud', endpoint: 'demo-cloud-endpoint', topic: 'plant/demo-plant/alarms/{sensorId}', qos: 1, batchMaxMessages: 1, batchMaxMs: 0, x: 420, y: 460, wires: [['demo-alarm-buffer']] },
-        { id: 'demo-alarm-debug', type: 'debug', z, name: 'alarm events', active: true, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'counter', x: 800, y: 140, wires: [] },
+        { id: 'demo-alarm-buffer', type: 'genix-store-forward', z, name: 'alarms buffer', dbPath: '', synchronous: 'FULL', maxMessages: 100000, overflow: 'drop-oldest', ttlMs: 0, maxInFlight: 10, ackTimeoutMs: 10000, replayRate: 0, x: 170, y: 640, wires: [['demo-alarm-publisher'], []] },
+        { id: 'demo-alarm-publisher', type: 'genix-cloud-publisher', z, name: 'alarms to cloud', endpoint: 'demo-cloud-endpoint', topic: 'plant/demo-plant/alarms/{sensorId}', qos: 1, batchMaxMessages: 1, batchMaxMs: 0, x: 430, y: 640, wires: [['demo-alarm-buffer']] },
+        { id: 'demo-alarm-debug', type: 'debug', z, name: 'alarm events', active: true, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'counter', x: 820, y: 140, wires: [] },
       );
       wire('demo-anomaly', 1, 'demo-alarm-buffer');
       wire('demo-anomaly', 1, 'demo-alarm-debug');
@@ -186,27 +188,27 @@ function addDashboard(flow: any[], z: string, readings: string | null, alarms: s
     g('demo-ui-g-readings', 'Live readings and limits', 1, 12),
     g('demo-ui-g-alarms', 'Active alarms', 2, 12),
     g('demo-ui-g-buffer', 'Store-and-forward backlog', 3, 12),
-    { id: 'demo-c4', type: 'comment', z, name: 'Dashboard (FlowFuse Dashboard 2.0) at /dashboard', info: 'Live readings per line with their alarm limits, the active alarms, and the store-and-forward backlog.', x: 250, y: 560, wires: [] },
+    { id: 'demo-c4', type: 'comment', z, name: 'Dashboard (FlowFuse Dashboard 2.0) at /dashboard', info: 'Live readings per line with their alarm limits, the active alarms, and the store-and-forward backlog.', x: 250, y: 720, wires: [] },
   );
   if (readings) {
     flow.push(
-      { id: 'demo-ui-feed', type: 'function', z, name: 'chart feed (1 point/s)', func: chartFeed, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: 200, y: 620, wires: [['demo-ui-chart']] },
-      { id: 'demo-ui-chart', type: 'ui-chart', z, group: 'demo-ui-g-readings', name: 'temperatures', label: 'Temperatures (degC): line 1 sensors, PLC lines, limits', order: 1, chartType: 'line', category: 'topic', categoryType: 'msg', xAxisLabel: '', xAxisProperty: '', xAxisPropertyType: 'timestamp', xAxisType: 'time', xAxisFormat: '', xAxisFormatType: 'auto', yAxisLabel: 'degC', yAxisProperty: 'payload', yAxisPropertyType: 'msg', ymin: '', ymax: '', action: 'append', stackSeries: false, pointShape: 'false', pointRadius: 2, showLegend: true, removeOlder: 5, removeOlderUnit: '60', removeOlderPoints: '', colors: ['#0095FF', '#FF7F0E', '#2CA02C', '#A347E1', '#D62728', '#9467BD', '#FF0000', '#FF9896', '#C5B0D5'], textColor: ['#666666'], textColorDefault: true, gridColor: ['#e5e5e5'], gridColorDefault: true, width: 12, height: 6, className: '', interpolation: 'linear', x: 450, y: 620, wires: [[]] },
+      { id: 'demo-ui-feed', type: 'function', z, name: 'chart feed (1 point/s)', func: chartFeed, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: 200, y: 780, wires: [['demo-ui-chart']] },
+      { id: 'demo-ui-chart', type: 'ui-chart', z, group: 'demo-ui-g-readings', name: 'temperatures', label: 'Temperatures (degC): line 1 sensors, PLC lines, limits', order: 1, chartType: 'line', category: 'topic', categoryType: 'msg', xAxisLabel: '', xAxisProperty: '', xAxisPropertyType: 'timestamp', xAxisType: 'time', xAxisFormat: '', xAxisFormatType: 'auto', yAxisLabel: 'degC', yAxisProperty: 'payload', yAxisPropertyType: 'msg', ymin: '', ymax: '', action: 'append', stackSeries: false, pointShape: 'false', pointRadius: 2, showLegend: true, removeOlder: 5, removeOlderUnit: '60', removeOlderPoints: '', colors: ['#0095FF', '#FF7F0E', '#2CA02C', '#A347E1', '#D62728', '#9467BD', '#FF0000', '#FF9896', '#C5B0D5'], textColor: ['#666666'], textColorDefault: true, gridColor: ['#e5e5e5'], gridColorDefault: true, width: 12, height: 6, className: '', interpolation: 'linear', x: 450, y: 780, wires: [[]] },
     );
     wire(readings, 0, 'demo-ui-feed');
   }
   if (alarms) {
     flow.push(
-      { id: 'demo-ui-alarms-fn', type: 'function', z, name: 'active alarms', func: alarmTable, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: 190, y: 680, wires: [['demo-ui-alarms']] },
-      { id: 'demo-ui-alarms', type: 'ui-table', z, group: 'demo-ui-g-alarms', name: 'alarms', label: 'Active alarms', order: 1, width: 12, height: 0, maxrows: 0, passthru: false, autocols: true, showSearch: false, deselect: true, selectionType: 'none', columns: [], mobileBreakpoint: 'sm', mobileBreakpointType: 'defaults', action: 'replace', x: 410, y: 680, wires: [] },
+      { id: 'demo-ui-alarms-fn', type: 'function', z, name: 'active alarms', func: alarmTable, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: 190, y: 840, wires: [['demo-ui-alarms']] },
+      { id: 'demo-ui-alarms', type: 'ui-table', z, group: 'demo-ui-g-alarms', name: 'alarms', label: 'Active alarms', order: 1, width: 12, height: 0, maxrows: 0, passthru: false, autocols: true, showSearch: false, deselect: true, selectionType: 'none', columns: [], mobileBreakpoint: 'sm', mobileBreakpointType: 'defaults', action: 'replace', x: 410, y: 840, wires: [] },
     );
     wire(alarms, 1, 'demo-ui-alarms-fn');
   }
   if (buffer) {
     flow.push(
-      { id: 'demo-ui-backlog-fn', type: 'function', z, name: 'backlog', func: backlogFeed, outputs: 2, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: 180, y: 740, wires: [['demo-ui-backlog'], ['demo-ui-backlog-text']] },
-      { id: 'demo-ui-backlog', type: 'ui-chart', z, group: 'demo-ui-g-buffer', name: 'backlog', label: 'Backlog (messages waiting for the cloud)', order: 1, chartType: 'line', category: 'topic', categoryType: 'msg', xAxisLabel: '', xAxisProperty: '', xAxisPropertyType: 'timestamp', xAxisType: 'time', xAxisFormat: '', xAxisFormatType: 'auto', yAxisLabel: 'messages', yAxisProperty: 'payload', yAxisPropertyType: 'msg', ymin: '0', ymax: '', action: 'append', stackSeries: false, pointShape: 'false', pointRadius: 2, showLegend: false, removeOlder: 10, removeOlderUnit: '60', removeOlderPoints: '', colors: ['#2a7ab0'], textColor: ['#666666'], textColorDefault: true, gridColor: ['#e5e5e5'], gridColorDefault: true, width: 8, height: 4, className: '', interpolation: 'linear', x: 420, y: 740, wires: [[]] },
-      { id: 'demo-ui-backlog-text', type: 'ui-text', z, group: 'demo-ui-g-buffer', order: 2, width: 4, height: 1, name: 'buffer state', label: 'Buffer', format: '{{msg.payload}}', layout: 'col-center', style: false, font: '', fontSize: 16, color: '#717171', wrapText: true, className: '', value: 'payload', valueType: 'msg', x: 420, y: 780, wires: [] },
+      { id: 'demo-ui-backlog-fn', type: 'function', z, name: 'backlog', func: backlogFeed, outputs: 2, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: 180, y: 900, wires: [['demo-ui-backlog'], ['demo-ui-backlog-text']] },
+      { id: 'demo-ui-backlog', type: 'ui-chart', z, group: 'demo-ui-g-buffer', name: 'backlog', label: 'Backlog (messages waiting for the cloud)', order: 1, chartType: 'line', category: 'topic', categoryType: 'msg', xAxisLabel: '', xAxisProperty: '', xAxisPropertyType: 'timestamp', xAxisType: 'time', xAxisFormat: '', xAxisFormatType: 'auto', yAxisLabel: 'messages', yAxisProperty: 'payload', yAxisPropertyType: 'msg', ymin: '0', ymax: '', action: 'append', stackSeries: false, pointShape: 'false', pointRadius: 2, showLegend: false, removeOlder: 10, removeOlderUnit: '60', removeOlderPoints: '', colors: ['#2a7ab0'], textColor: ['#666666'], textColorDefault: true, gridColor: ['#e5e5e5'], gridColorDefault: true, width: 8, height: 4, className: '', interpolation: 'linear', x: 420, y: 900, wires: [[]] },
+      { id: 'demo-ui-backlog-text', type: 'ui-text', z, group: 'demo-ui-g-buffer', order: 2, width: 4, height: 1, name: 'buffer state', label: 'Buffer', format: '{{msg.payload}}', layout: 'col-center', style: false, font: '', fontSize: 16, color: '#717171', wrapText: true, className: '', value: 'payload', valueType: 'msg', x: 430, y: 940, wires: [] },
     );
     wire(buffer, 1, 'demo-ui-backlog-fn');
   }
