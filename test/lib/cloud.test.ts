@@ -211,6 +211,28 @@ describe('cloud lib: MQTT connection + publisher (aedes)', function () {
   before(async function () { broker = (await startMosquitto()) as TestBroker; });
   after(async function () { await broker.stop(); });
 
+  it('MQTT 5: keeps no more publishes in flight than the broker\'s Receive Maximum', async function () {
+    const small = (await startMosquitto(undefined, 'max_inflight_messages 5\n')) as TestBroker;
+    const conn = new MqttConnection({ url: small.url, clientId: 'rm-5', protocolVersion: 5, maxInFlight: 2000 });
+    try {
+      conn.start();
+      await waitFor(() => conn.state === 'connected', 'connected');
+      const pub = new CloudPublisher(conn, { topic: compileTopic('rm/{sensorId}'), qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 0 });
+      let most = 0;
+      const states: string[] = [];
+      conn.on('state', (st: string) => states.push(st));
+      const { all } = submitAll(pub, Array.from({ length: 200 }, (_, i) => reading(i)));
+      most = Math.max(most, conn.inFlight);
+      const res = await all;
+      assert.ok(res.every((r) => r.ok), JSON.stringify(res.find((r) => !r.ok)));
+      assert.ok(most <= 5, `${most} in flight`);
+      assert.deepStrictEqual(states, [], 'never disconnected');
+    } finally {
+      await conn.stop();
+      await small.stop();
+    }
+  });
+
   for (const v of [4, 5] as const) {
     it(`MQTT ${v === 5 ? '5' : '3.1.1'}: QoS 1 and 0 bodies of every length class arrive intact on their topics`, async function () {
       const sub = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0, protocolVersion: v });

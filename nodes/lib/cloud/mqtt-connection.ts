@@ -74,6 +74,8 @@ export class MqttConnection extends EventEmitter implements Transport {
   private outLen = 0;
   private outStream: { write(b: Buffer): boolean } | null = null;
   private flushScheduled = false;
+  /** publishes allowed in flight on this connection: maxInFlight, or less if the broker says so */
+  private window: number;
   private readonly noResend = new NoResendStore();
   private readonly flushTick = () => {
     this.flushScheduled = false;
@@ -100,6 +102,7 @@ export class MqttConnection extends EventEmitter implements Transport {
       ...options,
     };
     this.backoffMs = this.o.reconnectMinMs;
+    this.window = this.o.maxInFlight;
   }
 
   get inFlight(): number {
@@ -150,7 +153,10 @@ export class MqttConnection extends EventEmitter implements Transport {
     this.setState('connecting');
     const client = mqtt.connect(this.o.url, opts);
     this.client = client;
-    client.on('connect', () => {
+    client.on('connect', (connack: { properties?: { receiveMaximum?: number } }) => {
+      // an MQTT 5 broker may allow fewer unacknowledged publishes than we would keep; exceeding it costs the connection
+      const rm = connack?.properties?.receiveMaximum;
+      this.window = typeof rm === 'number' && rm > 0 ? Math.min(this.o.maxInFlight, rm) : this.o.maxInFlight;
       // we coalesce writes ourselves (cork per event-loop turn); Nagle would only hold the tail of each burst back
       const sock = client.stream as unknown as { setNoDelay?: (v: boolean) => void };
       if (typeof sock.setNoDelay === 'function') sock.setNoDelay(true);
@@ -226,7 +232,7 @@ export class MqttConnection extends EventEmitter implements Transport {
       cb({ ok: false, error: `not connected to the broker (${this.state})` });
       return;
     }
-    if (this.pending.size >= this.o.maxInFlight || this.queued > 0) {
+    if (this.pending.size >= this.window || this.queued > 0) {
       if (this.queued >= this.o.maxQueued) {
         cb({ ok: false, error: 'too many messages waiting for the broker' });
         return;
@@ -322,7 +328,7 @@ export class MqttConnection extends EventEmitter implements Transport {
   }
 
   private pump() {
-    while (this.state === 'connected' && this.waitHead < this.waiting.length && this.pending.size < this.o.maxInFlight) {
+    while (this.state === 'connected' && this.waitHead < this.waiting.length && this.pending.size < this.window) {
       const w = this.waiting[this.waitHead];
       (this.waiting as any)[this.waitHead++] = undefined;
       this.publishNow(w.topic, w.body, w.qos, w.cb);
