@@ -58,5 +58,6 @@ describe('opcua core', () => {
     assert.strictEqual(classifyError('server Certificate verification failed with err BadCertificateUntrusted (0x801a0000)'), 'untrusted');
     assert.strictEqual(classifyError('BadUserAccessDenied (0x801f0000)'), 'auth');
     assert.strictEqual(classifyError('connect ECONNREFUSED 127.0.0.1:4840'), 'other');
+    assert.strictEqual(classifyError("Fail to connect to opc.tcp://127.0.0.1:4840 to collect server's certificate: connect ECONNREFUSED"), 'other');
   });
 });

@@ -167,6 +167,8 @@ const SECURITY_POLICIES: Record<SecurityPolicyName, SecurityPolicy> = {
 };
 
 export function classifyError(message: string): ErrorKind {
+  // An unreachable server is a network problem even when node-opcua was fetching its certificate.
+  if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|cannot be established|Fail(ed)? to connect/i.test(message)) return 'other';
   if (/certificate|BadSecurityChecksFailed|BadCertificate/i.test(message)) return 'untrusted';
   if (/BadUserAccessDenied|BadIdentityToken|identity|password|user/i.test(message)) return 'auth';
   if (/BadSecurityPolicyRejected|BadSecurityModeRejected|cannot find endpoint|endpoint.*not|Invalid endpoint/i.test(message)) return 'config';
