@@ -40,6 +40,7 @@ const QOS1 = Object.freeze({ qos: 1 as const });
 
 // PUBLISH packets of one event-loop turn share buffers of at least this size
 const OUT_CHUNK = 64 * 1024;
+const FLUSH_AT = 16 * 1024;
 
 // mqtt.js would resend unacknowledged publishes after a reconnect; we answer them ok:false instead
 // and let the flow (store-and-forward) retry, so nothing is held or sent twice behind its back.
@@ -311,7 +312,9 @@ export class MqttConnection extends EventEmitter implements Transport {
     if (typeof body === 'string') o += buf.write(body, o);
     else o += body.copy(buf, o);
     this.outLen = o;
-    if (!this.flushScheduled) {
+    // a long turn writes as it goes, so the broker starts acknowledging while we still encode
+    if (o - this.outStart >= FLUSH_AT) this.flushOut();
+    else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushTick);
     }
