@@ -1,4 +1,5 @@
-// Cloud publisher throughput through a real Node-RED runtime against a local Mosquitto, next to a bare mqtt.js client.
+// Cloud publisher throughput through a real Node-RED runtime against a local Mosquitto (no subscriber), next to a bare
+// mqtt.js client; both keep a sliding window of unanswered messages (GENIX_BENCH_PUMP=block: the older block pump).
 import { spawn, ChildProcess } from 'child_process';
 import fs from 'fs';
 import net from 'net';
