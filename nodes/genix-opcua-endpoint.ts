@@ -5,8 +5,8 @@ import path from 'path';
 import {
   OpcuaSessionManager, EndpointSettings, GroupOptions, ItemSpec, GroupListener, ItemGroup, userIdentityFor,
 } from './lib/opcua/session-manager';
-import { pkiRoot, openClientPki, ClientPki, trustServerCertificate, trustStatus } from './lib/opcua/pki';
-import { browseChildren, fetchServerCertificate, withTransientSession } from './lib/opcua/browse';
+import { pkiRoot, openClientPki, ClientPki, trustServerCertificate, trustStatus, ensureOwnCertificate } from './lib/opcua/pki';
+import { browseChildren, fetchServerCertificate, withTransientSession, ClientIdentity } from './lib/opcua/browse';
 
 interface EndpointDef extends NodeDef {
   endpointUrl: string;
@@ -40,6 +40,19 @@ function num(v: unknown, dflt: number | undefined): number | undefined {
 
 export = function (RED: NodeAPI) {
   const userDir = (): string => (RED.settings as any).userDir || path.join(os.homedir(), '.node-red');
+  // one client identity per Node-RED instance: lab (accept-any) endpoints present the same certificate
+  const ownCertificate = (log?: (m: string) => void) => ensureOwnCertificate(pkiRoot(userDir(), false), undefined, log);
+
+  /** A short-lived client's PKI and certificate, for the editor's helpers. */
+  async function withIdentity<T>(root: string, accept: boolean, fn: (id: ClientIdentity) => Promise<T>): Promise<T> {
+    const own = await ownCertificate();
+    const pki = await openClientPki(root, accept);
+    try {
+      return await fn({ manager: pki.manager, own });
+    } finally {
+      await pki.dispose();
+    }
+  }
 
   function settingsFrom(def: Partial<EndpointDef>, creds: Credentials | undefined): EndpointSettings {
     return {
@@ -73,6 +86,7 @@ export = function (RED: NodeAPI) {
       pkiOpening ??= openClientPki(node.pkiRoot, accept).then((p) => (pki = p));
       return (await pkiOpening).manager;
     };
+    settings.ownCertificate = () => ownCertificate((m) => node.log(m));
     settings.log = {
       info: (m) => node.log(m),
       warn: (m) => node.warn(m),
@@ -138,13 +152,8 @@ export = function (RED: NodeAPI) {
       if (live && deployed!.manager.settings.endpointUrl === r.settings.endpointUrl) {
         return res.json({ nodeId, children: await browseChildren(live, nodeId) });
       }
-      const pki = await openClientPki(r.root, r.accept);
-      try {
-        const children = await withTransientSession(r.settings, pki.manager, userIdentityFor(r.settings), (s) => browseChildren(s, nodeId));
-        res.json({ nodeId, children });
-      } finally {
-        await pki.dispose();
-      }
+      const children = await withIdentity(r.root, r.accept, (id) => withTransientSession(r.settings, id, userIdentityFor(r.settings), (s) => browseChildren(s, nodeId)));
+      res.json({ nodeId, children });
     } catch (err) {
       fail(res, err, 502);
     }
@@ -154,7 +163,7 @@ export = function (RED: NodeAPI) {
     let r: ReturnType<typeof requestSettings>;
     try { r = requestSettings(req.body); } catch (err) { return fail(res, err); }
     try {
-      const cert = await fetchServerCertificate(r.settings, undefined);
+      const cert = await withIdentity(r.root, r.accept, (id) => fetchServerCertificate(r.settings, id));
       res.json({ thumbprint: cert.thumbprint, subject: cert.subject, status: trustStatus(r.root, cert.der), pki: r.root });
     } catch (err) {
       fail(res, err, 502);
@@ -165,7 +174,7 @@ export = function (RED: NodeAPI) {
     let r: ReturnType<typeof requestSettings>;
     try { r = requestSettings(req.body); } catch (err) { return fail(res, err); }
     try {
-      const cert = await fetchServerCertificate(r.settings, undefined);
+      const cert = await withIdentity(r.root, r.accept, (id) => fetchServerCertificate(r.settings, id));
       // trust only what the user was shown: the server must still present the same certificate
       if (req.body?.thumbprint && req.body.thumbprint !== cert.thumbprint) return fail(res, new Error('the server now presents a different certificate'), 409);
       await trustServerCertificate(r.root, cert.der);

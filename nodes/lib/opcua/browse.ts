@@ -2,8 +2,11 @@
 import {
   OPCUAClient, ClientSession, MessageSecurityMode, SecurityPolicy, BrowseDirection, NodeClass, NodeClassMask,
 } from 'node-opcua-client';
-import type { EndpointSettings } from './session-manager';
-import { certificateThumbprint, certificateSubject, firstCertificate } from './pki';
+import { ownCertificateOptions, type EndpointSettings } from './session-manager';
+import { certificateThumbprint, certificateSubject, firstCertificate, OwnCertificate } from './pki';
+
+/** The client PKI (certificate manager) and own certificate a short-lived client uses. */
+export interface ClientIdentity { manager: any; own: OwnCertificate }
 
 export interface BrowseEntry {
   nodeId: string;
@@ -33,22 +36,23 @@ export async function browseChildren(session: ClientSession, nodeId = 'i=85'): P
   }));
 }
 
-function transientClient(s: EndpointSettings, certificateManager: any, secure: boolean): OPCUAClient {
+function transientClient(s: EndpointSettings, id: ClientIdentity, secure: boolean): OPCUAClient {
   return OPCUAClient.create({
     applicationName: s.applicationName ?? 'genix-node-red-iiot',
+    ...ownCertificateOptions(id.own),
     clientName: 'genix-opcua-editor',
     endpointMustExist: false,
     securityMode: secure ? (MessageSecurityMode as any)[s.securityMode] : MessageSecurityMode.None,
     securityPolicy: secure ? (SecurityPolicy as any)[s.securityPolicy] : SecurityPolicy.None,
     connectionStrategy: { maxRetry: 0 },
     transportTimeout: s.requestTimeoutMs ?? 10000,
-    clientCertificateManager: certificateManager,
+    clientCertificateManager: id.manager,
   } as any);
 }
 
 /** Opens a short-lived session with the endpoint's settings, runs fn, closes everything. */
-export async function withTransientSession<T>(s: EndpointSettings, certificateManager: any, userIdentity: any, fn: (session: ClientSession) => Promise<T>): Promise<T> {
-  const client = transientClient(s, certificateManager, true);
+export async function withTransientSession<T>(s: EndpointSettings, id: ClientIdentity, userIdentity: any, fn: (session: ClientSession) => Promise<T>): Promise<T> {
+  const client = transientClient(s, id, true);
   try {
     await client.connect(s.endpointUrl);
     const session = await client.createSession(userIdentity);
@@ -69,8 +73,8 @@ export interface PresentedCertificate {
 }
 
 /** The certificate the server presents for this endpoint's security settings (read over an unsecured GetEndpoints). */
-export async function fetchServerCertificate(s: EndpointSettings, certificateManager: any): Promise<PresentedCertificate> {
-  const client = transientClient(s, certificateManager, false);
+export async function fetchServerCertificate(s: EndpointSettings, id: ClientIdentity): Promise<PresentedCertificate> {
+  const client = transientClient(s, id, false);
   try {
     await client.connect(s.endpointUrl);
     const endpoints = await client.getEndpoints();

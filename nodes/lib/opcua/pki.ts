@@ -1,6 +1,7 @@
 // Client PKI: where our certificate lives, which server certificates we trust, and the trust flow.
 import crypto from 'crypto';
 import fs from 'fs';
+import os from 'os';
 import path from 'path';
 
 /**
@@ -59,6 +60,85 @@ export async function openClientPki(root: string, acceptUnknownCertificates: boo
       }
     },
   };
+}
+
+export const CLIENT_APPLICATION_NAME = 'genix-node-red-iiot';
+
+/** `urn:<host>:genix-node-red-iiot`, kept under 64 characters as OpenSSL-based stacks require. */
+export function clientApplicationUri(hostname = os.hostname()): string {
+  const host = hostname.length + 7 + CLIENT_APPLICATION_NAME.length >= 64
+    ? crypto.createHash('md5').update(hostname).digest('hex').substring(0, 16)
+    : hostname;
+  return `urn:${host}:${CLIENT_APPLICATION_NAME}`;
+}
+
+/** The client's own application instance certificate and key (PEM files) and the URI it carries. */
+export interface OwnCertificate {
+  certificateFile: string;
+  privateKeyFile: string;
+  applicationUri: string;
+}
+
+/** True when the certificate names this applicationUri, matches the key and has not expired. */
+export function ownCertificateValid(certificateFile: string, privateKeyFile: string, applicationUri: string): boolean {
+  try {
+    const x = new crypto.X509Certificate(fs.readFileSync(certificateFile));
+    const sans = (x.subjectAltName ?? '').split(/,\s*/);
+    if (!sans.includes(`URI:${applicationUri}`)) return false;
+    if (Date.parse(x.validTo) <= Date.now()) return false;
+    return x.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(privateKeyFile)));
+  } catch {
+    return false;
+  }
+}
+
+const ownInFlight = new Map<string, Promise<OwnCertificate>>();
+
+/**
+ * Creates (once) the client's certificate under `<root>/own/certs`, signed with the PKI's own key
+ * and carrying the applicationUri in its subjectAltName; an unusable one is set aside and replaced.
+ */
+export function ensureOwnCertificate(root: string, applicationUri = clientApplicationUri(), log?: (m: string) => void): Promise<OwnCertificate> {
+  const key = `${root}|${applicationUri}`;
+  let p = ownInFlight.get(key);
+  if (!p) {
+    p = createOwnCertificate(root, applicationUri, log).finally(() => ownInFlight.delete(key));
+    ownInFlight.set(key, p);
+  }
+  return p;
+}
+
+async function createOwnCertificate(root: string, applicationUri: string, log?: (m: string) => void): Promise<OwnCertificate> {
+  const certificateFile = path.join(root, 'own', 'certs', 'client_certificate.pem');
+  const privateKeyFile = path.join(root, 'own', 'private', 'private_key.pem');
+  if (ownCertificateValid(certificateFile, privateKeyFile, applicationUri)) return { certificateFile, privateKeyFile, applicationUri };
+  const pki = await openClientPki(root, false);
+  try {
+    if (ownCertificateValid(certificateFile, privateKeyFile, applicationUri)) return { certificateFile, privateKeyFile, applicationUri };
+    if (fs.existsSync(certificateFile)) {
+      const aside = `${certificateFile}.replaced-${Date.now()}`;
+      fs.renameSync(certificateFile, aside);
+      log?.(`the client certificate did not match ${applicationUri} or its key, or had expired; kept as ${aside}, creating a new one`);
+    }
+    const host = os.hostname();
+    await pki.manager.createSelfSignedCertificate({
+      applicationUri,
+      dns: [host],
+      outputFile: certificateFile,
+      subject: `/CN=${`${CLIENT_APPLICATION_NAME}@${host}`.substring(0, 63)}/O=genix`,
+      startDate: new Date(),
+      validity: 365 * 10,
+    });
+    if (!ownCertificateValid(certificateFile, pki.manager.privateKey ?? privateKeyFile, applicationUri)) {
+      throw new Error(`the new client certificate ${certificateFile} does not carry ${applicationUri}`);
+    }
+    log?.(`created the client certificate ${certificateFile} for ${applicationUri}`);
+    return { certificateFile, privateKeyFile: pki.manager.privateKey ?? privateKeyFile, applicationUri };
+  } catch (err) {
+    throw new Error(`cannot create the client's own certificate in ${root}: ${(err as Error).message}`);
+  } finally {
+    await pki.dispose();
+  }
 }
 
 export function certificateThumbprint(der: Buffer): string {

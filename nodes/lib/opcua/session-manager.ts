@@ -12,6 +12,7 @@ import {
 import type { Reading, Quality } from '../types';
 import { parseNodeId, resolveNodeId, defaultSensorId, ParsedNodeId } from './nodeid';
 import { qualityOf, timestampOf, plainValue } from './quality';
+import type { OwnCertificate } from './pki';
 
 export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
 export type SecurityPolicyName = 'None' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss';
@@ -29,6 +30,8 @@ export interface EndpointSettings {
   userPrivateKeyFile?: string;
   /** an OPCUACertificateManager for the client PKI, or a function that opens one */
   certificateManager?: any;
+  /** the client's own certificate, key and applicationUri (or a function that makes sure they exist) */
+  ownCertificate?: OwnCertificate | (() => Promise<OwnCertificate>);
   /** session timeout requested from the server, default 60000 */
   sessionTimeoutMs?: number;
   /** session keep-alive period, default 5000 */
@@ -169,6 +172,8 @@ const SECURITY_POLICIES: Record<SecurityPolicyName, SecurityPolicy> = {
 export function classifyError(message: string): ErrorKind {
   // An unreachable server is a network problem even when node-opcua was fetching its certificate.
   if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|cannot be established|Fail(ed)? to connect/i.test(message)) return 'other';
+  // our own certificate could not be made (unwritable user directory): a setup problem, not trust
+  if (/client's own certificate/i.test(message)) return 'config';
   if (/certificate|BadSecurityChecksFailed|BadCertificate/i.test(message)) return 'untrusted';
   if (/BadUserAccessDenied|BadIdentityToken|identity|password|user/i.test(message)) return 'auth';
   if (/BadSecurityPolicyRejected|BadSecurityModeRejected|cannot find endpoint|endpoint.*not|Invalid endpoint/i.test(message)) return 'config';
@@ -194,6 +199,11 @@ export function userIdentityFor(s: EndpointSettings): any {
     return { type: UserTokenType.Certificate, certificateData, privateKey: fs.readFileSync(s.userPrivateKeyFile, 'utf8') };
   }
   return { type: UserTokenType.Anonymous };
+}
+
+/** OPCUAClient options that make it use our certificate and URI instead of node-opcua's default PKI. */
+export function ownCertificateOptions(own: OwnCertificate | undefined): Record<string, string> {
+  return own ? { applicationUri: own.applicationUri, certificateFile: own.certificateFile, privateKeyFile: own.privateKeyFile } : {};
 }
 
 const MONITORED_ITEMS_PER_CALL = 1000;
@@ -324,8 +334,10 @@ export class OpcuaSessionManager extends EventEmitter {
   private async connectOnce(): Promise<Connection> {
     const s = this.settings;
     const certificateManager = typeof s.certificateManager === 'function' ? await s.certificateManager() : s.certificateManager;
+    const own = typeof s.ownCertificate === 'function' ? await s.ownCertificate() : s.ownCertificate;
     const client = OPCUAClient.create({
       applicationName: s.applicationName ?? 'genix-node-red-iiot',
+      ...ownCertificateOptions(own),
       clientName: 'genix-opcua-endpoint',
       endpointMustExist: false,
       securityMode: SECURITY_MODES[s.securityMode] ?? MessageSecurityMode.None,
