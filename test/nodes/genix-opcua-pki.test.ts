@@ -24,7 +24,7 @@ describe('genix-opcua client certificate', function () {
       seen.push({ claimed: session.clientDescription?.applicationUri, certUri: cert ? uriOf(cert) : undefined, mode: session.channel?.securityMode });
     });
     try {
-      const env = { ...process.env, HOME: home, USERPROFILE: home };
+      const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, USERPROFILE: home };
       delete env.XDG_CONFIG_HOME;
       const child = startProc(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, '../helpers/opcua-own-cert-child.ts'), userDir, plant.endpointUrl], { env, cwd: path.join(__dirname, '../..') });
       await child.waitForOutput(/^(RESULT|FAILED) /m, 45000).finally(() => child.stop('SIGTERM', 5000));
