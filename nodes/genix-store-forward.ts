@@ -61,7 +61,7 @@ export = function (RED: NodeAPI) {
       overflow: (config.overflow === 'drop-newest' ? 'drop-newest' : 'drop-oldest') as Overflow,
       ttlMs: num(config.ttlMs, 0),
       maxInFlight: Math.max(1, num(config.maxInFlight, 100, 1)),
-      maxInFlightReadings: num(config.maxInFlightReadings, 5000),
+      maxInFlightReadings: num(config.maxInFlightReadings, 20000),
       ackTimeoutMs: num(config.ackTimeoutMs, 30000, 1),
       replayRate: num(config.replayRate, 5000),
       replayBatchSize: Math.max(1, num(config.replayBatchSize, 100, 1)),

@@ -39,7 +39,7 @@ export const defaultBufferOptions: BufferOptions = {
   overflow: 'drop-oldest',
   ttlMs: 0,
   maxInFlight: 100,
-  maxInFlightReadings: 5000,
+  maxInFlightReadings: 20000,
   ackTimeoutMs: 30000,
   replayRate: 5000,
   replayBatchSize: 100,
