@@ -13,6 +13,7 @@ interface StoreForwardDef extends NodeDef {
   ttlMs?: number | string;
   maxInFlight?: number | string;
   maxInFlightReadings?: number | string;
+  order?: string;
   ackTimeoutMs?: number | string;
   replayRate?: number | string;
   replayBatchSize?: number | string;
@@ -64,6 +65,7 @@ export = function (RED: NodeAPI) {
       maxInFlightReadings: num(config.maxInFlightReadings, 20000),
       ackTimeoutMs: num(config.ackTimeoutMs, 30000, 1),
       replayRate: num(config.replayRate, 5000),
+      order: config.order === 'live-first' ? 'live-first' : 'fifo',
       replayBatchSize: Math.max(1, num(config.replayBatchSize, 100, 1)),
       retryMinMs: num(config.retryMinMs, 1000),
       retryMaxMs: num(config.retryMaxMs, 60000),

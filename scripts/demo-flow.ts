@@ -158,7 +158,7 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
   if (has('genix-store-forward') && cloudReady && bufferIn.length) {
     flow.push(
       { id: 'demo-c3', type: 'comment', z, name: 'Store-and-forward ⇄ cloud publisher (delivery loop)', info: 'The buffer commits every message to SQLite before forwarding it; the publisher reports each delivery back on the feedback wire, and the buffer deletes what the cloud acknowledged.', x: 290, y: 440, wires: [] },
-      { id: 'demo-buffer', type: 'genix-store-forward', z, name: 'readings buffer', dbPath: '', synchronous: 'FULL', maxMessages: 1000000, maxBytes: 1073741824, overflow: 'drop-oldest', ttlMs: 604800000, maxInFlight: 100, ackTimeoutMs: 10000, replayRate: 20000, replayBatchSize: 500, retryMinMs: 1000, retryMaxMs: 30000, storeProperties: '', metricsIntervalMs: 2000, x: 170, y: 500, wires: [['demo-publisher'], ['demo-buffer-metrics']] },
+      { id: 'demo-buffer', type: 'genix-store-forward', z, name: 'readings buffer', dbPath: '', synchronous: 'FULL', maxMessages: 1000000, maxBytes: 1073741824, overflow: 'drop-oldest', ttlMs: 604800000, maxInFlight: 100, maxInFlightReadings: 20000, order: 'fifo', ackTimeoutMs: 10000, replayRate: 20000, replayBatchSize: 500, retryMinMs: 1000, retryMaxMs: 30000, storeProperties: '', metricsIntervalMs: 2000, x: 170, y: 500, wires: [['demo-publisher'], ['demo-buffer-metrics']] },
       { id: 'demo-buffer-metrics', type: 'debug', z, name: 'buffer metrics', active: false, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 420, y: 540, wires: [] },
       { id: 'demo-buffer-flush', type: 'inject', z, name: 'flush now', props: [{ p: 'command', v: 'flush', vt: 'str' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 150, y: 560, wires: [['demo-buffer']] },
       { id: 'demo-publisher', type: 'genix-cloud-publisher', z, name: 'to cloud', endpoint: 'demo-cloud-endpoint', topic: 'plant/{plantId}/{lineId}/{sensorId}', qos: 1, batchMaxMessages: 500, batchMaxMs: 50, batchMaxBytes: 131072, x: 420, y: 500, wires: [['demo-buffer']] },
@@ -166,7 +166,7 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
     for (const s of bufferIn) wire(s, 0, 'demo-buffer');
     if (has('genix-anomaly') && bufferIn[0] === 'demo-anomaly') {
       flow.push(
-        { id: 'demo-alarm-buffer', type: 'genix-store-forward', z, name: 'alarms buffer', dbPath: '', synchronous: 'FULL', maxMessages: 100000, overflow: 'drop-oldest', ttlMs: 0, maxInFlight: 10, ackTimeoutMs: 10000, replayRate: 0, x: 170, y: 640, wires: [['demo-alarm-publisher'], []] },
+        { id: 'demo-alarm-buffer', type: 'genix-store-forward', z, name: 'alarms buffer', dbPath: '', synchronous: 'FULL', maxMessages: 100000, overflow: 'drop-oldest', ttlMs: 0, maxInFlight: 10, order: 'fifo', ackTimeoutMs: 10000, replayRate: 0, x: 170, y: 640, wires: [['demo-alarm-publisher'], []] },
         { id: 'demo-alarm-publisher', type: 'genix-cloud-publisher', z, name: 'alarms to cloud', endpoint: 'demo-cloud-endpoint', topic: 'plant/demo-plant/alarms/{sensorId}', qos: 1, batchMaxMessages: 1, batchMaxMs: 0, x: 430, y: 640, wires: [['demo-alarm-buffer']] },
         { id: 'demo-alarm-debug', type: 'debug', z, name: 'alarm events', active: true, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'counter', x: 820, y: 140, wires: [] },
       );

@@ -199,19 +199,38 @@ describe('store-forward core', () => {
       b.close();
     });
 
-    it('gives live data slots while a long backlog replays at the paced rate', async () => {
+    it('live-first: gives live data slots while a long backlog replays at the paced rate', async () => {
       const file = path.join(dir, 'live.sqlite');
       const pre = new StoreForwardBuffer({ path: file, owner: 'a' }, {}, { forward: () => undefined });
       pre.pause();
       for (let i = 0; i < 2000; i++) pre.accept({ payload: { seq: i } }, () => undefined);
       pre.close();
       const out: Outgoing[] = [];
-      const b = new StoreForwardBuffer({ path: file, owner: 'a' }, { replayRate: 500, replayBatchSize: 50, maxInFlight: 4 }, {
+      const b = new StoreForwardBuffer({ path: file, owner: 'a' }, { order: 'live-first', replayRate: 500, replayBatchSize: 50, maxInFlight: 4 }, {
         forward: (o) => { out.push(o); setImmediate(() => b.reply({ seq: o.seq, ids: o.ids, ok: true })); },
       });
       b.accept({ payload: { seq: 'live' } }, () => undefined);
       await waitFor(() => out.some((o) => (o.payload as any).seq === 'live'), 'the live message forwarded', 3000);
       assert.ok(b.backlog > 1000, `live went out while the backlog still had ${b.backlog} rows`);
+      b.close();
+    });
+
+    it('fifo (default): live data waits for the backlog, so everything is forwarded in the order it was stored', async () => {
+      const file = path.join(dir, 'fifo.sqlite');
+      const pre = new StoreForwardBuffer({ path: file, owner: 'a' }, {}, { forward: () => undefined });
+      pre.pause();
+      for (let i = 0; i < 2000; i++) pre.accept({ payload: { seq: i } }, () => undefined);
+      pre.close();
+      const seen: number[] = [];
+      const b = new StoreForwardBuffer({ path: file, owner: 'a' }, { replayRate: 5000, replayBatchSize: 50, maxInFlight: 4 }, {
+        forward: (o) => {
+          for (const p of (Array.isArray(o.payload) ? o.payload : [o.payload]) as Array<{ seq: number }>) seen.push(p.seq);
+          setImmediate(() => b.reply({ seq: o.seq, ids: o.ids, ok: true }));
+        },
+      });
+      for (let i = 2000; i < 2100; i++) b.accept({ payload: { seq: i } }, () => undefined);
+      await waitFor(() => seen.length >= 2100, 'all 2,100 messages forwarded', 5000);
+      assert.deepStrictEqual(seen, Array.from({ length: 2100 }, (_, i) => i));
       b.close();
     });
   });

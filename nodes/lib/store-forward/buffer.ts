@@ -9,6 +9,8 @@ import { DropReason, Metrics, RateMeter } from './metrics';
 export type Overflow = 'drop-oldest' | 'drop-newest';
 export type BufferState = 'forwarding' | 'waiting' | 'paused';
 
+export type DeliveryOrder = 'fifo' | 'live-first';
+
 export interface BufferOptions {
   /** 0 = no limit */
   maxMessages: number;
@@ -24,6 +26,9 @@ export interface BufferOptions {
   ackTimeoutMs: number;
   /** stored messages per second during replay, 0 = unlimited */
   replayRate: number;
+  /** 'fifo': live data waits until the backlog has gone, so every sensor's readings reach the cloud in order;
+   *  'live-first': live data keeps half the in-flight slots during a replay and may overtake the backlog */
+  order: DeliveryOrder;
   /** stored messages combined into one replay message */
   replayBatchSize: number;
   retryMinMs: number;
@@ -42,6 +47,7 @@ export const defaultBufferOptions: BufferOptions = {
   maxInFlightReadings: 20000,
   ackTimeoutMs: 30000,
   replayRate: 5000,
+  order: 'fifo',
   replayBatchSize: 100,
   retryMinMs: 1000,
   retryMaxMs: 60000,
@@ -460,7 +466,7 @@ export class StoreForwardBuffer {
       // a stored message is about one reading: size what is sent to the room left (one send may overshoot)
       const room = maxReadings - this.inFlightReadings;
       const replayPending = this.replayCursor < this.liveFloor;
-      const liveShare = replayPending ? Math.max(1, Math.ceil(max / 2)) : max;
+      const liveShare = !replayPending ? max : this.opts.order === 'live-first' ? Math.max(1, Math.ceil(max / 2)) : 0;
       let sent = this.liveInFlight < liveShare && this.sendLive(now, false, room);
       if (!sent && replayPending) sent = this.sendReplay(now, false, room);
       if (!sent) break;
