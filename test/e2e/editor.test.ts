@@ -86,6 +86,19 @@ function editorFlow(ports: { opcua: number; cloud: number }): { flows: object[];
       reconnectMinMs: 1000, reconnectMaxMs: 30000, connectTimeoutMs: 10000, maxInFlight: 1000, httpFormat: 'json', gzip: false,
       apiKeyHeader: '', timeoutMs: 10000,
     },
+    { id: 'gx-tls', type: 'tls-config', name: 'plant cloud CA', cert: '', key: '', ca: '', certname: '', keyname: '', caname: '', servername: '', verifyservercert: true, alpnprotocol: '' },
+    {
+      id: 'gx-cloud-https', type: 'genix-cloud-endpoint', name: 'ingest api', protocol: 'http', url: `https://127.0.0.1:${ports.cloud}/v1/readings`,
+      clientId: '', tls: 'gx-tls', protocolVersion: '4', keepalive: 60, cleanSession: true, stateTopic: '',
+      reconnectMinMs: 1000, reconnectMaxMs: 30000, connectTimeoutMs: 10000, maxInFlight: 8, httpFormat: 'ndjson', gzip: true,
+      apiKeyHeader: 'x-api-key', timeoutMs: 5000,
+    },
+    // saved by an earlier version: a TLS config beside an unencrypted URL (the runtime ignores it there)
+    {
+      id: 'gx-cloud-legacy', type: 'genix-cloud-endpoint', name: 'old broker', protocol: 'mqtt', url: 'mqtt://127.0.0.1:1883', clientId: '', tls: 'gx-tls',
+      protocolVersion: '4', keepalive: 60, cleanSession: true, stateTopic: '', reconnectMinMs: 1000, reconnectMaxMs: 30000, connectTimeoutMs: 10000,
+      maxInFlight: 2000, httpFormat: 'json', gzip: false, apiKeyHeader: '', timeoutMs: 10000,
+    },
     {
       id: 'gx-publisher', type: 'genix-cloud-publisher', z, name: 'to plant cloud', endpoint: 'gx-cloud-ep',
       topic: 'plants/{plantId}/{lineId}/{sensorId}', qos: '1', batchMaxMessages: 100, batchMaxMs: 200, batchMaxBytes: 131072,
@@ -95,6 +108,7 @@ function editorFlow(ports: { opcua: number; cloud: number }): { flows: object[];
   const creds = {
     'gx-opcua-ep': { username: 'line1-reader', password: 'plc-secret' },
     'gx-cloud-ep': { username: 'gw-hamburg-1', password: 'cloud-secret' },
+    'gx-cloud-https': { token: 'api-secret' },
   };
   return { flows, creds };
 }
@@ -216,7 +230,49 @@ const cases: NodeCase[] = [
       { sel: '#node-config-input-cleanSession', want: false },
       { sel: '#node-config-input-username', want: 'gw-hamburg-1' },
       { sel: '#node-config-input-maxInFlight', want: '1000' },
+      { sel: '#genix-cloud-use-tls', want: false },
     ],
+    // plain mqtt://: no TLS row, the MQTT and Reconnect sections, no HTTP section, no token (HTTP only)
+    extra: `(() => {
+      const p = [];
+      const shown = (sel) => $(sel).is(':visible');
+      if (shown('#node-config-input-tls')) p.push('TLS config shown for mqtt:// without TLS');
+      if (!shown('#node-config-input-keepalive') || !shown('#node-config-input-reconnectMinMs') || !shown('#node-config-input-clientId')) p.push('MQTT fields hidden for MQTT');
+      if (!$('#genix-cloud-mqtt-section #node-config-input-maxInFlight').length) p.push('max in flight is not in the MQTT section');
+      if (shown('#node-config-input-httpFormat') || shown('#node-config-input-timeoutMs')) p.push('HTTP fields shown for MQTT');
+      if (shown('#node-config-input-token')) p.push('token shown for MQTT although none is stored');
+      const titles = $('.genix-cloud-form h4:visible').map(function () { return $(this).text().trim(); }).get();
+      if (JSON.stringify(titles) !== JSON.stringify(['Connection', 'Authentication', 'MQTT', 'Reconnect'])) p.push('sections ' + JSON.stringify(titles));
+      if (!/^Edit cloud endpoint node/.test($('.red-ui-tray-titlebar').last().text().trim())) p.push('dialog title ' + $('.red-ui-tray-titlebar').last().text());
+      return p;
+    })()`,
+  },
+  {
+    id: 'gx-cloud-https', type: 'genix-cloud-endpoint', config: true,
+    fields: [
+      { sel: '#node-config-input-protocol', want: 'http' },
+      { sel: '#node-config-input-url', want: 'https://127.0.0.1:PORT/v1/readings' },
+      { sel: '#genix-cloud-use-tls', want: true },
+      { sel: '#node-config-input-tls', want: 'gx-tls' },
+      { sel: '#node-config-input-httpFormat', want: 'ndjson' },
+      { sel: '#node-config-input-gzip', want: true },
+      { sel: '#node-config-input-apiKeyHeader', want: 'x-api-key' },
+      { sel: '#node-config-input-timeoutMs', want: '5000' },
+      { sel: '#node-config-input-token', want: '__PWRD__' },
+      { sel: '#node-config-input-maxInFlight', want: '8' },
+    ],
+    extra: `(() => {
+      const p = [];
+      const shown = (sel) => $(sel).is(':visible');
+      if (!shown('#node-config-input-tls')) p.push('TLS config hidden although one is set');
+      if (shown('#genix-cloud-tls-plain')) p.push('plain-URL warning shown for https://');
+      if (!shown('#node-config-input-token')) p.push('token hidden for HTTP');
+      if (shown('#node-config-input-keepalive') || shown('#node-config-input-clientId') || shown('#node-config-input-reconnectMinMs')) p.push('MQTT fields shown for HTTP');
+      if (!$('#genix-cloud-http-section #node-config-input-maxInFlight:visible').length) p.push('max in flight is not in the HTTP section');
+      const titles = $('.genix-cloud-form h4:visible').map(function () { return $(this).text().trim(); }).get();
+      if (JSON.stringify(titles) !== JSON.stringify(['Connection', 'Authentication', 'HTTP'])) p.push('sections ' + JSON.stringify(titles));
+      return p;
+    })()`,
   },
   {
     id: 'gx-publisher', type: 'genix-cloud-publisher', config: false, paletteLabel: 'cloud publisher', icon: 'genix-cloud.svg',
@@ -439,10 +495,13 @@ describe('editor dialogs in a browser (real Node-RED, headless Chromium)', funct
         const edge = body[0].getBoundingClientRect().right;
         const overflow = body.find('code, dt').filter(function (this: any) { return this.getBoundingClientRect().right > edge + 2; })
           .map(function (this: any) { return $(this).text(); }).get();
-        return { title: title.text(), first: body.find('p').first().text().trim(), headers: body.find('h3').map(function (this: any) { return $(this).text().trim(); }).get(), overflow };
+        const refs = body.find('h3').filter(function (this: any) { return $(this).text().trim() === 'References'; }).nextAll('ul').first().find('a[href^="http"]');
+        return { title: title.text(), references: refs.map(function (this: any) { return $(this).attr('href'); }).get(), first: body.find('p').first().text().trim(), headers: body.find('h3').map(function (this: any) { return $(this).text().trim(); }).get(), overflow };
       });
       if (help.first.length < 20) problems.push(`help first paragraph is "${help.first}"`);
       if (RAW_KEY.test(help.title)) problems.push(`help title "${help.title}"`);
+      if (c.type.startsWith('genix-cloud') && help.title.trim() === c.type) problems.push(`help title is the raw type "${help.title}"`);
+      if (c.type.startsWith('genix-cloud') && help.headers.includes('References') && !help.references.length) problems.push('help References without links');
       if (help.overflow.length) problems.push(`help text wider than the sidebar: ${help.overflow.join(' | ')}`);
       if (!c.config) {
         for (const h of ['Inputs', 'Outputs', 'Details']) if (!help.headers.includes(h)) problems.push(`help has no ${h} section (${help.headers.join(', ')})`);
@@ -475,6 +534,86 @@ describe('editor dialogs in a browser (real Node-RED, headless Chromium)', funct
       assert.deepStrictEqual(problems, [], `${c.type}:\n  ${problems.join('\n  ')}`);
     });
   }
+
+  it('genix-cloud-endpoint: "Use TLS" follows the URL, the sections follow the protocol, and Cancel keeps the node', async function () {
+    const errorsBefore = pageErrors.length;
+    const before = await page.evaluate(() => { const n = (window as any).RED.nodes.node('gx-cloud-ep'); return { url: n.url, tls: n.tls, maxInFlight: n.maxInFlight }; });
+    await page.evaluate(() => (window as any).RED.editor.editConfig('', 'genix-cloud-endpoint', 'gx-cloud-ep'));
+    await page.waitForSelector('#node-config-dialog-ok', { state: 'visible', timeout: 10000 });
+    await waitStill(page, '#node-config-dialog-ok');
+    const tlsRow = page.locator('#node-config-input-tls');
+    assert.strictEqual(await tlsRow.isVisible(), false);
+    // ticking switches the URL to its encrypted scheme and shows the TLS config; unticking switches back
+    await page.check('#genix-cloud-use-tls');
+    assert.strictEqual(await page.inputValue('#node-config-input-url'), `mqtts://127.0.0.1:${cloudPort}`);
+    assert.strictEqual(await tlsRow.isVisible(), true);
+    assert.strictEqual(await page.locator('#genix-cloud-tls-plain').isVisible(), false);
+    await page.uncheck('#genix-cloud-use-tls');
+    assert.strictEqual(await page.inputValue('#node-config-input-url'), `mqtt://127.0.0.1:${cloudPort}`);
+    assert.strictEqual(await tlsRow.isVisible(), false);
+    // the well-known MQTT ports go along
+    await page.fill('#node-config-input-url', 'mqtt://broker.example.com:1883');
+    await page.check('#genix-cloud-use-tls');
+    assert.strictEqual(await page.inputValue('#node-config-input-url'), 'mqtts://broker.example.com:8883');
+    // typing an encrypted URL ticks the box, a plain one unticks it
+    await page.fill('#node-config-input-url', 'ws://broker.example.com/mqtt');
+    assert.strictEqual(await page.isChecked('#genix-cloud-use-tls'), false);
+    await page.fill('#node-config-input-url', 'wss://broker.example.com/mqtt');
+    assert.strictEqual(await page.isChecked('#genix-cloud-use-tls'), true);
+    assert.strictEqual(await tlsRow.isVisible(), true);
+    // HTTP: its section, the token, max in flight moved along with it and no MQTT-only rows
+    await page.selectOption('#node-config-input-protocol', 'http');
+    const http = await page.evaluate(() => {
+      const $ = (window as any).$;
+      return {
+        sections: $('.genix-cloud-form h4:visible').map(function (this: any) { return $(this).text().trim(); }).get(),
+        token: $('#node-config-input-token').is(':visible'),
+        clientId: $('#node-config-input-clientId').is(':visible'),
+        inFlightInHttp: $('#genix-cloud-http-section #node-config-input-maxInFlight:visible').length === 1,
+        urlInvalid: $('#node-config-input-url').hasClass('input-error'),
+      };
+    });
+    assert.deepStrictEqual(http, { sections: ['Connection', 'Authentication', 'HTTP'], token: true, clientId: false, inFlightInHttp: true, urlInvalid: true });
+    // a configured value (not the MQTT default) is kept across the switch
+    assert.strictEqual(await page.inputValue('#node-config-input-maxInFlight'), '1000');
+    await page.locator('.red-ui-tray').last().screenshot({ path: path.join(shotsDir, '12-cloud-endpoint-http.png') });
+    await page.click('#node-config-dialog-cancel');
+    await page.waitForFunction(() => !(window as any).$('.red-ui-tray').length, null, { timeout: 10000 });
+    const after = await page.evaluate(() => { const n = (window as any).RED.nodes.node('gx-cloud-ep'); return { url: n.url, tls: n.tls, maxInFlight: n.maxInFlight }; });
+    assert.deepStrictEqual(after, before);
+    assert.deepStrictEqual(pageErrors.slice(errorsBefore), []);
+  });
+
+  it('genix-cloud-endpoint: a flow saved with a TLS config on mqtt:// opens ticked with a warning and stays valid', async function () {
+    const errorsBefore = pageErrors.length;
+    const props = () => page.evaluate(() => { const x = (window as any).RED.nodes.node('gx-cloud-legacy'); return JSON.stringify(Object.keys(x._def.defaults).map((k) => [k, x[k]])); });
+    const saved = await props();
+    await page.evaluate(() => (window as any).RED.editor.editConfig('', 'genix-cloud-endpoint', 'gx-cloud-legacy'));
+    await page.waitForSelector('#node-config-dialog-ok', { state: 'visible', timeout: 10000 });
+    await waitStill(page, '#node-config-dialog-ok');
+    assert.strictEqual(await page.isChecked('#genix-cloud-use-tls'), true);
+    assert.strictEqual(await page.inputValue('#node-config-input-tls'), 'gx-tls');
+    assert.strictEqual(await page.locator('#genix-cloud-tls-plain').isVisible(), true);
+    await page.click('#node-config-dialog-ok');
+    await page.waitForFunction(() => !(window as any).$('.red-ui-tray').length, null, { timeout: 10000 });
+    const n = await page.evaluate(() => { const x = (window as any).RED.nodes.node('gx-cloud-legacy'); return { valid: x.valid, errors: x.validationErrors || [] }; });
+    assert.deepStrictEqual(n, { valid: true, errors: [] });
+    assert.deepStrictEqual(diff(saved, await props()), []);
+    assert.deepStrictEqual(pageErrors.slice(errorsBefore), []);
+  });
+
+  it('genix-cloud-endpoint: unticking "Use TLS" saves a plain URL and no TLS config', async function () {
+    const errorsBefore = pageErrors.length;
+    await page.evaluate(() => (window as any).RED.editor.editConfig('', 'genix-cloud-endpoint', 'gx-cloud-https'));
+    await page.waitForSelector('#node-config-dialog-ok', { state: 'visible', timeout: 10000 });
+    await waitStill(page, '#node-config-dialog-ok');
+    await page.uncheck('#genix-cloud-use-tls');
+    await page.click('#node-config-dialog-ok');
+    await page.waitForFunction(() => !(window as any).$('.red-ui-tray').length, null, { timeout: 10000 });
+    const n = await page.evaluate(() => { const x = (window as any).RED.nodes.node('gx-cloud-https'); return { valid: x.valid, url: x.url, tls: x.tls }; });
+    assert.deepStrictEqual(n, { valid: true, url: `http://127.0.0.1:${cloudPort}/v1/readings`, tls: '' });
+    assert.deepStrictEqual(pageErrors.slice(errorsBefore), []);
+  });
 
   it('genix-normalizer: "try it" in the dialog shows readings for a seed-style sample and reasons for a bad one', async function () {
     const errorsBefore = pageErrors.length;
