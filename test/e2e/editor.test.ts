@@ -76,7 +76,7 @@ function editorFlow(ports: { opcua: number; cloud: number }): { flows: object[];
     },
     {
       id: 'gx-buffer', type: 'genix-store-forward', z, name: 'readings buffer', dbPath: '', synchronous: 'FULL', maxMessages: 500000,
-      maxBytes: 536870912, overflow: 'drop-oldest', ttlMs: 604800000, maxInFlight: 200, ackTimeoutMs: 15000, replayRate: 2000,
+      maxBytes: 536870912, overflow: 'drop-oldest', ttlMs: 604800000, maxInFlight: 200, maxInFlightReadings: 20000, order: 'live-first', ackTimeoutMs: 15000, replayRate: 2000,
       replayBatchSize: 200, retryMinMs: 1000, retryMaxMs: 60000, storeProperties: 'correlationId', metricsIntervalMs: 10000,
       startPaused: false, x: 390, y: 220, wires: [['gx-publisher'], []],
     },
