@@ -156,12 +156,14 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
     flow.push({ id: 'demo-cloud-endpoint', type: 'genix-cloud-endpoint', name: 'simulated cloud', protocol: 'mqtt', url: o.cloudBrokerUrl, clientId: 'genix-demo-gateway', protocolVersion: '4', keepalive: 30, cleanSession: true, stateTopic: 'plant/demo-plant/gateway/state', reconnectMinMs: 1000, reconnectMaxMs: 30000, connectTimeoutMs: 10000, maxInFlight: 2000 });
   }
   if (has('genix-store-forward') && cloudReady && bufferIn.length) {
+    // The buffer batches its replay itself; the publisher sends each input as it comes (batchMaxMessages 1),
+    // because merging inputs across messages can reorder a sensor's readings after a restart.
     flow.push(
       { id: 'demo-c3', type: 'comment', z, name: 'Store-and-forward ⇄ cloud publisher (delivery loop)', info: 'The buffer commits every message to SQLite before forwarding it; the publisher reports each delivery back on the feedback wire, and the buffer deletes what the cloud acknowledged.', x: 290, y: 440, wires: [] },
       { id: 'demo-buffer', type: 'genix-store-forward', z, name: 'readings buffer', dbPath: '', synchronous: 'FULL', maxMessages: 1000000, maxBytes: 1073741824, overflow: 'drop-oldest', ttlMs: 604800000, maxInFlight: 100, maxInFlightReadings: 20000, order: 'fifo', ackTimeoutMs: 10000, replayRate: 20000, replayBatchSize: 500, retryMinMs: 1000, retryMaxMs: 30000, storeProperties: '', metricsIntervalMs: 2000, x: 170, y: 500, wires: [['demo-publisher'], ['demo-buffer-metrics']] },
       { id: 'demo-buffer-metrics', type: 'debug', z, name: 'buffer metrics', active: false, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 420, y: 540, wires: [] },
       { id: 'demo-buffer-flush', type: 'inject', z, name: 'flush now', props: [{ p: 'command', v: 'flush', vt: 'str' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 150, y: 560, wires: [['demo-buffer']] },
-      { id: 'demo-publisher', type: 'genix-cloud-publisher', z, name: 'to cloud', endpoint: 'demo-cloud-endpoint', topic: 'plant/{plantId}/{lineId}/{sensorId}', qos: 1, batchMaxMessages: 500, batchMaxMs: 50, batchMaxBytes: 131072, x: 420, y: 500, wires: [['demo-buffer']] },
+      { id: 'demo-publisher', type: 'genix-cloud-publisher', z, name: 'to cloud', endpoint: 'demo-cloud-endpoint', topic: 'plant/{plantId}/{lineId}/{sensorId}', qos: 1, batchMaxMessages: 1, batchMaxMs: 0, batchMaxBytes: 131072, x: 420, y: 500, wires: [['demo-buffer']] },
     );
     for (const s of bufferIn) wire(s, 0, 'demo-buffer');
     if (has('genix-anomaly') && bufferIn[0] === 'demo-anomaly') {

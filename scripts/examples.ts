@@ -55,7 +55,7 @@ function example1(e: ExampleEndpoints): object[] {
     debug('ex1-invalid', z, 'invalid messages', 530, 180, true, 'error'),
     comment('ex1-c2', z, 'The delivery loop', 'Unplug the cloud (stop its broker): the buffer\'s status turns to "waiting for cloud" and its backlog grows; when the broker is back, the backlog is replayed oldest first in batches. Output 2 of the buffer sends metrics every 10 s.', 530, 240),
     { id: 'ex1-buffer', type: 'genix-store-forward', z, name: 'buffer', dbPath: '', synchronous: 'FULL', maxMessages: 1000000, maxBytes: 0, overflow: 'drop-oldest', ttlMs: 604800000, maxInFlight: 100, ackTimeoutMs: 30000, replayRate: 5000, replayBatchSize: 100, retryMinMs: 1000, retryMaxMs: 60000, storeProperties: '', metricsIntervalMs: 10000, x: 530, y: 120, wires: [['ex1-pub'], ['ex1-metrics']] },
-    { id: 'ex1-pub', type: 'genix-cloud-publisher', z, name: 'to cloud', endpoint: 'ex1-cloud', topic: 'plant/{plantId}/{lineId}/{sensorId}', qos: 1, batchMaxMessages: 100, batchMaxMs: 100, batchMaxBytes: 131072, x: 740, y: 120, wires: [['ex1-buffer']] },
+    { id: 'ex1-pub', type: 'genix-cloud-publisher', z, name: 'to cloud', endpoint: 'ex1-cloud', topic: 'plant/{plantId}/{lineId}/{sensorId}', qos: 1, batchMaxMessages: 1, batchMaxMs: 0, batchMaxBytes: 131072, x: 740, y: 120, wires: [['ex1-buffer']] },
     debug('ex1-metrics', z, 'buffer metrics', 750, 300, false),
   ];
 }

@@ -186,17 +186,21 @@ describe('whole gateway under plant faults (real Node-RED process, Mosquitto clo
     });
     let duplicates = 0;
     let outOfOrder = 0;
-    for (const id of published.keys()) {
+    const examples: string[] = [];
+    for (const id of received.keys()) {
       const seen = new Set<number>();
       let last = -Infinity;
       for (const r of received.get(id) ?? []) {
         if (seen.has(r.ts)) { duplicates++; continue; }
         seen.add(r.ts);
-        if (r.ts < last) outOfOrder++;
+        if (r.ts < last) {
+          outOfOrder++;
+          if (examples.length < 5) examples.push(`${id}: ${new Date(r.ts).toISOString()} (${r.quality}) after ${new Date(last).toISOString()}`);
+        }
         last = r.ts;
       }
     }
-    process.stdout.write(`      readings in the cloud: ${total(received)}, duplicates (resends): ${duplicates}, out of order: ${outOfOrder}\n`);
+    process.stdout.write(`      readings in the cloud: ${total(received)}, duplicates (resends): ${duplicates}, out of order: ${outOfOrder}\n${examples.map((e) => `        ${e}\n`).join('')}`);
     assert.strictEqual(outOfOrder, 0, 'readings of a sensor arrived out of order');
   });
 });
