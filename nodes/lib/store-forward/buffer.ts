@@ -115,6 +115,8 @@ interface Send {
   probe: boolean;
 }
 
+const NO_RANGES: Array<[number, number]> = [];
+
 function rangesOf(ids: number[]): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (const id of ids) {
@@ -174,7 +176,8 @@ export class StoreForwardBuffer {
   private closed = false;
 
   private inFlight = new Map<number, Send>();
-  private inFlightIds = new Set<number>();
+  /** stored messages inside the forwarded messages awaiting an answer */
+  private inFlightRows = 0;
   private liveInFlight = 0;
   private inFlightReadings = 0;
   /** rows sent alone after their batch was refused for good, to find the one the cloud rejects */
@@ -395,7 +398,7 @@ export class StoreForwardBuffer {
     this.queue = openQueue(this.queueOpts).queue;
     // everything in flight referred to the old file
     this.inFlight.clear();
-    this.inFlightIds.clear();
+    this.inFlightRows = 0;
     this.liveInFlight = 0;
     this.inFlightReadings = 0;
     this.tail = [];
@@ -499,6 +502,9 @@ export class StoreForwardBuffer {
   private collect(cursor: number, maxId: number, want: number, skipInFlight: boolean): Collected {
     const c: Collected = { cursor, ids: [], parts: [], topic: undefined, attempts: 0, first: null, alone: null };
     let mixed = false;
+    // in-flight rows this read could meet (normally none: only after a rewind); a per-id set churned large tables
+    const busy = skipInFlight ? this.inFlightRanges(cursor, maxId) : NO_RANGES;
+    let b = 0;
     while (c.ids.length < want && c.cursor < maxId) {
       const limit = want - c.ids.length + (skipInFlight ? 16 : 0);
       const page = this.queue.readRaw(c.cursor, maxId, limit);
@@ -508,9 +514,12 @@ export class StoreForwardBuffer {
       }
       for (const r of page) {
         const id = r[0];
-        if (skipInFlight && this.inFlightIds.has(id)) {
-          c.cursor = id;
-          continue;
+        if (busy.length) {
+          while (b < busy.length && busy[b][1] < id) b++;
+          if (b < busy.length && busy[b][0] <= id) {
+            c.cursor = id;
+            continue;
+          }
         }
         const text = batchText(r);
         if (text === null || this.splitIds.has(id)) {
@@ -609,7 +618,7 @@ export class StoreForwardBuffer {
   private track(ids: number[], readings: number, live: boolean, probe: boolean, now: number): number {
     const seq = ++this.seq;
     const send: Send = { seq, epoch: this.epoch, ids, ranges: rangesOf(ids), readings, sentAt: now, live, probe };
-    for (const id of ids) this.inFlightIds.add(id);
+    this.inFlightRows += ids.length;
     this.inFlight.set(seq, send);
     this.inFlightReadings += readings;
     if (live) this.liveInFlight++;
@@ -690,7 +699,8 @@ export class StoreForwardBuffer {
       else this.failed(send, r.error ?? 'delivery failed', r.retryAfterMs);
     } else if (Array.isArray(r.ids) && r.ids.length) {
       // a late or foreign answer: the cloud's word about these rows still counts
-      const ids = r.ids.filter((id) => Number.isSafeInteger(id) && !this.inFlightIds.has(id)).sort((a, b) => a - b);
+      const busy = this.inFlightRanges(-Infinity, Infinity);
+      const ids = r.ids.filter((id) => Number.isSafeInteger(id) && !busy.some(([lo, hi]) => id >= lo && id <= hi)).sort((a, b) => a - b);
       if (ids.length) {
         if (r.ok) this.pendingDeletes.push(...rangesOf(ids));
         else if (r.permanent && ids.length === 1) this.pendingDead.push({ lo: ids[0], hi: ids[0], error: r.error ?? 'refused by the cloud' });
@@ -701,9 +711,21 @@ export class StoreForwardBuffer {
     this.schedulePump();
   }
 
+  /** Id ranges of the messages in flight that overlap (after, upTo], sorted by first id. */
+  private inFlightRanges(after: number, upTo: number): Array<[number, number]> {
+    let out: Array<[number, number]> | null = null;
+    for (const send of this.inFlight.values()) {
+      for (const r of send.ranges) {
+        if (r[1] > after && r[0] <= upTo) (out ??= []).push(r);
+      }
+    }
+    if (!out) return NO_RANGES;
+    return out.length > 1 ? out.sort((x, y) => x[0] - y[0]) : out;
+  }
+
   private release(send: Send): void {
     this.inFlight.delete(send.seq);
-    for (const id of send.ids) this.inFlightIds.delete(id);
+    this.inFlightRows -= send.ids.length;
     if (send.live) this.liveInFlight--;
     this.inFlightReadings -= send.readings;
     if (send.seq === this.probeSeq) this.probeSeq = 0;
@@ -844,7 +866,7 @@ export class StoreForwardBuffer {
       bytes: q.bytes,
       oldestAgeMs: oldest === null ? 0 : Math.max(0, now - oldest),
       inFlight: this.inFlight.size,
-      inFlightMessages: this.inFlightIds.size,
+      inFlightMessages: this.inFlightRows,
       accepted: this.accepted,
       delivered: this.delivered,
       deliveredReadings: this.deliveredReadings,
