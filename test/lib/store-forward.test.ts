@@ -171,6 +171,41 @@ describe('store-forward core', () => {
       b.close();
     });
 
+    it('after a failure rewinds, rows still in flight are not sent again until answered; counts rows in flight', async () => {
+      const file = path.join(dir, 'rewind.sqlite');
+      const pre = new StoreForwardBuffer({ path: file, owner: 'a' }, {}, { forward: () => undefined });
+      pre.pause();
+      for (let i = 0; i < 50; i++) pre.accept({ payload: { i } }, () => undefined);
+      pre.close();
+      const held: Outgoing[] = [];
+      const b = new StoreForwardBuffer({ path: file, owner: 'a' }, { replayRate: 0, replayBatchSize: 10, maxInFlight: 3, retryMinMs: 1, retryMaxMs: 1 }, {
+        forward: (o) => { held.push(o); },
+      });
+      await waitFor(() => held.length === 3, 'three batches in flight', 3000);
+      assert.strictEqual(b.metrics().inFlightMessages, 30);
+      const [first, second, third] = held.splice(0);
+      // a late answer naming rows in flight must not delete them behind their message's back
+      b.reply({ ids: second.ids, ok: true });
+      b.reply({ seq: first.seq, ids: first.ids, ok: false, error: 'x' });
+      assert.strictEqual(b.metrics().inFlightMessages, 20);
+      // the retry replays rows 1-10, skips 11-30 (in flight) and goes on with 31-50
+      await waitFor(() => held.length >= 1, 'resent after the wait', 3000);
+      const probe = held.shift()!;
+      assert.deepStrictEqual(probe.ids, first.ids, 'the failed batch goes first');
+      b.reply({ seq: probe.seq, ids: probe.ids, ok: true });
+      await waitFor(() => held.length >= 1, 'the next batch after the probe', 3000);
+      const next = held.shift()!;
+      assert.deepStrictEqual(next.ids, Array.from({ length: 10 }, (_, k) => 31 + k), 'rows 11-30 are in flight, so 31-40 come next');
+      for (const o of [second, third, next, ...held.splice(0)]) b.reply({ seq: o.seq, ids: o.ids, ok: true });
+      while (b.backlog > 0) {
+        await waitFor(() => held.length > 0 || b.backlog === 0, 'more forwarded', 3000);
+        for (const o of held.splice(0)) b.reply({ seq: o.seq, ids: o.ids, ok: true });
+      }
+      assert.strictEqual(b.metrics().delivered, 50);
+      assert.strictEqual(b.metrics().inFlightMessages, 0);
+      b.close();
+    });
+
     it('replay batches join stored JSON into one flat array; rows that cannot share a batch go alone, in order', async () => {
       const file = path.join(dir, 'join.sqlite');
       const pre = new StoreForwardBuffer({ path: file, owner: 'a' }, { storeProperties: ['plant'] }, { forward: () => undefined });
