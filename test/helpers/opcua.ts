@@ -23,3 +23,33 @@ export const fastTiming = {
   backoffMaxMs: 1000,
   requestTimeoutMs: 3000,
 };
+
+/**
+ * Mocha hooks for a node test file: the plant and the test helper's runtime (with a temp userDir)
+ * start before the tests and stop after them; flows are unloaded after each test.
+ * `endpoint(extra)` is an anonymous, unsecured endpoint config node (id 'ep') for that plant.
+ */
+export function usePlantAndRuntime(): { plant(): PlantOpcuaServer; endpoint(extra?: object): object; userDir: string } {
+  const helper = require('node-red-node-test-helper');
+  let plant: PlantOpcuaServer;
+  const userDir = tempUserDir();
+  before(async () => {
+    plant = await startPlant();
+    helper.settings({ userDir });
+    await helper.startServer();
+  });
+  after(async () => {
+    await helper.unload();
+    await helper.stopServer();
+    await plant.stop();
+  });
+  afterEach(async () => { await helper.unload(); });
+  return {
+    userDir,
+    plant: () => plant,
+    endpoint: (extra: object = {}) => ({
+      id: 'ep', type: 'genix-opcua-endpoint', endpointUrl: plant.endpointUrl, securityMode: 'None', securityPolicy: 'None',
+      authType: 'anonymous', acceptUnknownCertificates: false, ...fastTiming, ...extra,
+    }),
+  };
+}

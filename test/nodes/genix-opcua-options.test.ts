@@ -5,11 +5,10 @@ import crypto from 'crypto';
 import fs from 'fs';
 import path from 'path';
 import helper from 'node-red-node-test-helper';
-import { startPlant, tempUserDir, fastTiming } from '../helpers/opcua';
+import { startPlant, tempUserDir, usePlantAndRuntime } from '../helpers/opcua';
 import { startTcpProxy, TcpProxy } from '../helpers/tcp-proxy';
 import { waitFor } from '../helpers/wait';
 import { openClientPki } from '../../nodes/lib/opcua/pki';
-import type { PlantOpcuaServer } from '../../scripts/plant/opcua-server';
 
 const endpointNode = require('../../dist/nodes/genix-opcua-endpoint.js');
 const pollerNode = require('../../dist/nodes/genix-opcua-poller.js');
@@ -46,25 +45,8 @@ async function statsOf(id: string): Promise<any> {
 
 describe('genix-opcua options', function () {
   this.timeout(60000);
-  let plant: PlantOpcuaServer;
-  const userDir = tempUserDir();
-
-  before(async () => {
-    plant = await startPlant();
-    helper.settings({ userDir });
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.unload();
-    await helper.stopServer();
-    await plant.stop();
-  });
-  afterEach(async () => { await helper.unload(); });
-
-  const endpoint = (extra: object = {}) => ({
-    id: 'ep', type: 'genix-opcua-endpoint', endpointUrl: plant.endpointUrl, securityMode: 'None', securityPolicy: 'None',
-    authType: 'anonymous', acceptUnknownCertificates: false, ...fastTiming, ...extra,
-  });
+  const fixture = usePlantAndRuntime();
+  const endpoint = fixture.endpoint;
 
   it('deadband: absolute in units, percent of the EURange, none; trigger "status" reports no value changes', async () => {
     // Line1.Temperature moves by up to ~0.5 degC per 100 ms; its EURange is 0..200, so 1 % is 2 degC
@@ -100,8 +82,8 @@ describe('genix-opcua options', function () {
     afterEach(async () => { await helper.unload(); await proxy?.close(); proxy = undefined; });
 
     it('a read slower than intervalMs skips cycles, counts them, and reads never overlap', async () => {
-      proxy = await startTcpProxy(plant.port);
-      const url = plant.endpointUrl.replace(`:${plant.port}/`, `:${proxy.port}/`);
+      proxy = await startTcpProxy(fixture.plant().port);
+      const url = fixture.plant().endpointUrl.replace(`:${fixture.plant().port}/`, `:${proxy.port}/`);
       await helper.load([endpointNode, pollerNode], [
         endpoint({ endpointUrl: url }),
         ...poller('p', { mode: 'poll', output: 'batch', items: [{ nodeId: 'ns=2;i=1001', sensorId: 'T' }, { nodeId: 'ns=2;i=1002', sensorId: 'P' }] }),

@@ -1,9 +1,8 @@
 // genix-opcua-endpoint + genix-opcua-poller in the real Node-RED runtime against the simulated plant.
 import assert from 'assert';
 import helper from 'node-red-node-test-helper';
-import { startPlant, tempUserDir, fastTiming } from '../helpers/opcua';
+import { startPlant, tempUserDir, usePlantAndRuntime } from '../helpers/opcua';
 import { waitFor } from '../helpers/wait';
-import type { PlantOpcuaServer } from '../../scripts/plant/opcua-server';
 
 const endpointNode = require('../../dist/nodes/genix-opcua-endpoint.js');
 const pollerNode = require('../../dist/nodes/genix-opcua-poller.js');
@@ -23,25 +22,8 @@ const readings = (r: Recorder): any[] => r.msgs.flatMap((m) => (Array.isArray(m.
 
 describe('genix-opcua nodes', function () {
   this.timeout(60000);
-  let plant: PlantOpcuaServer;
-  const userDir = tempUserDir();
-
-  before(async () => {
-    plant = await startPlant();
-    helper.settings({ userDir });
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.unload();
-    await helper.stopServer();
-    await plant.stop();
-  });
-  afterEach(async () => { await helper.unload(); });
-
-  const endpoint = (extra: object = {}) => ({
-    id: 'ep', type: 'genix-opcua-endpoint', endpointUrl: plant.endpointUrl, securityMode: 'None', securityPolicy: 'None',
-    authType: 'anonymous', acceptUnknownCertificates: false, ...fastTiming, ...extra,
-  });
+  const fixture = usePlantAndRuntime();
+  const endpoint = fixture.endpoint;
 
   it('subscribes and sends one reading per change, shaped per DESIGN.md, with a truthful status', async () => {
     await helper.load([endpointNode, pollerNode], [
@@ -62,7 +44,7 @@ describe('genix-opcua nodes', function () {
     assert.strictEqual(m.topic, 'TEMP-L1');
     assert.ok(readings(r).some((x) => x.sensorId === 'ns=2;i=1002' && x.unit === 'bar'), 'sensorId defaults to the nodeId');
     await waitFor(() => r.statuses.some((s) => /status\.connected/.test(s.text) && s.fill === 'green'), 'green connected status');
-    assert.strictEqual(plant.sessionCount(), 1);
+    assert.strictEqual(fixture.plant().sessionCount(), 1);
   });
 
   it('polls every intervalMs, time-aligned, and sends one array per cycle in batch mode', async () => {
@@ -119,7 +101,7 @@ describe('genix-opcua nodes', function () {
       { id: 'out', type: 'helper' },
     ];
     await helper.load([endpointNode, pollerNode], flow);
-    await waitFor(() => plant.sessionCount() === 1 && helper.getNode('ep')?.manager.status.state === 'connected', 'first session');
+    await waitFor(() => fixture.plant().sessionCount() === 1 && helper.getNode('ep')?.manager.status.state === 'connected', 'first session');
     for (let i = 0; i < 50; i++) {
       await helper.setFlows(flow, 'full');
       await waitFor(() => helper.getNode('ep')?.manager.status.state === 'connected', `connected after redeploy ${i + 1}`);
@@ -127,12 +109,12 @@ describe('genix-opcua nodes', function () {
     let got = 0;
     helper.getNode('out').on('input', () => got++);
     await waitFor(() => got > 5, 'readings after 50 redeploys');
-    await waitFor(() => plant.sessionCount() === 1, `exactly one session (server holds ${plant.sessionCount()})`, 5000);
+    await waitFor(() => fixture.plant().sessionCount() === 1, `exactly one session (server holds ${fixture.plant().sessionCount()})`, 5000);
   });
 
   it('browses the address space through the admin endpoint before deploy', async () => {
     await helper.load([endpointNode, pollerNode], []);
-    const cfg = { endpointUrl: plant.endpointUrl, securityMode: 'None', securityPolicy: 'None', authType: 'anonymous' };
+    const cfg = { endpointUrl: fixture.plant().endpointUrl, securityMode: 'None', securityPolicy: 'None', authType: 'anonymous' };
     const root = await helper.request().post('/genix/opcua/browse').send({ config: cfg }).expect(200);
     const plantFolder = root.body.children.find((c: any) => c.browseName === 'Plant');
     assert.ok(plantFolder, 'Objects holds Plant');
@@ -143,7 +125,7 @@ describe('genix-opcua nodes', function () {
     assert.strictEqual(temp.nodeId, 'ns=2;i=1001');
     assert.strictEqual(temp.nodeClass, 'Variable');
     await helper.request().post('/genix/opcua/browse').send({ config: { endpointUrl: 'http://nope' } }).expect(400);
-    assert.strictEqual(plant.sessionCount(), 0, 'the browse session is closed');
+    assert.strictEqual(fixture.plant().sessionCount(), 0, 'the browse session is closed');
   });
 
   it('rejects an unknown server certificate, says how to trust it, and connects once trusted (SignAndEncrypt, Basic256Sha256, username)', async function () {
@@ -181,7 +163,7 @@ describe('genix-opcua nodes', function () {
       // a session given up by a slow attempt lingers on the server until its timeout
       await waitFor(() => secure.sessionCount() === 1, 'exactly one session on the server', 20000);
     } finally {
-      helper.settings({ userDir });
+      helper.settings({ userDir: fixture.userDir });
       await helper.unload();
       await secure.stop();
     }
