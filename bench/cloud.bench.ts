@@ -1,34 +1,16 @@
 // Cloud publisher throughput through a real Node-RED runtime against a local Mosquitto (no subscriber), next to a bare
 // mqtt.js client; both keep a sliding window of unanswered messages (GENIX_BENCH_PUMP=block: the older block pump).
-import { spawn, ChildProcess } from 'child_process';
-import fs from 'fs';
-import net from 'net';
-import os from 'os';
-import path from 'path';
 import mqtt from 'mqtt';
 import { main, BenchResult } from './lib';
+import { freePort } from '../scripts/plant/net';
+import { startMosquittoProcess } from '../scripts/plant/mosquitto';
 import { startRuntime, pump } from './runtime';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
-  });
-}
-
-async function startMosquitto(): Promise<{ url: string; stop(): void }> {
-  const bin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => fs.existsSync(p));
-  if (!bin) throw new Error('mosquitto is not installed');
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-bench-mosq-'));
-  fs.writeFileSync(path.join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 0\nmax_queued_messages 1000000\n`);
-  const child: ChildProcess = spawn(bin, ['-c', path.join(dir, 'm.conf')], { stdio: 'ignore' });
-  for (let i = 0; i < 200; i++) {
-    const up = await new Promise<boolean>((r) => { const s = net.connect(port, '127.0.0.1'); s.once('connect', () => { s.destroy(); r(true); }); s.once('error', () => r(false)); });
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return { url: `mqtt://127.0.0.1:${port}`, stop: () => { child.kill('SIGTERM'); fs.rmSync(dir, { recursive: true, force: true }); } };
+/** A private Mosquitto, the same configuration as the tests use: the reference broker of this bench. */
+async function startMosquitto(): Promise<{ url: string; stop(): Promise<void> }> {
+  const m = await startMosquittoProcess(await freePort());
+  if (!m) throw new Error('mosquitto is not installed (apt-get install mosquitto)');
+  return m;
 }
 
 const reading = (i: number) => ({ sensorId: `TEMP-${i % 100}`, value: i * 0.1, ts: 1686000000000 + i, quality: 'good', unit: 'degC', plantId: 'plant-1', lineId: 'line-1' });
@@ -143,7 +125,7 @@ main(async () => {
     }
     await rt.stop();
   } finally {
-    broker.stop();
+    await broker.stop();
   }
   return results;
 });
