@@ -54,7 +54,13 @@ function rawInserts(dir: string, seconds: number): number {
   return rate;
 }
 
+/** JSON.stringify(reading(i)) built as text: the prefill then leaves no objects behind (V8 tenures reading()'s site after the accept phase). */
+function readingText(i: number): string {
+  return `{"sensorId":"TEMP-${i % 50}","value":${20 + (i % 1000) / 10},"ts":${1700000000000 + i},"quality":"good","unit":"degC"}`;
+}
+
 function prefill(file: string, rows: number, readingsPerRow: number): { jsonBytes: number; rate: number } {
+  if (readingText(7) !== JSON.stringify(reading(7))) throw new Error('readingText differs from JSON.stringify(reading)');
   const { queue } = openQueue({ path: file, owner: 'bench-prefill' });
   let jsonBytes = 0;
   const t0 = process.hrtime.bigint();
@@ -62,10 +68,16 @@ function prefill(file: string, rows: number, readingsPerRow: number): { jsonByte
     const n = Math.min(10000, rows - done);
     queue.transaction(() => {
       for (let i = done; i < done + n; i++) {
-        const payload = readingsPerRow === 1 ? reading(i) : Array.from({ length: readingsPerRow }, (_, k) => reading(i * readingsPerRow + k));
-        const text = JSON.stringify(payload);
+        let text: string;
+        if (readingsPerRow === 1) text = readingText(i);
+        else {
+          text = '[';
+          for (let k = 0; k < readingsPerRow; k++) text += (k ? ',' : '') + readingText(i * readingsPerRow + k);
+          text += ']';
+        }
         const topic = `TEMP-${i % 50}`;
-        jsonBytes += JSON.stringify({ topic, payload }).length;
+        // length of JSON.stringify({ topic, payload })
+        jsonBytes += text.length + topic.length + 23;
         queue.insert(Date.now(), topic, text, null, text.length + topic.length + 16);
       }
       queue.persistLastId();
