@@ -128,7 +128,10 @@ export = function (RED: NodeAPI) {
       if (d && typeof d === 'object' && d.buffer === node.id) {
         if (typeof d.ok !== 'boolean') return done(new Error('store-forward: msg.delivery came back without ok true/false; wire the publisher output, not this node\'s own output'));
         buffer.reply({ seq: d.seq, ids: d.ids, ok: d.ok, permanent: d.permanent === true, error: d.error, retryAfterMs: d.retryAfterMs });
-        return done();
+        done();
+        // delivered and consumed here: drop the readings, as Node-RED's tenured send records can keep the msg alive until a major GC
+        if (d.ok === true) msg.payload = undefined;
+        return;
       }
       const cmd = controlCommand(msg);
       if (cmd) {
