@@ -62,9 +62,11 @@ describe('genix-opcua nodes', function () {
     }
     const run = r.msgs[0].payload.find((x: any) => x.sensorId === 'RUN-L1');
     assert.strictEqual(typeof run.value, 'boolean');
-    // cycles start on multiples of 200 ms: the read's server timestamps cluster just after them
+    // cycles start on multiples of 200 ms: the source timestamps read are about 200 ms apart
+    // (0 when the simulated server itself skipped an update between two reads)
     const gaps = r.msgs.slice(1).map((m, k) => m.payload[0].ts - r.msgs[k].payload[0].ts);
-    assert.ok(gaps.every((g) => g >= 50 && g <= 600), `poll gaps ${gaps}`);
+    const median = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)];
+    assert.ok(median >= 150 && median <= 300 && gaps.every((g) => g >= 0 && g <= 600), `poll gaps ${gaps}`);
     const p = helper.getNode('p1');
     const stats: any[] = [];
     helper.getNode('out').on('input', (msg: any) => { if (msg.topic === 'stats') stats.push(msg.payload); });
