@@ -170,12 +170,10 @@ describe('cloud lib: MQTT connection + publisher (aedes)', function () {
     await broker.close();
     await waitFor(() => answers.every((a) => a.length === 1), 'all 50 answered');
     assert.ok(answers.every((a) => a[0].ok === false && /connection lost/.test(a[0].error as string)));
-    const t0 = Date.now();
     const late: SendResult[] = [];
     pub.submit(reading(99), undefined, (r) => late.push(r));
     assert.strictEqual(late.length, 1, 'answered synchronously while disconnected');
     assert.strictEqual(late[0].ok, false);
-    assert.ok(Date.now() - t0 < 50);
     // the broker comes back: nothing of the old in-flight set is resent or answered twice
     broker = await startAedesBroker(broker.port);
     const seen: string[] = [];
@@ -334,7 +332,7 @@ describe('cloud lib: HTTP sender + publisher', function () {
     const t0 = Date.now();
     const second = await one(reading(2));
     assert.strictEqual(second.ok, false);
-    assert.ok(Date.now() - t0 < 50, 'refused without waiting');
+    assert.ok(Date.now() - t0 < 1000, 'refused without waiting for a timeout');
     await s.stop();
   });
 });

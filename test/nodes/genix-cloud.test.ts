@@ -90,7 +90,8 @@ describe('genix-cloud-publisher node', function () {
         const t0 = Date.now();
         pub.receive({ payload: reading(1), delivery: { buffer: 'b', ids: [1], attempt: 1 } });
         await waitFor(() => out.length === 1, 'report while down');
-        assert.ok(Date.now() - t0 < 200, 'answered promptly');
+        // answered at once, not held until a reconnect (the broker stays down)
+        assert.ok(Date.now() - t0 < 2000, 'answered promptly');
         assert.strictEqual(out[0].delivery.ok, false);
         assert.match(out[0].delivery.error, /not connected/);
         assert.ok(!out[0].delivery.permanent);
