@@ -3,7 +3,7 @@ import assert from 'assert';
 import { parseNodeId, resolveNodeId, defaultSensorId } from '../../nodes/lib/opcua/nodeid';
 import { qualityOf, timestampOf, plainValue } from '../../nodes/lib/opcua/quality';
 import { itemsFrom } from '../../nodes/lib/opcua/items';
-import { classifyError } from '../../nodes/lib/opcua/session-manager';
+import { classifyError } from '../../nodes/lib/opcua/connect-options';
 
 describe('opcua core', () => {
   it('parses ns=, nsu= and bare NodeIds and rejects malformed ones with a reason', () => {

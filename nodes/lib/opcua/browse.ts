@@ -2,7 +2,7 @@
 import {
   OPCUAClient, ClientSession, MessageSecurityMode, SecurityPolicy, BrowseDirection, NodeClass, NodeClassMask,
 } from 'node-opcua-client';
-import { ownCertificateOptions, type EndpointSettings } from './session-manager';
+import { ownCertificateOptions, type EndpointSettings } from './connect-options';
 import { certificateThumbprint, certificateSubject, firstCertificate, OwnCertificate } from './pki';
 
 /** The client PKI (certificate manager) and own certificate a short-lived client uses. */

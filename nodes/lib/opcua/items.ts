@@ -1,5 +1,5 @@
 // Poller items as saved in the flow, or pasted by the user as CSV lines.
-import type { ItemSpec } from './session-manager';
+import type { ItemSpec } from './item-group';
 
 /** Items from the saved array, or from pasted CSV/lines: nodeId[,sensorId[,unit]]. */
 export function itemsFrom(raw: unknown): ItemSpec[] {

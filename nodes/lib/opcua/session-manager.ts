@@ -3,53 +3,25 @@
 // neither data nor keep-alive in time, the client is rebuilt and every subscription recreated
 // from this manager's own registry.
 import { EventEmitter } from 'events';
-import fs from 'fs';
 import {
-  OPCUAClient, ClientSession, ClientSubscription, ClientMonitoredItemGroup, AttributeIds,
-  TimestampsToReturn, MessageSecurityMode, SecurityPolicy, UserTokenType, DataChangeFilter,
+  OPCUAClient, ClientSession, ClientMonitoredItemGroup, AttributeIds,
+  TimestampsToReturn, MessageSecurityMode, SecurityPolicy, DataChangeFilter,
   DataChangeTrigger, DeadbandType, StatusCodes, DataValue,
 } from 'node-opcua-client';
-import type { Reading, Quality } from '../types';
-import { parseNodeId, resolveNodeId, defaultSensorId, ParsedNodeId } from './nodeid';
+import type { Reading } from '../types';
+import { resolveNodeId } from './nodeid';
 import { qualityOf, timestampOf, plainValue } from './quality';
-import type { OwnCertificate } from './pki';
+import {
+  EndpointSettings, ErrorKind, SECURITY_MODES, SECURITY_POLICIES, classifyError, withTimeout, userIdentityFor, ownCertificateOptions,
+} from './connect-options';
 
-export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
-export type SecurityPolicyName = 'None' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss';
-export type AuthType = 'anonymous' | 'username' | 'certificate';
+import { ItemGroup, ItemState, ItemSpec, GroupOptions, GroupListener, ItemError } from './item-group';
 
-export interface EndpointSettings {
-  endpointUrl: string;
-  securityMode: SecurityModeName;
-  securityPolicy: SecurityPolicyName;
-  authType: AuthType;
-  username?: string;
-  password?: string;
-  /** PEM files on the Node-RED host, for authType certificate */
-  userCertificateFile?: string;
-  userPrivateKeyFile?: string;
-  /** an OPCUACertificateManager for the client PKI, or a function that opens one */
-  certificateManager?: any;
-  /** the client's own certificate, key and applicationUri (or a function that makes sure they exist) */
-  ownCertificate?: OwnCertificate | (() => Promise<OwnCertificate>);
-  /** session timeout requested from the server, default 60000 */
-  sessionTimeoutMs?: number;
-  /** session keep-alive period, default 5000 */
-  keepAliveMs?: number;
-  /** no data and no keep-alive for this long: stale, force reconnect; default 3 × keepAliveMs + 5000 */
-  watchdogMs?: number;
-  /** first reconnect delay, default 1000 */
-  backoffMinMs?: number;
-  /** longest reconnect delay, default 30000 */
-  backoffMaxMs?: number;
-  /** connect and request timeout, default 10000 */
-  requestTimeoutMs?: number;
-  applicationName?: string;
-  log?: { info(m: string): void; warn(m: string): void; error(m: string): void };
-}
+export * from './connect-options';
+export * from './item-group';
+
 
 export type EndpointState = 'connecting' | 'connected' | 'reconnecting' | 'stale' | 'error' | 'closed';
-export type ErrorKind = 'untrusted' | 'auth' | 'config' | 'other';
 
 export interface EndpointStatus {
   state: EndpointState;
@@ -57,92 +29,6 @@ export interface EndpointStatus {
   attempt: number;
   error?: string;
   errorKind?: ErrorKind;
-}
-
-export interface ItemSpec { nodeId: string; sensorId?: string; unit?: string }
-
-export interface GroupOptions {
-  mode: 'subscribe' | 'poll';
-  intervalMs: number;
-  queueSize?: number;
-  deadbandType?: 'none' | 'absolute' | 'percent';
-  deadbandValue?: number;
-  trigger?: 'status' | 'status-value' | 'status-value-timestamp';
-}
-
-export interface ItemError { nodeId: string; sensorId: string; error: string }
-
-export interface GroupListener {
-  readings(readings: Reading[]): void;
-  /** items the server (or the parser) rejected, reported after every connect */
-  itemErrors?(errors: ItemError[]): void;
-  /** endpoint status or item qualities changed */
-  status?(): void;
-  /** what the server granted: publishing and sampling intervals, queue size */
-  revised?(info: { publishingIntervalMs?: number; samplingIntervalMs?: number; queueSize?: number }): void;
-}
-
-interface ItemState {
-  spec: ItemSpec;
-  parsed?: ParsedNodeId;
-  sensorId: string;
-  unit?: string;
-  resolved?: string;
-  error?: string;
-  lastValue: any;
-  quality?: Quality;
-  /** a bad "no communication" reading was sent since the last good data */
-  lossReported: boolean;
-}
-
-export interface GroupStats {
-  items: number;
-  active: number;
-  notGood: number;
-  rejected: number;
-  skippedCycles: number;
-  readings: number;
-}
-
-/** One poller's items on the shared session. */
-export class ItemGroup {
-  readonly items: ItemState[];
-  skippedCycles = 0;
-  readingCount = 0;
-  /** live per-connection parts */
-  subscription?: ClientSubscription;
-  monitoredGroups: ClientMonitoredItemGroup[] = [];
-  pollTimer?: NodeJS.Timeout;
-  readInFlight = false;
-  pending: Reading[] = [];
-  flushScheduled = false;
-
-  constructor(readonly id: string, readonly options: GroupOptions, specs: ItemSpec[], readonly listener: GroupListener) {
-    this.items = specs.map((spec) => {
-      const st: ItemState = { spec, sensorId: spec.sensorId || String(spec.nodeId ?? ''), unit: spec.unit || undefined, lastValue: null, lossReported: false };
-      try {
-        st.parsed = parseNodeId(spec.nodeId);
-        if (!spec.sensorId) st.sensorId = defaultSensorId(st.parsed);
-      } catch (err) {
-        st.error = (err as Error).message;
-      }
-      return st;
-    });
-  }
-
-  stats(): GroupStats {
-    let active = 0;
-    let notGood = 0;
-    let rejected = 0;
-    for (const it of this.items) {
-      if (it.error) rejected++;
-      else {
-        active++;
-        if (it.quality !== undefined && it.quality !== 'good') notGood++;
-      }
-    }
-    return { items: this.items.length, active, notGood, rejected, skippedCycles: this.skippedCycles, readings: this.readingCount };
-  }
 }
 
 interface Connection {
@@ -155,55 +41,6 @@ interface Connection {
   breakWith(reason: string): void;
   lostAt?: number;
   backoffCount: number;
-}
-
-const SECURITY_MODES: Record<SecurityModeName, MessageSecurityMode> = {
-  None: MessageSecurityMode.None,
-  Sign: MessageSecurityMode.Sign,
-  SignAndEncrypt: MessageSecurityMode.SignAndEncrypt,
-};
-const SECURITY_POLICIES: Record<SecurityPolicyName, SecurityPolicy> = {
-  None: SecurityPolicy.None,
-  Basic256Sha256: SecurityPolicy.Basic256Sha256,
-  Aes128_Sha256_RsaOaep: SecurityPolicy.Aes128_Sha256_RsaOaep,
-  Aes256_Sha256_RsaPss: SecurityPolicy.Aes256_Sha256_RsaPss,
-};
-
-export function classifyError(message: string): ErrorKind {
-  // An unreachable server is a network problem even when node-opcua was fetching its certificate.
-  if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|cannot be established|Fail(ed)? to connect/i.test(message)) return 'other';
-  // our own certificate could not be made (unwritable user directory): a setup problem, not trust
-  if (/client's own certificate/i.test(message)) return 'config';
-  if (/certificate|BadSecurityChecksFailed|BadCertificate/i.test(message)) return 'untrusted';
-  if (/BadUserAccessDenied|BadIdentityToken|identity|password|user/i.test(message)) return 'auth';
-  if (/BadSecurityPolicyRejected|BadSecurityModeRejected|cannot find endpoint|endpoint.*not|Invalid endpoint/i.test(message)) return 'config';
-  return 'other';
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(t)),
-    new Promise<T>((_, reject) => { t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms); }),
-  ]);
-}
-
-/** The OPC-UA user identity token for these settings (anonymous, username or X.509 files). */
-export function userIdentityFor(s: EndpointSettings): any {
-  if (s.authType === 'username') return { type: UserTokenType.UserName, userName: s.username ?? '', password: s.password ?? '' };
-  if (s.authType === 'certificate') {
-    if (!s.userCertificateFile || !s.userPrivateKeyFile) throw new Error('user certificate and private key files are required for certificate authentication');
-    const pem = fs.readFileSync(s.userCertificateFile, 'utf8');
-    const m = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(pem);
-    const certificateData = m ? Buffer.from(m[1].replace(/\s+/g, ''), 'base64') : fs.readFileSync(s.userCertificateFile);
-    return { type: UserTokenType.Certificate, certificateData, privateKey: fs.readFileSync(s.userPrivateKeyFile, 'utf8') };
-  }
-  return { type: UserTokenType.Anonymous };
-}
-
-/** OPCUAClient options that make it use our certificate and URI instead of node-opcua's default PKI. */
-export function ownCertificateOptions(own: OwnCertificate | undefined): Record<string, string> {
-  return own ? { applicationUri: own.applicationUri, certificateFile: own.certificateFile, privateKeyFile: own.privateKeyFile } : {};
 }
 
 const MONITORED_ITEMS_PER_CALL = 1000;

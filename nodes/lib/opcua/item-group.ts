@@ -1,0 +1,91 @@
+// One poller's items as the session manager tracks them: parsed NodeIds, last value and quality,
+// the live subscription or poll timer, and the counters shown in the poller's status.
+import type { ClientSubscription, ClientMonitoredItemGroup } from 'node-opcua-client';
+import type { Reading, Quality } from '../types';
+import { parseNodeId, defaultSensorId, ParsedNodeId } from './nodeid';
+
+export interface ItemSpec { nodeId: string; sensorId?: string; unit?: string }
+
+export interface GroupOptions {
+  mode: 'subscribe' | 'poll';
+  intervalMs: number;
+  queueSize?: number;
+  deadbandType?: 'none' | 'absolute' | 'percent';
+  deadbandValue?: number;
+  trigger?: 'status' | 'status-value' | 'status-value-timestamp';
+}
+
+export interface ItemError { nodeId: string; sensorId: string; error: string }
+
+export interface GroupListener {
+  readings(readings: Reading[]): void;
+  /** items the server (or the parser) rejected, reported after every connect */
+  itemErrors?(errors: ItemError[]): void;
+  /** endpoint status or item qualities changed */
+  status?(): void;
+  /** what the server granted: publishing and sampling intervals, queue size */
+  revised?(info: { publishingIntervalMs?: number; samplingIntervalMs?: number; queueSize?: number }): void;
+}
+
+export interface ItemState {
+  spec: ItemSpec;
+  parsed?: ParsedNodeId;
+  sensorId: string;
+  unit?: string;
+  resolved?: string;
+  error?: string;
+  lastValue: any;
+  quality?: Quality;
+  /** a bad "no communication" reading was sent since the last good data */
+  lossReported: boolean;
+}
+
+export interface GroupStats {
+  items: number;
+  active: number;
+  notGood: number;
+  rejected: number;
+  skippedCycles: number;
+  readings: number;
+}
+
+/** One poller's items on the shared session. */
+export class ItemGroup {
+  readonly items: ItemState[];
+  skippedCycles = 0;
+  readingCount = 0;
+  /** live per-connection parts */
+  subscription?: ClientSubscription;
+  monitoredGroups: ClientMonitoredItemGroup[] = [];
+  pollTimer?: NodeJS.Timeout;
+  readInFlight = false;
+  pending: Reading[] = [];
+  flushScheduled = false;
+
+  constructor(readonly id: string, readonly options: GroupOptions, specs: ItemSpec[], readonly listener: GroupListener) {
+    this.items = specs.map((spec) => {
+      const st: ItemState = { spec, sensorId: spec.sensorId || String(spec.nodeId ?? ''), unit: spec.unit || undefined, lastValue: null, lossReported: false };
+      try {
+        st.parsed = parseNodeId(spec.nodeId);
+        if (!spec.sensorId) st.sensorId = defaultSensorId(st.parsed);
+      } catch (err) {
+        st.error = (err as Error).message;
+      }
+      return st;
+    });
+  }
+
+  stats(): GroupStats {
+    let active = 0;
+    let notGood = 0;
+    let rejected = 0;
+    for (const it of this.items) {
+      if (it.error) rejected++;
+      else {
+        active++;
+        if (it.quality !== undefined && it.quality !== 'good') notGood++;
+      }
+    }
+    return { items: this.items.length, active, notGood, rejected, skippedCycles: this.skippedCycles, readings: this.readingCount };
+  }
+}
