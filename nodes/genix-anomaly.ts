@@ -3,6 +3,7 @@
 import type { NodeAPI, Node, NodeDef } from 'node-red';
 import { AnomalyDetector, AnomalyEvent, ExportedState, isReading, readingProblem, annotateReading } from './lib/anomaly/detector';
 import type { AnomalyRule } from './lib/anomaly/rules';
+import { numberOr } from './lib/common/numbers';
 
 interface AnomalyNodeDef extends NodeDef {
   rules?: AnomalyRule[] | string;
@@ -22,10 +23,7 @@ const MAX_SHELVE_MS = 7 * 24 * 3600000;
  */
 const handover = new Map<string, unknown>();
 
-function num(v: unknown, d: number, min: number): number {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : typeof v === 'number' ? v : NaN;
-  return Number.isFinite(n) && n >= min ? n : d;
-}
+const num = (v: unknown, d: number, min: number): number => numberOr(v, d, { min });
 
 /** A control message: msg.command, or msg.topic naming a command when the payload is not readings. */
 function commandOf(msg: any): string | null {

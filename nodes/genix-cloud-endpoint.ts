@@ -4,6 +4,7 @@ import { MqttConnection } from './lib/cloud/mqtt-connection';
 import { HttpSender } from './lib/cloud/http-sender';
 import type { Transport } from './lib/cloud/transport';
 import { redact } from './lib/cloud/errors';
+import { numberOr } from './lib/common/numbers';
 
 interface EndpointDef extends NodeDef {
   protocol: 'mqtt' | 'http';
@@ -38,10 +39,7 @@ interface CloudEndpointNode extends Node<Credentials> {
   deregister(user: Node): void;
 }
 
-function num(v: unknown, fallback: number): number {
-  const n = typeof v === 'number' ? v : parseFloat(String(v ?? ''));
-  return Number.isFinite(n) && n >= 0 ? n : fallback;
-}
+const num = (v: unknown, fallback: number): number => numberOr(v, fallback);
 
 export = function (RED: NodeAPI) {
   function GenixCloudEndpoint(this: CloudEndpointNode, config: EndpointDef) {

@@ -4,6 +4,7 @@ import { CloudPublisher } from './lib/cloud/publisher';
 import { compileTopic, TopicFn } from './lib/cloud/topic';
 import type { SendResult } from './lib/cloud/errors';
 import type { LinkState, Transport } from './lib/cloud/transport';
+import { numberOr } from './lib/common/numbers';
 
 /** What a publisher uses of its genix-cloud-endpoint config node. */
 interface CloudEndpointNode extends Node {
@@ -21,10 +22,7 @@ interface PublisherDef extends NodeDef {
   batchMaxBytes?: string | number;
 }
 
-function int(v: unknown, fallback: number): number {
-  const n = typeof v === 'number' ? v : parseInt(String(v ?? ''), 10);
-  return Number.isFinite(n) && n >= 0 ? n : fallback;
-}
+const int = (v: unknown, fallback: number): number => numberOr(v, fallback, { min: 0, integer: true });
 
 /** Writes the result into msg.delivery (created when the message has none) as DESIGN.md "Delivery" says. */
 function report(msg: any, r: SendResult) {

@@ -7,6 +7,7 @@ import {
 } from './lib/opcua/session-manager';
 import { pkiRoot, openClientPki, ClientPki, trustServerCertificate, trustStatus, ensureOwnCertificate } from './lib/opcua/pki';
 import { browseChildren, fetchServerCertificate, withTransientSession, ClientIdentity } from './lib/opcua/browse';
+import { numberOr } from './lib/common/numbers';
 
 interface EndpointDef extends NodeDef {
   endpointUrl: string;
@@ -33,10 +34,7 @@ interface EndpointNode extends Node<Credentials> {
   deregister(poller: Node): Promise<void>;
 }
 
-function num(v: unknown, dflt: number | undefined): number | undefined {
-  const n = Number(v);
-  return v === undefined || v === '' || !Number.isFinite(n) || n <= 0 ? dflt : n;
-}
+const num = (v: unknown, dflt: number | undefined): number | undefined => numberOr(v, dflt, { positive: true });
 
 export = function (RED: NodeAPI) {
   const userDir = (): string => (RED.settings as any).userDir || path.join(os.homedir(), '.node-red');

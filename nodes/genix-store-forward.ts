@@ -3,6 +3,7 @@ import os from 'os';
 import path from 'path';
 import type { NodeAPI, Node, NodeDef } from 'node-red';
 import { StoreForwardBuffer, Outgoing, BufferOptions, Overflow } from './lib/store-forward';
+import { numberOr } from './lib/common/numbers';
 
 interface StoreForwardDef extends NodeDef {
   dbPath?: string;
@@ -33,11 +34,7 @@ interface StoreForwardNode extends Node {
 
 const COMMANDS = new Set(['pause', 'resume', 'flush', 'metrics', 'deadletters', 'requeue-deadletters', 'purge-deadletters']);
 
-function num(v: unknown, dflt: number, min = 0): number {
-  if (v === undefined || v === null || v === '') return dflt;
-  const n = Number(v);
-  return Number.isFinite(n) && n >= min ? n : dflt;
-}
+const num = (v: unknown, dflt: number, min = 0): number => numberOr(v, dflt, { min });
 
 /** A control message: msg.command, or msg.topic naming a command with no reading in the payload. */
 function controlCommand(msg: any): string | null {

@@ -1,6 +1,7 @@
 // Anomaly rules: validation and compilation. DESIGN.md fixes match/baseline/deviation/hihi/hi/lo/lolo/
 // deadband/onDelayMs/offDelayMs; the rest are this detector's additions.
 import { compileGlob, Matcher } from './glob';
+import { requireNumber } from '../common/numbers';
 
 export interface AnomalyRule {
   /** glob on sensorId: `TEMP-*`, `*`, `LINE?-PT-*` */
@@ -91,13 +92,7 @@ function compileRule(r: any, i: number): CompiledRule {
   if (typeof r.match !== 'string' || r.match === '') throw new Error(`${where}.match must be a non-empty glob string`);
   for (const k of Object.keys(r)) if (!KNOWN.has(k)) throw new Error(`${where}.${k} is not a rule property`);
   const num = (k: (typeof NUMBER_PROPS)[number]): number => {
-    let v = r[k];
-    if (v === undefined || v === null || v === '') return NaN;
-    if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) v = Number(v);
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}.${k} must be a finite number`);
-    if (NON_NEGATIVE.has(k) && v < 0) throw new Error(`${where}.${k} must be >= 0`);
-    if (POSITIVE.has(k) && v <= 0) throw new Error(`${where}.${k} must be > 0`);
-    return v;
+    return requireNumber(r[k], `${where}.${k}`, NaN, { min: NON_NEGATIVE.has(k) ? 0 : undefined, positive: POSITIVE.has(k) });
   };
   const c: CompiledRule = {
     index: i, match: r.match, test: compileGlob(r.match), source: r, mask: 0,

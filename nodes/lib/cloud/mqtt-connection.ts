@@ -4,6 +4,7 @@ import { Readable } from 'stream';
 import mqtt, { MqttClient, IClientOptions } from 'mqtt';
 import { OK, SendResult, classifyMqttError, redact } from './errors';
 import type { Framing, LinkState, Transport } from './transport';
+import { Backoff } from '../common/backoff';
 
 export interface MqttConnectionOptions {
   url: string;
@@ -65,7 +66,7 @@ export class MqttConnection extends EventEmitter implements Transport {
   private waiting: Waiting[] = [];
   private waitHead = 0;
   private stopping = false;
-  private backoffMs: number;
+  private readonly retry: Backoff;
   private reconnectTimer: NodeJS.Timeout | null = null;
   /** the socket held corked until the next turn of the event loop, so a burst of publishes leaves in one write */
   private corked: { uncork(): void } | null = null;
@@ -102,7 +103,7 @@ export class MqttConnection extends EventEmitter implements Transport {
       maxQueued: 100000,
       ...options,
     };
-    this.backoffMs = this.o.reconnectMinMs;
+    this.retry = new Backoff(this.o.reconnectMinMs, this.o.reconnectMaxMs);
     this.window = this.o.maxInFlight;
   }
 
@@ -161,7 +162,7 @@ export class MqttConnection extends EventEmitter implements Transport {
       // we coalesce writes ourselves (cork per event-loop turn); Nagle would only hold the tail of each burst back
       const sock = client.stream as unknown as { setNoDelay?: (v: boolean) => void };
       if (typeof sock.setNoDelay === 'function') sock.setNoDelay(true);
-      this.backoffMs = this.o.reconnectMinMs;
+      this.retry.reset();
       this.lastError = '';
       if (this.o.stateTopic) client.publish(this.o.stateTopic, this.stateMessage('online'), { qos: 1, retain: true }, () => undefined);
       this.setState('connected');
@@ -212,9 +213,7 @@ export class MqttConnection extends EventEmitter implements Transport {
 
   private scheduleReconnect() {
     if (this.reconnectTimer || this.stopping) return;
-    // full jitter keeps a fleet of gateways from reconnecting to a recovering broker in lockstep
-    const wait = Math.round(this.backoffMs / 2 + Math.random() * (this.backoffMs / 2));
-    this.backoffMs = Math.min(this.o.reconnectMaxMs, this.backoffMs * 2);
+    const wait = this.retry.next();
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       if (this.stopping || !this.client) return;

@@ -4,6 +4,7 @@ import { compilePath, CompiledPath, FORBIDDEN_KEYS } from './paths';
 import { TS_FORMATS, TsFormat } from './timestamps';
 import { TopicParser } from './topic';
 import { canonicalUnit, conversion, measurementDef, parseMeasurementKey } from './units';
+import { requireNumber } from '../common/numbers';
 
 export type EnrichType = 'str' | 'msg' | 'flow' | 'global' | 'env';
 export const ENRICH_TYPES: readonly EnrichType[] = ['str', 'msg', 'flow', 'global', 'env'];
@@ -102,10 +103,11 @@ export class ConfigError extends Error {}
 function num(v: unknown, what: string, dflt: number): number;
 function num(v: unknown, what: string): number | undefined;
 function num(v: unknown, what: string, dflt?: number): number | undefined {
-  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return dflt;
-  const n = typeof v === 'number' ? v : Number(String(v).trim());
-  if (!Number.isFinite(n)) throw new ConfigError(`${what}: "${String(v)}" is not a number`);
-  return n;
+  try {
+    return requireNumber(v, what, dflt);
+  } catch (e: any) {
+    throw new ConfigError(e.message);
+  }
 }
 
 function oneOf<T extends string>(v: unknown, allowed: readonly T[], dflt: T, what: string): T {

@@ -9,6 +9,7 @@ import {
   DataChangeTrigger, DeadbandType, StatusCodes, DataValue,
 } from 'node-opcua-client';
 import type { Reading } from '../types';
+import { Backoff } from '../common/backoff';
 import { resolveNodeId } from './nodeid';
 import { qualityOf, timestampOf, plainValue } from './quality';
 import {
@@ -58,6 +59,7 @@ export class OpcuaSessionManager extends EventEmitter {
   private current: EndpointStatus = { state: 'connecting', attempt: 0 };
   /** set while one reconnect cycle is in progress, counted across client rebuilds */
   private attempt = 0;
+  private readonly retry: Backoff;
 
   constructor(settings: EndpointSettings) {
     super();
@@ -71,6 +73,7 @@ export class OpcuaSessionManager extends EventEmitter {
       backoffMaxMs: settings.backoffMaxMs ?? 30000,
       requestTimeoutMs: settings.requestTimeoutMs ?? 10000,
     };
+    this.retry = new Backoff(this.settings.backoffMinMs, this.settings.backoffMaxMs);
   }
 
   get status(): EndpointStatus { return this.current; }
@@ -136,6 +139,7 @@ export class OpcuaSessionManager extends EventEmitter {
         conn = await this.connectOnce();
         if (this.closed) { await this.teardown(conn, true); break; }
         this.attempt = 0;
+        this.retry.reset();
         const reason = await conn.broken;
         if (this.closed) break;
         this.log('warn', `connection to ${this.settings.endpointUrl} given up: ${reason}; recreating session`);
@@ -151,14 +155,8 @@ export class OpcuaSessionManager extends EventEmitter {
         this.reportLoss('BadNoCommunication');
       }
       if (this.closed) break;
-      await this.delay(this.backoff(this.attempt));
+      await this.delay(this.retry.next());
     }
-  }
-
-  private backoff(attempt: number): number {
-    const { backoffMinMs, backoffMaxMs } = this.settings;
-    const base = Math.min(backoffMaxMs, backoffMinMs * 2 ** Math.min(20, Math.max(0, attempt - 1)));
-    return Math.round(base * (0.8 + Math.random() * 0.4));
   }
 
   private delay(ms: number): Promise<void> {

@@ -2,7 +2,7 @@
 // Plain TypeScript: the Node-RED node only turns Outgoing into messages and replies into reply().
 import { openQueue, moveAside, isCorrupt, isDiskFull, OpenResult, QueueOptions, RawRow, SqliteQueue, Removed } from './queue';
 import { TokenBucket } from './token-bucket';
-import { Backoff } from './backoff';
+import { Backoff } from '../common/backoff';
 import { decodeExtra, decodePayload, encodeMessage, EncodedMessage } from './codec';
 import { DropReason, Metrics, RateMeter } from './metrics';
 

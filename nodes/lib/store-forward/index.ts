@@ -4,4 +4,4 @@ export * from './queue';
 export * from './codec';
 export * from './metrics';
 export { TokenBucket } from './token-bucket';
-export { Backoff } from './backoff';
+export { Backoff } from '../common/backoff';
