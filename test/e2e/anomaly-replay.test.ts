@@ -5,6 +5,7 @@ import path from 'path';
 import { PlantSignals } from '../../scripts/plant/signals';
 import { AnomalyDetector } from '../../nodes/lib/anomaly/detector';
 import { PLANT_RULES } from '../../nodes/lib/anomaly/evaluate';
+import { requirePrereq } from '../helpers/prereq';
 
 // The simulated plant replayed as fast as possible through a real Node-RED runtime (own process):
 // the node raises exactly the alarms the core raises on the same data, and catches every fault.
@@ -55,7 +56,7 @@ const flows = [
 describe('genix-anomaly: plant replay through a real Node-RED runtime', function () {
   this.timeout(90000);
   before(function () {
-    if (!fs.existsSync(path.join(dist, 'bench', 'runtime.js'))) this.skip();
+    requirePrereq(this, fs.existsSync(path.join(dist, 'bench', 'runtime.js')), 'dist/bench/runtime.js is not built (run node scripts/build.js)');
   });
 
   it('raises the same alarms as the core and detects every injected fault', async function () {

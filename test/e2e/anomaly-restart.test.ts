@@ -3,6 +3,7 @@ import { spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { requirePrereq } from '../helpers/prereq';
 
 // A real Node-RED restart: two processes on the same user directory with a persistent
 // (localfilesystem) context store. The alarm raised before the restart is still active after it.
@@ -55,7 +56,7 @@ describe('genix-anomaly: state survives a Node-RED restart with a persistent con
   this.timeout(60000);
   let userDir = '';
   before(function () {
-    if (!fs.existsSync(runtimeJs)) this.skip();
+    requirePrereq(this, fs.existsSync(runtimeJs), `${runtimeJs} is not built (run node scripts/build.js)`);
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-anomaly-restart-'));
   });
   after(function () {

@@ -8,6 +8,7 @@ import mqtt from 'mqtt';
 const helper = require('node-red-node-test-helper');
 import { brokerKinds } from '../helpers/brokers';
 import { waitFor } from '../helpers/wait';
+import { describeIf } from '../helpers/prereq';
 
 const storeForwardNode = require('../../dist/nodes/genix-store-forward.js');
 const endpointNode = require('../../dist/nodes/genix-cloud-endpoint.js');
@@ -16,7 +17,7 @@ const publisherNode = require('../../dist/nodes/genix-cloud-publisher.js');
 const N = 600;
 
 for (const bk of brokerKinds) {
-  (bk.available ? describe : describe.skip)(`delivery loop against ${bk.kind}`, function () {
+  describeIf(bk.available, `${bk.kind} is not installed (apt-get install mosquitto; .ci/run installs it)`)(`delivery loop against ${bk.kind}`, function () {
     this.timeout(60000);
     afterEach(async function () { await helper.unload(); });
 

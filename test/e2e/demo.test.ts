@@ -5,6 +5,7 @@ import os from 'os';
 import path from 'path';
 import { freePort } from '../helpers/net';
 import { startProc, httpGet, Proc } from '../helpers/proc';
+import { requirePrereq } from '../helpers/prereq';
 
 const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -69,10 +70,7 @@ describe('npm start demo (real process)', function () {
 
   it('shows a dashboard page whose charts, alarm table and backlog get live data (headless Chromium)', async function () {
     const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-    if (!chromium) {
-      process.stdout.write('      (Chromium is not installed: apt-get install chromium; .ci/run installs it)\n');
-      this.skip();
-    }
+    requirePrereq(this, chromium, 'Chromium is not installed (apt-get install chromium; .ci/run installs it)');
     const { chromium: pw } = require('playwright-core');
     const browser = await pw.launch({
       executablePath: chromium,

@@ -9,6 +9,7 @@ import os from 'os';
 import path from 'path';
 import { freePort } from '../helpers/net';
 import { startRedProcess, RedProcess } from '../helpers/red-process';
+import { requirePrereq } from '../helpers/prereq';
 
 const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
 const RAW_KEY = /\bgenix-[a-z-]+\.[A-Za-z][\w-]*(\.[\w-]+)*/;
@@ -336,10 +337,7 @@ describe('editor dialogs in a browser (real Node-RED, headless Chromium)', funct
   const runStarted = Date.now();
 
   before(async function () {
-    if (!chromiumPath) {
-      process.stdout.write('      (Chromium is not installed: apt-get install chromium; .ci/run installs it)\n');
-      this.skip();
-    }
+    requirePrereq(this, chromiumPath, 'Chromium is not installed (apt-get install chromium; .ci/run installs it)');
     cloudPort = await freePort();
     const { flows, creds } = editorFlow({ opcua: await freePort(), cloud: cloudPort });
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-editor-test-'));

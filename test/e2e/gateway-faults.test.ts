@@ -17,6 +17,7 @@ import { PlantSignals } from '../../scripts/plant/signals';
 import { startSensorPublisher, SensorPublisher } from '../../scripts/plant/sensors';
 import { startPlantOpcuaServer, PlantOpcuaServer } from '../../scripts/plant/opcua-server';
 import { buildDemoFlow } from '../../scripts/demo-flow';
+import { requirePrereq } from '../helpers/prereq';
 
 const OUTAGE_MS = Number(process.env.GENIX_FAULT_OUTAGE_MS || 60000);
 const SENSORS = 50;
@@ -43,10 +44,7 @@ describe('whole gateway under plant faults (real Node-RED process, Mosquitto clo
   const downWindows: Array<[number, number]> = [];
 
   before(async function () {
-    if (!mosquittoPath()) {
-      process.stdout.write('      (Mosquitto is not installed: apt-get install mosquitto; .ci/run installs it)\n');
-      this.skip();
-    }
+    requirePrereq(this, mosquittoPath(), 'Mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)');
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-gateway-'));
     sensorBroker = await startAedesBroker(await freePort());
     // Persistence keeps the cloud consumer's session (and its queued QoS 1 messages) across the outage.

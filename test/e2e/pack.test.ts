@@ -59,6 +59,16 @@ describe('npm pack tarball', function () {
     });
     const installed = path.join(userDir, 'node_modules', '@genix', 'node-red-iiot');
     assert.ok(fs.existsSync(path.join(installed, 'package.json')));
+    // package.json tells the truth about the installed package: its main loads, no install-time script
+    // points at a file the tarball does not hold, and engines names the Node.js its dependencies need
+    const shipped = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
+    for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) assert.strictEqual(shipped.scripts?.[s], undefined, `${s} script shipped`);
+    const api = execFileSync(process.execPath, ['-e', "const m = require('@genix/node-red-iiot'); process.stdout.write(Object.keys(m).sort().join(','))"], { cwd: userDir, encoding: 'utf8' });
+    assert.match(api, /AnomalyDetector/);
+    assert.match(api, /normalizer/);
+    assert.strictEqual(shipped.engines.node, '>=20');
+    const footprint = execFileSync('du', ['-sk', path.join(userDir, 'node_modules')], { encoding: 'utf8' });
+    process.stdout.write(`      (installed footprint: ${(parseInt(footprint, 10) / 1024).toFixed(1)} MB in node_modules)\n`);
     assert.ok(!fs.existsSync(path.join(userDir, 'node_modules', 'node-opcua-server')), 'the OPC-UA server is a dev dependency only');
     assert.ok(!fs.existsSync(path.join(userDir, 'node_modules', 'node-red')), 'node-red is not a runtime dependency');
 

@@ -10,6 +10,7 @@ import { startIngest, IngestServer } from '../helpers/http-ingest';
 import { freePort } from '../helpers/net';
 import { waitFor } from '../helpers/wait';
 import { startMosquitto, mosquittoPath, TestBroker } from '../helpers/brokers';
+import { describeIf } from '../helpers/prereq';
 
 const reading = (i: number, extra: object = {}) => ({ sensorId: `TEMP-${i % 3}`, value: i, ts: 1686000000000 + i, quality: 'good', plantId: 'p1', lineId: 'l1', ...extra });
 
@@ -204,7 +205,7 @@ describe('cloud lib: MQTT connection + publisher (aedes)', function () {
   });
 });
 
-(mosquittoPath() ? describe : describe.skip)('cloud lib: MQTT 3.1.1 and 5 wire format (Mosquitto)', function () {
+describeIf(mosquittoPath(), 'Mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)')('cloud lib: MQTT 3.1.1 and 5 wire format (Mosquitto)', function () {
   let broker: TestBroker;
   before(async function () { broker = (await startMosquitto()) as TestBroker; });
   after(async function () { await broker.stop(); });

@@ -1,10 +1,11 @@
 import assert from 'assert';
 import mqtt from 'mqtt';
 import { brokerKinds } from '../helpers/brokers';
+import { describeIf } from '../helpers/prereq';
 
 // The test brokers themselves work: a QoS 1 publish goes round trip on each one.
 for (const bk of brokerKinds) {
-  (bk.available ? describe : describe.skip)(`test broker: ${bk.kind}`, function () {
+  describeIf(bk.available, `${bk.kind} is not installed (apt-get install mosquitto; .ci/run installs it)`)(`test broker: ${bk.kind}`, function () {
     it('delivers a QoS 1 message to a subscriber', async function () {
       const broker = await bk.start();
       const client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });

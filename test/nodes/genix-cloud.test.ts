@@ -6,6 +6,7 @@ import { startIngest } from '../helpers/http-ingest';
 import { makePki, TestPki } from '../helpers/tls';
 import { freePort, waitForPort } from '../helpers/net';
 import { waitFor } from '../helpers/wait';
+import { describeIf, itIf } from '../helpers/prereq';
 
 const endpointNode = require('../../dist/nodes/genix-cloud-endpoint.js');
 const publisherNode = require('../../dist/nodes/genix-cloud-publisher.js');
@@ -41,7 +42,7 @@ describe('genix-cloud-publisher node', function () {
   });
 
   for (const bk of brokerKinds) {
-    (bk.available ? describe : describe.skip)(`MQTT against ${bk.kind}`, function () {
+    describeIf(bk.available, `${bk.kind} is not installed (apt-get install mosquitto; .ci/run installs it)`)(`MQTT against ${bk.kind}`, function () {
       let broker: TestBroker;
       beforeEach(async function () { broker = await bk.start(); });
       afterEach(async function () { await broker.stop(); });
@@ -139,7 +140,7 @@ describe('genix-cloud-publisher node', function () {
     assert.strictEqual(out[0].delivery.ok, false);
   });
 
-  (brokerKinds[1].available ? it : it.skip)('MQTT over TLS with a client certificate (Mosquitto, tls-config)', async function () {
+  itIf(brokerKinds[1].available, 'Mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)')('MQTT over TLS with a client certificate (Mosquitto, tls-config)', async function () {
     const pki: TestPki = makePki();
     const tlsPort = await freePort();
     const broker = await startMosquitto(undefined, `listener ${tlsPort} 127.0.0.1\ncafile ${pki.caFile}\ncertfile ${pki.serverCertFile}\nkeyfile ${pki.serverKeyFile}\nrequire_certificate true\nuse_identity_as_username true\n`);
