@@ -7,6 +7,7 @@ import os from 'os';
 import path from 'path';
 import { freePort } from '../helpers/net';
 import { startProc, httpGet } from '../helpers/proc';
+import { packTarball } from '../helpers/runtimes';
 
 const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -21,11 +22,7 @@ describe('npm pack tarball', function () {
 
   before(function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-pack-'));
-    // dist/ is already built by `npm test`'s pretest; skip `prepare` so the running suite's dist stays put.
-    const out = execFileSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: root, encoding: 'utf8' });
-    const info = JSON.parse(out.slice(out.indexOf('[')))[0];
-    tarball = path.join(tmp, info.filename);
-    files = info.files.map((f: any) => f.path);
+    ({ tarball, files } = packTarball(tmp));
   });
 
   after(function () {
