@@ -65,12 +65,15 @@ export async function openClientPki(root: string, acceptUnknownCertificates: boo
 export const CLIENT_APPLICATION_NAME = 'genix-node-red-iiot';
 
 /** `urn:<host>:genix-node-red-iiot`, kept under 64 characters as OpenSSL-based stacks require. */
-export function clientApplicationUri(hostname = os.hostname()): string {
-  const host = hostname.length + 7 + CLIENT_APPLICATION_NAME.length >= 64
+export function clientApplicationUri(hostname = os.hostname(), name = CLIENT_APPLICATION_NAME): string {
+  const host = hostname.length + 7 + name.length >= 64
     ? crypto.createHash('md5').update(hostname).digest('hex').substring(0, 16)
     : hostname;
-  return `urn:${host}:${CLIENT_APPLICATION_NAME}`;
+  return `urn:${host}:${name}`;
 }
+
+/** The editor's own identity, used towards URLs no deployed endpoint is configured for. */
+export const EDITOR_APPLICATION_NAME = 'genix-node-red-iiot-editor';
 
 /** The client's own application instance certificate and key (PEM files) and the URI it carries. */
 export interface OwnCertificate {
