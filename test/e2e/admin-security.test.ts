@@ -202,6 +202,12 @@ describe('admin routes and secrets (real Node-RED with adminAuth)', function () 
       assert.match(r.json?.error ?? '', message, `${route}: ${r.text.slice(0, 200)}`);
       assert.ok(!/\n\s+at /.test(r.text), `${route}: no stack in ${r.text.slice(0, 300)}`);
     }
+    // malformed JSON is refused by the admin API's body parser before any route runs
+    for (const route of [...opcuaRoutes, '/genix/normalizer/try']) {
+      const r = await call(admin, 'POST', route, '{"config": {');
+      assert.strictEqual(r.status, 400, `${route} malformed JSON: ${r.status}`);
+      assert.ok(!/\n\s+at /.test(r.text), `${route}: no stack in ${r.text.slice(0, 300)}`);
+    }
     // a form post (what a foreign web page can send without a CORS preflight) is refused
     for (const route of [...opcuaRoutes, '/genix/normalizer/try']) {
       const form = await call(admin, 'POST', route, `config[endpointUrl]=${encodeURIComponent(foreign.url)}`, 'application/x-www-form-urlencoded');
