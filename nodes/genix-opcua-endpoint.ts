@@ -145,11 +145,11 @@ export = function (RED: NodeAPI) {
   }
 
   /** Authenticates, checks the write permission (403) and the body (400/415), then runs the handler. */
-  const route = (name: string, handler: (r: EditorRequest, res: any) => Promise<void>) => {
+  const route = (name: string, session: boolean, handler: (r: EditorRequest, res: any) => Promise<void>) => {
     RED.httpAdmin.post(`/genix/opcua/${name}`, RED.auth.needsPermission(''), requireScope('genix-opcua-endpoint.write'), (req: any, res: any) => {
       let r: EditorRequest;
       try {
-        r = parseEditorRequest(jsonBody(req), deployedFor);
+        r = parseEditorRequest(jsonBody(req), deployedFor, { session });
       } catch (err) {
         sendError(res, err);
         return;
@@ -158,7 +158,7 @@ export = function (RED: NodeAPI) {
     });
   };
 
-  route('browse', async (r, res) => {
+  route('browse', true, async (r, res) => {
     const deployed = r.endpointId ? (RED.nodes.getNode(r.endpointId) as unknown as EndpointNode | null) : null;
     const live = deployed?.manager?.session;
     const sameIdentity = r.storedSecrets || (r.settings.authType === 'anonymous' && deployed?.manager.settings.authType === 'anonymous');
@@ -170,13 +170,13 @@ export = function (RED: NodeAPI) {
     res.json({ nodeId: r.nodeId, children });
   });
 
-  route('server-certificate', async (r, res) => {
+  route('server-certificate', false, async (r, res) => {
     const root = pkiRoot(userDir(), r.accept);
     const cert = await withIdentity(r, (id) => fetchServerCertificate(r.settings, id));
     res.json({ thumbprint: cert.thumbprint, subject: cert.subject, status: trustStatus(root, cert.der), pki: root });
   });
 
-  route('trust', async (r, res) => {
+  route('trust', false, async (r, res) => {
     const root = pkiRoot(userDir(), r.accept);
     const cert = await withIdentity(r, (id) => fetchServerCertificate(r.settings, id));
     // trust only what the user was shown: the server must still present the same certificate

@@ -226,7 +226,11 @@ describe('admin routes and secrets (real Node-RED with adminAuth)', function () 
     assert.strictEqual(noPassword.status, 400);
     const cert = await call(admin, 'POST', '/genix/opcua/browse', { endpoint: 'ep', config: { endpointUrl: foreign.url, authType: 'certificate', userCertificateFile: '/etc/hostname', userPrivateKeyFile: '/etc/hostname' } });
     assert.strictEqual(cert.status, 400, 'no X.509 user identity towards a foreign URL');
-    await call(admin, 'POST', '/genix/opcua/server-certificate', { endpoint: 'ep', config: { ...plcConfig(), endpointUrl: foreign.url } });
+    // the certificate routes open no session: they work without any password and offer none
+    const shown = await call(admin, 'POST', '/genix/opcua/server-certificate', { endpoint: 'ep', config: { ...plcConfig(), endpointUrl: foreign.url } });
+    assert.strictEqual(shown.status, 200, `server certificate of the foreign URL: ${shown.text}`);
+    const trusted = await call(admin, 'POST', '/genix/opcua/trust', { endpoint: 'ep', config: { ...plcConfig(), endpointUrl: foreign.url }, thumbprint: shown.json.thumbprint });
+    assert.strictEqual(trusted.status, 200, `trust of the foreign URL: ${trusted.text}`);
     assert.deepStrictEqual(foreign.offered, [], 'the foreign server was offered no credentials');
 
     // control: what the request types itself is offered (so the recorder does see passwords)

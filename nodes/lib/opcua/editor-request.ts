@@ -38,7 +38,7 @@ export interface EditorRequest {
  * Validates an editor request body and decides which credentials it may use.
  * `deployedFor(id)` returns the deployed endpoint with that id, if any.
  */
-export function parseEditorRequest(body: Record<string, unknown>, deployedFor: (id: string) => DeployedEndpoint | undefined): EditorRequest {
+export function parseEditorRequest(body: Record<string, unknown>, deployedFor: (id: string) => DeployedEndpoint | undefined, opts: { session: boolean } = { session: true }): EditorRequest {
   const endpointId = stringField(body, 'endpoint', { max: 64, pattern: /^[\w.-]+$/, hint: 'is not a node id' });
   const nodeId = stringField(body, 'nodeId', { max: 4096 }) ?? 'i=85';
   const thumbprint = stringField(body, 'thumbprint', { max: 40, pattern: /^[0-9a-fA-F]{40}$/, hint: 'must be 40 hexadecimal digits' })?.toLowerCase();
@@ -55,6 +55,11 @@ export function parseEditorRequest(body: Record<string, unknown>, deployedFor: (
   const timeout = Math.min(numberOr(numericField(cfg, 'requestTimeoutMs', 'config'), EDITOR_TIMEOUT_MS, { positive: true }), EDITOR_TIMEOUT_MS);
   const typedPassword = password !== undefined && password !== PASSWORD_PLACEHOLDER ? password : undefined;
 
+  if (!opts.session) {
+    // fetching or trusting the server's certificate opens no session: no user, no secret
+    const settings: EndpointSettings = { endpointUrl: url, securityMode, securityPolicy: securityMode === 'None' ? 'None' : (policy && policy !== 'None' ? policy : 'Basic256Sha256'), authType: 'anonymous', requestTimeoutMs: timeout };
+    return { endpointId, nodeId, thumbprint, settings, accept, storedSecrets: false };
+  }
   const deployed = endpointId ? deployedFor(endpointId) : undefined;
   const sameUrl = deployed !== undefined && deployed.settings.endpointUrl === url;
   const base = { endpointId, nodeId, thumbprint };
