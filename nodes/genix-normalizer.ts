@@ -3,6 +3,7 @@ import type { NodeAPI, Node, NodeDef } from 'node-red';
 import type { Reading } from './lib/types';
 import { checkTagKeys, ENRICH_TYPES, Enrichment, EnrichType, InvalidEntry, Normalizer, NormalizerConfig, tryNormalize, TagSpec } from './lib/normalizer';
 import { FORBIDDEN_KEYS } from './lib/normalizer/paths';
+import { jsonBody, objectField, stringField, requireScope, sendError, RequestError } from './lib/common/admin-request';
 
 interface NormalizerNodeDef extends NodeDef, NormalizerConfig {}
 
@@ -177,11 +178,20 @@ export = function (RED: NodeAPI) {
   RED.nodes.registerType('genix-normalizer', GenixNormalizerNode as any);
 
   // "Try it": the editor posts its current (undeployed) settings and a sample message.
-  RED.httpAdmin.post('/genix/normalizer/try', RED.auth.needsPermission('genix-normalizer.write'), (req: any, res: any) => {
-    const body = req.body && typeof req.body === 'object' ? req.body : {};
-    const cfg: NormalizerConfig = body.config && typeof body.config === 'object' ? body.config : {};
-    const topic = typeof body.topic === 'string' ? body.topic : '';
-    const payload = typeof body.payload === 'string' ? body.payload : body.payload === undefined ? '' : JSON.stringify(body.payload);
+  RED.httpAdmin.post('/genix/normalizer/try', RED.auth.needsPermission(''), requireScope('genix-normalizer.write'), (req: any, res: any) => {
+    let cfg: NormalizerConfig;
+    let topic: string;
+    let payload: string;
+    try {
+      const body = jsonBody(req);
+      cfg = objectField(body, 'config') as NormalizerConfig;
+      topic = stringField(body, 'topic', { max: 1024 }) ?? '';
+      payload = typeof body.payload === 'string' ? body.payload : body.payload === undefined ? '' : JSON.stringify(body.payload);
+      if (payload.length > 1_000_000) throw new RequestError('payload is longer than 1000000 characters');
+    } catch (err) {
+      sendError(res, err);
+      return;
+    }
     let enrich: Enrichment | null = null;
     try {
       const e: Enrichment = {};

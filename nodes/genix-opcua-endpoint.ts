@@ -5,9 +5,13 @@ import path from 'path';
 import {
   OpcuaSessionManager, EndpointSettings, GroupOptions, ItemSpec, GroupListener, ItemGroup, userIdentityFor,
 } from './lib/opcua/session-manager';
-import { pkiRoot, openClientPki, ClientPki, trustServerCertificate, trustStatus, ensureOwnCertificate } from './lib/opcua/pki';
+import {
+  pkiRoot, openClientPki, ClientPki, trustServerCertificate, trustStatus, ensureOwnCertificate, clientApplicationUri, EDITOR_APPLICATION_NAME,
+} from './lib/opcua/pki';
 import { browseChildren, fetchServerCertificate, withTransientSession, ClientIdentity } from './lib/opcua/browse';
 import { numberOr } from './lib/common/numbers';
+import { jsonBody, requireScope, sendError, RequestError } from './lib/common/admin-request';
+import { parseEditorRequest, EditorRequest, DeployedEndpoint } from './lib/opcua/editor-request';
 
 interface EndpointDef extends NodeDef {
   endpointUrl: string;
@@ -30,6 +34,8 @@ interface Credentials { username?: string; password?: string }
 interface EndpointNode extends Node<Credentials> {
   manager: OpcuaSessionManager;
   pkiRoot: string;
+  /** acceptUnknownCertificates as deployed */
+  accept: boolean;
   register(poller: Node, options: GroupOptions, items: ItemSpec[], listener: GroupListener): ItemGroup;
   deregister(poller: Node): Promise<void>;
 }
@@ -37,20 +43,11 @@ interface EndpointNode extends Node<Credentials> {
 const num = (v: unknown, dflt: number | undefined): number | undefined => numberOr(v, dflt, { positive: true });
 
 export = function (RED: NodeAPI) {
+  /** endpoints deployed now: their URLs are the ones the gateway's client certificate is offered to */
+  const liveEndpoints = new Set<EndpointNode>();
   const userDir = (): string => (RED.settings as any).userDir || path.join(os.homedir(), '.node-red');
   // one client identity per Node-RED instance: lab (accept-any) endpoints present the same certificate
   const ownCertificate = (log?: (m: string) => void) => ensureOwnCertificate(pkiRoot(userDir(), false), undefined, log);
-
-  /** A short-lived client's PKI and certificate, for the editor's helpers. */
-  async function withIdentity<T>(root: string, accept: boolean, fn: (id: ClientIdentity) => Promise<T>): Promise<T> {
-    const own = await ownCertificate();
-    const pki = await openClientPki(root, accept);
-    try {
-      return await fn({ manager: pki.manager, own });
-    } finally {
-      await pki.dispose();
-    }
-  }
 
   function settingsFrom(def: Partial<EndpointDef>, creds: Credentials | undefined): EndpointSettings {
     return {
@@ -76,6 +73,7 @@ export = function (RED: NodeAPI) {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- handlers below run with another `this`
     const node = this;
     const accept = def.acceptUnknownCertificates === true || (def.acceptUnknownCertificates as unknown) === 'true';
+    node.accept = accept;
     node.pkiRoot = pkiRoot(userDir(), accept);
     let pki: ClientPki | undefined;
     let pkiOpening: Promise<ClientPki> | undefined;
@@ -92,6 +90,7 @@ export = function (RED: NodeAPI) {
     };
     if (accept) node.warn(RED._('genix-opcua-endpoint.warn.acceptAny'));
     node.manager = new OpcuaSessionManager(settings);
+    liveEndpoints.add(node);
     const invalidUrl = !/^opc\.tcp:\/\/[^/\s]+/.test(settings.endpointUrl);
     node.manager.on('status', (s) => {
       if (s.errorKind === 'untrusted') {
@@ -108,6 +107,7 @@ export = function (RED: NodeAPI) {
     node.deregister = (poller) => node.manager.deregister(poller.id);
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      liveEndpoints.delete(node);
       node.manager.close()
         .then(() => pki?.dispose())
         .catch((err) => node.warn(`close: ${(err as Error).message}`))
@@ -120,67 +120,70 @@ export = function (RED: NodeAPI) {
   });
 
   // ---- editor helpers (work before deploy: the editor sends the form's current values) ----
+  // Stored secrets and the gateway's client certificate go only to the URL they are deployed for
+  // (nodes/lib/opcua/editor-request.ts); every route needs the write permission.
 
-  function requestSettings(body: any): { settings: EndpointSettings; accept: boolean; root: string } {
-    const cfg = body?.config ?? {};
-    const id = typeof body?.endpoint === 'string' ? body.endpoint : undefined;
-    const saved = id ? (RED.nodes.getCredentials(id) as Credentials | undefined) : undefined;
-    const deployed = id ? (RED.nodes.getNode(id) as unknown as EndpointNode | null) : null;
-    const creds: Credentials = {
-      username: cfg.username ?? saved?.username ?? deployed?.credentials?.username,
-      // the editor sends __PWRD__ for a password it does not show: use the stored one
-      password: cfg.password && cfg.password !== '__PWRD__' ? cfg.password : (saved?.password ?? deployed?.credentials?.password),
-    };
-    const settings = settingsFrom(cfg, creds);
-    if (!/^opc\.tcp:\/\/[^/\s]+/.test(settings.endpointUrl)) throw new Error(`invalid endpoint URL "${settings.endpointUrl}"`);
-    const accept = cfg.acceptUnknownCertificates === true || cfg.acceptUnknownCertificates === 'true';
-    settings.requestTimeoutMs = Math.min(settings.requestTimeoutMs ?? 10000, 10000);
-    return { settings, accept, root: pkiRoot(userDir(), accept) };
+  const deployedFor = (id: string): DeployedEndpoint | undefined => {
+    const n = RED.nodes.getNode(id) as unknown as EndpointNode | null;
+    return n && n.type === 'genix-opcua-endpoint' && n.manager ? { settings: n.manager.settings, accept: n.accept } : undefined;
+  };
+
+  /** The gateway's certificate for a URL some deployed endpoint uses; the editor's own elsewhere. */
+  const identityFor = (url: string, log?: (m: string) => void) => ([...liveEndpoints].some((n) => n.manager.settings.endpointUrl === url)
+    ? ownCertificate(log)
+    : ensureOwnCertificate(path.join(userDir(), 'genix-opcua', 'editor-identity'), clientApplicationUri(os.hostname(), EDITOR_APPLICATION_NAME), log));
+
+  /** A short-lived client's PKI and certificate, for the editor's helpers. */
+  async function withIdentity<T>(r: EditorRequest, fn: (id: ClientIdentity) => Promise<T>): Promise<T> {
+    const own = await identityFor(r.settings.endpointUrl);
+    const pki = await openClientPki(pkiRoot(userDir(), r.accept), r.accept);
+    try {
+      return await fn({ manager: pki.manager, own });
+    } finally {
+      await pki.dispose();
+    }
   }
 
-  const fail = (res: any, err: unknown, code = 400) => res.status(code).json({ error: (err as Error)?.message ?? String(err) });
-
-  RED.httpAdmin.post('/genix/opcua/browse', RED.auth.needsPermission('genix-opcua-endpoint.read'), async (req: any, res: any) => {
-    let r: ReturnType<typeof requestSettings>;
-    try { r = requestSettings(req.body); } catch (err) { return fail(res, err); }
-    const nodeId = typeof req.body?.nodeId === 'string' && req.body.nodeId ? req.body.nodeId : 'i=85';
-    try {
-      const deployed = typeof req.body?.endpoint === 'string' ? (RED.nodes.getNode(req.body.endpoint) as unknown as EndpointNode | null) : null;
-      const live = deployed?.manager?.session;
-      if (live && deployed!.manager.settings.endpointUrl === r.settings.endpointUrl) {
-        return res.json({ nodeId, children: await browseChildren(live, nodeId) });
+  /** Authenticates, checks the write permission (403) and the body (400/415), then runs the handler. */
+  const route = (name: string, session: boolean, handler: (r: EditorRequest, res: any) => Promise<void>) => {
+    RED.httpAdmin.post(`/genix/opcua/${name}`, RED.auth.needsPermission(''), requireScope('genix-opcua-endpoint.write'), (req: any, res: any) => {
+      let r: EditorRequest;
+      try {
+        r = parseEditorRequest(jsonBody(req), deployedFor, { session });
+      } catch (err) {
+        sendError(res, err);
+        return;
       }
-      const children = await withIdentity(r.root, r.accept, (id) => withTransientSession(r.settings, id, userIdentityFor(r.settings), (s) => browseChildren(s, nodeId)));
-      res.json({ nodeId, children });
-    } catch (err) {
-      fail(res, err, 502);
+      handler(r, res).catch((err) => sendError(res, err, 502));
+    });
+  };
+
+  route('browse', true, async (r, res) => {
+    const deployed = r.endpointId ? (RED.nodes.getNode(r.endpointId) as unknown as EndpointNode | null) : null;
+    const live = deployed?.manager?.session;
+    const sameIdentity = r.storedSecrets || (r.settings.authType === 'anonymous' && deployed?.manager.settings.authType === 'anonymous');
+    if (live && sameIdentity && deployed!.manager.settings.endpointUrl === r.settings.endpointUrl) {
+      res.json({ nodeId: r.nodeId, children: await browseChildren(live, r.nodeId) });
+      return;
     }
+    const children = await withIdentity(r, (id) => withTransientSession(r.settings, id, userIdentityFor(r.settings), (s) => browseChildren(s, r.nodeId)));
+    res.json({ nodeId: r.nodeId, children });
   });
 
-  RED.httpAdmin.post('/genix/opcua/server-certificate', RED.auth.needsPermission('genix-opcua-endpoint.read'), async (req: any, res: any) => {
-    let r: ReturnType<typeof requestSettings>;
-    try { r = requestSettings(req.body); } catch (err) { return fail(res, err); }
-    try {
-      const cert = await withIdentity(r.root, r.accept, (id) => fetchServerCertificate(r.settings, id));
-      res.json({ thumbprint: cert.thumbprint, subject: cert.subject, status: trustStatus(r.root, cert.der), pki: r.root });
-    } catch (err) {
-      fail(res, err, 502);
-    }
+  route('server-certificate', false, async (r, res) => {
+    const root = pkiRoot(userDir(), r.accept);
+    const cert = await withIdentity(r, (id) => fetchServerCertificate(r.settings, id));
+    res.json({ thumbprint: cert.thumbprint, subject: cert.subject, status: trustStatus(root, cert.der), pki: root });
   });
 
-  RED.httpAdmin.post('/genix/opcua/trust', RED.auth.needsPermission('genix-opcua-endpoint.write'), async (req: any, res: any) => {
-    let r: ReturnType<typeof requestSettings>;
-    try { r = requestSettings(req.body); } catch (err) { return fail(res, err); }
-    try {
-      const cert = await withIdentity(r.root, r.accept, (id) => fetchServerCertificate(r.settings, id));
-      // trust only what the user was shown: the server must still present the same certificate
-      if (req.body?.thumbprint && req.body.thumbprint !== cert.thumbprint) return fail(res, new Error('the server now presents a different certificate'), 409);
-      await trustServerCertificate(r.root, cert.der);
-      const deployed = typeof req.body?.endpoint === 'string' ? (RED.nodes.getNode(req.body.endpoint) as unknown as EndpointNode | null) : null;
-      deployed?.manager?.retryNow();
-      res.json({ thumbprint: cert.thumbprint, subject: cert.subject, status: 'trusted' });
-    } catch (err) {
-      fail(res, err, 502);
-    }
+  route('trust', false, async (r, res) => {
+    const root = pkiRoot(userDir(), r.accept);
+    const cert = await withIdentity(r, (id) => fetchServerCertificate(r.settings, id));
+    // trust only what the user was shown: the server must still present the same certificate
+    if (r.thumbprint && r.thumbprint !== cert.thumbprint) throw new RequestError('the server now presents a different certificate', 409);
+    await trustServerCertificate(root, cert.der);
+    const deployed = r.endpointId ? (RED.nodes.getNode(r.endpointId) as unknown as EndpointNode | null) : null;
+    deployed?.manager?.retryNow();
+    res.json({ thumbprint: cert.thumbprint, subject: cert.subject, status: 'trusted' });
   });
 };

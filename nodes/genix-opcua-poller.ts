@@ -115,10 +115,10 @@ export = function (RED: NodeAPI) {
     groupRef = group;
     updateStatus();
 
-    node.on('input', (msg: NodeMessage & { topic?: string }, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
-      // any input asks for the poller's counters, e.g. from an inject node in a dashboard
+    node.on('input', (msg: NodeMessage & { topic?: string }, send: (m: Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
+      // any input asks for the poller's counters; they leave on the second output, never among the readings
       const st = group.stats();
-      send({ ...msg, topic: 'stats', payload: { ...st, endpoint: endpoint.manager.status } } as NodeMessage);
+      send([null, { ...msg, topic: 'stats', payload: { ...st, endpoint: endpoint.manager.status } } as NodeMessage]);
       done();
     });
 

@@ -3,7 +3,8 @@ import os from 'os';
 import path from 'path';
 import type { NodeAPI, Node, NodeDef } from 'node-red';
 import { StoreForwardBuffer, Outgoing, BufferOptions, Overflow } from './lib/store-forward';
-import { numberOr } from './lib/common/numbers';
+import { numberOr, requireNumber } from './lib/common/numbers';
+import { stringField, numericField, requireScope, sendError, RequestError } from './lib/common/admin-request';
 
 interface StoreForwardDef extends NodeDef {
   dbPath?: string;
@@ -165,7 +166,14 @@ export = function (RED: NodeAPI) {
 
   RED.nodes.registerType('genix-store-forward', StoreForwardNode as any);
 
+  // editor/dashboard views of a buffer: read permission (403 without it), checked id and query
   const lookup = (req: any, res: any): StoreForwardBuffer | undefined => {
+    try {
+      stringField(req.params, 'id', { max: 64, required: true, pattern: /^[\w.-]+$/, hint: 'is not a node id' });
+    } catch (err) {
+      sendError(res, err);
+      return undefined;
+    }
     const n = RED.nodes.getNode(req.params.id) as StoreForwardNode | null;
     if (!n || !n.buffer) {
       res.status(404).json({ error: 'no open genix-store-forward node with this id' });
@@ -173,12 +181,22 @@ export = function (RED: NodeAPI) {
     }
     return n.buffer;
   };
-  RED.httpAdmin.get('/genix/store-forward/:id/metrics', RED.auth.needsPermission('genix-store-forward.read'), (req: any, res: any) => {
+  const readPermission = [RED.auth.needsPermission(''), requireScope('genix-store-forward.read')];
+  RED.httpAdmin.get('/genix/store-forward/:id/metrics', ...readPermission, (req: any, res: any) => {
     const b = lookup(req, res);
     if (b) res.json(b.metrics());
   });
-  RED.httpAdmin.get('/genix/store-forward/:id/deadletters', RED.auth.needsPermission('genix-store-forward.read'), (req: any, res: any) => {
+  RED.httpAdmin.get('/genix/store-forward/:id/deadletters', ...readPermission, (req: any, res: any) => {
+    let afterId: number;
+    let limit: number;
+    try {
+      afterId = requireNumber(numericField(req.query, 'afterId'), 'afterId', 0, { min: 0, integer: true });
+      limit = requireNumber(numericField(req.query, 'limit'), 'limit', 100, { min: 1, integer: true });
+    } catch (err) {
+      sendError(res, err instanceof RequestError ? err : new RequestError((err as Error).message));
+      return;
+    }
     const b = lookup(req, res);
-    if (b) res.json(b.readDeadLetters(num(req.query.afterId, 0), num(req.query.limit, 100, 1)));
+    if (b) res.json(b.readDeadLetters(afterId, limit));
   });
 };

@@ -77,8 +77,9 @@ function example2(e: ExampleEndpoints): object[] {
       { nodeId: 'nsu=urn:genix:plant;i=2001', sensorId: 'PLC2-TEMP', unit: 'degC' },
       { nodeId: 'nsu=urn:genix:plant;i=2002', sensorId: 'PLC2-PRES', unit: 'bar' },
       { nodeId: 'nsu=urn:genix:plant;i=2005', sensorId: 'PLC2-RUN' },
-    ], x: 170, y: 260, wires: [['ex2-poll-debug']] },
+    ], x: 170, y: 260, wires: [['ex2-poll-debug'], ['ex2-stats-debug']] },
     debug('ex2-poll-debug', z, 'line 2 batches', 420, 260, true),
+    debug('ex2-stats-debug', z, 'poller statistics', 420, 320, true),
     { id: 'ex2-stats', type: 'inject', z, name: 'poller stats', props: [{ p: 'payload' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', payload: '', payloadType: 'date', x: 150, y: 320, wires: [['ex2-poll']] },
   ];
 }

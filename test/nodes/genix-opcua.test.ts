@@ -51,8 +51,9 @@ describe('genix-opcua nodes', function () {
     await helper.load([endpointNode, pollerNode], [
       endpoint(),
       { id: 'p1', type: 'genix-opcua-poller', endpoint: 'ep', mode: 'poll', intervalMs: 200, output: 'batch',
-        items: [{ nodeId: 'ns=2;i=1001' }, { nodeId: 'ns=2;i=1005', sensorId: 'RUN-L1' }, { nodeId: 'nsu=urn:genix:plant;i=1002' }], wires: [['out']] },
+        items: [{ nodeId: 'ns=2;i=1001' }, { nodeId: 'ns=2;i=1005', sensorId: 'RUN-L1' }, { nodeId: 'nsu=urn:genix:plant;i=1002' }], wires: [['out'], ['stats']] },
       { id: 'out', type: 'helper' },
+      { id: 'stats', type: 'helper' },
     ]);
     const r = record('p1', 'out');
     await waitFor(() => r.msgs.length >= 6, 'six poll cycles', 10000);
@@ -69,9 +70,15 @@ describe('genix-opcua nodes', function () {
     assert.ok(median >= 150 && median <= 300 && gaps.every((g) => g >= 0 && g <= 600), `poll gaps ${gaps}`);
     const p = helper.getNode('p1');
     const stats: any[] = [];
-    helper.getNode('out').on('input', (msg: any) => { if (msg.topic === 'stats') stats.push(msg.payload); });
-    p.receive({ payload: 'stats' });
-    const st = await waitFor(() => stats[0], 'stats answer');
+    helper.getNode('stats').on('input', (msg: any) => stats.push(msg));
+    const dataBefore = r.msgs.length;
+    p.receive({ payload: 'stats', _ctx: 'dashboard' });
+    const answer = await waitFor(() => stats[0], 'stats answer on output 2');
+    assert.strictEqual(answer.topic, 'stats');
+    assert.strictEqual(answer._ctx, 'dashboard', 'the input message\'s properties are kept');
+    await waitFor(() => r.msgs.length >= dataBefore + 2, 'more poll cycles');
+    assert.ok(r.msgs.every((m) => Array.isArray(m.payload) && m.topic !== 'stats'), 'the data output carries readings only');
+    const st = answer.payload;
     assert.strictEqual(st.items, 3);
     assert.strictEqual(st.endpoint.state, 'connected');
   });

@@ -3,7 +3,8 @@ import {
   OPCUAClient, ClientSession, MessageSecurityMode, SecurityPolicy, BrowseDirection, NodeClass, NodeClassMask,
 } from 'node-opcua-client';
 import { ownCertificateOptions, type EndpointSettings } from './connect-options';
-import { certificateThumbprint, certificateSubject, firstCertificate, OwnCertificate } from './pki';
+import type { OwnCertificate } from './pki';
+import { certificateThumbprint, certificateSubject, firstCertificate } from './certificates';
 
 /** The client PKI (certificate manager) and own certificate a short-lived client uses. */
 export interface ClientIdentity { manager: any; own: OwnCertificate }

@@ -1,8 +1,8 @@
 // How to reach an OPC-UA endpoint: its settings, the client options they become, and what a
 // connection error means for the user. Shared by the session manager and the editor's browse calls.
-import fs from 'fs';
 import { MessageSecurityMode, SecurityPolicy, UserTokenType } from 'node-opcua-client';
 import type { OwnCertificate } from './pki';
+import { readCertificateFile, readPrivateKeyFile } from './certificates';
 
 export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
 export type SecurityPolicyName = 'None' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss';
@@ -76,10 +76,7 @@ export function userIdentityFor(s: EndpointSettings): any {
   if (s.authType === 'username') return { type: UserTokenType.UserName, userName: s.username ?? '', password: s.password ?? '' };
   if (s.authType === 'certificate') {
     if (!s.userCertificateFile || !s.userPrivateKeyFile) throw new Error('user certificate and private key files are required for certificate authentication');
-    const pem = fs.readFileSync(s.userCertificateFile, 'utf8');
-    const m = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(pem);
-    const certificateData = m ? Buffer.from(m[1].replace(/\s+/g, ''), 'base64') : fs.readFileSync(s.userCertificateFile);
-    return { type: UserTokenType.Certificate, certificateData, privateKey: fs.readFileSync(s.userPrivateKeyFile, 'utf8') };
+    return { type: UserTokenType.Certificate, certificateData: readCertificateFile(s.userCertificateFile), privateKey: readPrivateKeyFile(s.userPrivateKeyFile) };
   }
   return { type: UserTokenType.Anonymous };
 }

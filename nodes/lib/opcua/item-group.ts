@@ -61,6 +61,10 @@ export class ItemGroup {
   readInFlight = false;
   pending: Reading[] = [];
   flushScheduled = false;
+  /** last data or keep-alive of the subscription (epoch ms) */
+  lastNotification = 0;
+  /** a silent subscription is being recreated */
+  recreating = false;
 
   constructor(readonly id: string, readonly options: GroupOptions, specs: ItemSpec[], readonly listener: GroupListener) {
     this.items = specs.map((spec) => {

@@ -3,6 +3,7 @@ import crypto from 'crypto';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { readCertificateFile, certificateThumbprint, certificateUris, certificateNotAfter, keyMatchesCertificate, firstCertificate } from './certificates';
 
 /**
  * node-opcua-certificate-manager is a dependency of node-opcua-client; it is resolved from there
@@ -65,12 +66,15 @@ export async function openClientPki(root: string, acceptUnknownCertificates: boo
 export const CLIENT_APPLICATION_NAME = 'genix-node-red-iiot';
 
 /** `urn:<host>:genix-node-red-iiot`, kept under 64 characters as OpenSSL-based stacks require. */
-export function clientApplicationUri(hostname = os.hostname()): string {
-  const host = hostname.length + 7 + CLIENT_APPLICATION_NAME.length >= 64
+export function clientApplicationUri(hostname = os.hostname(), name = CLIENT_APPLICATION_NAME): string {
+  const host = hostname.length + 7 + name.length >= 64
     ? crypto.createHash('md5').update(hostname).digest('hex').substring(0, 16)
     : hostname;
-  return `urn:${host}:${CLIENT_APPLICATION_NAME}`;
+  return `urn:${host}:${name}`;
 }
+
+/** The editor's own identity, used towards URLs no deployed endpoint is configured for. */
+export const EDITOR_APPLICATION_NAME = 'genix-node-red-iiot-editor';
 
 /** The client's own application instance certificate and key (PEM files) and the URI it carries. */
 export interface OwnCertificate {
@@ -82,11 +86,10 @@ export interface OwnCertificate {
 /** True when the certificate names this applicationUri, matches the key and has not expired. */
 export function ownCertificateValid(certificateFile: string, privateKeyFile: string, applicationUri: string): boolean {
   try {
-    const x = new crypto.X509Certificate(fs.readFileSync(certificateFile));
-    const sans = (x.subjectAltName ?? '').split(/,\s*/);
-    if (!sans.includes(`URI:${applicationUri}`)) return false;
-    if (Date.parse(x.validTo) <= Date.now()) return false;
-    return x.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(privateKeyFile)));
+    const der = readCertificateFile(certificateFile);
+    if (!certificateUris(der).includes(applicationUri)) return false;
+    if (certificateNotAfter(der).getTime() <= Date.now()) return false;
+    return keyMatchesCertificate(der, privateKeyFile);
   } catch {
     return false;
   }
@@ -141,33 +144,6 @@ async function createOwnCertificate(root: string, applicationUri: string, log?: 
   }
 }
 
-export function certificateThumbprint(der: Buffer): string {
-  return crypto.createHash('sha1').update(der).digest('hex');
-}
-
-export function certificateSubject(der: Buffer): string {
-  try {
-    return new crypto.X509Certificate(der).subject.replace(/\n/g, ', ');
-  } catch {
-    return '';
-  }
-}
-
-/** Splits a DER chain (server certificate followed by issuers) and returns the first certificate. */
-export function firstCertificate(der: Buffer): Buffer {
-  // DER SEQUENCE: 0x30, then a length (short or long form)
-  if (der.length < 4 || der[0] !== 0x30) return der;
-  let len = der[1];
-  let off = 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    len = 0;
-    for (let i = 0; i < n; i++) len = (len << 8) | der[2 + i];
-    off = 2 + n;
-  }
-  return der.subarray(0, Math.min(der.length, off + len));
-}
-
 export type TrustStatus = 'trusted' | 'rejected' | 'unknown';
 
 function filesIn(dir: string): string[] {
@@ -178,17 +154,10 @@ function filesIn(dir: string): string[] {
   }
 }
 
-function pemToDer(pem: string): Buffer | null {
-  const m = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(pem);
-  return m ? Buffer.from(m[1].replace(/\s+/g, ''), 'base64') : null;
-}
-
 function folderHolds(dir: string, thumbprint: string): boolean {
   for (const f of filesIn(dir)) {
     try {
-      const raw = fs.readFileSync(f);
-      const der = f.endsWith('.pem') ? pemToDer(raw.toString('utf8')) : raw;
-      if (der && certificateThumbprint(firstCertificate(der)) === thumbprint) return true;
+      if (certificateThumbprint(readCertificateFile(f)) === thumbprint) return true;
     } catch {
       // unreadable file: not ours
     }

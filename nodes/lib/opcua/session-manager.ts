@@ -3,11 +3,7 @@
 // neither data nor keep-alive in time, the client is rebuilt and every subscription recreated
 // from this manager's own registry.
 import { EventEmitter } from 'events';
-import {
-  OPCUAClient, ClientSession, ClientMonitoredItemGroup, AttributeIds,
-  TimestampsToReturn, MessageSecurityMode, SecurityPolicy, DataChangeFilter,
-  DataChangeTrigger, DeadbandType, StatusCodes, DataValue,
-} from 'node-opcua-client';
+import { OPCUAClient, ClientSession, MessageSecurityMode, SecurityPolicy, DataValue } from 'node-opcua-client';
 import type { Reading } from '../types';
 import { Backoff } from '../common/backoff';
 import { resolveNodeId } from './nodeid';
@@ -17,6 +13,9 @@ import {
 } from './connect-options';
 
 import { ItemGroup, ItemState, ItemSpec, GroupOptions, GroupListener, ItemError } from './item-group';
+import type { Connection, GroupHost, ManagerSettings } from './group-host';
+import { subscribeGroup, silenceBoundMs, recreateSubscription } from './subscription';
+import { checkPollItems, schedulePoll } from './polling';
 
 export * from './connect-options';
 export * from './item-group';
@@ -32,22 +31,9 @@ export interface EndpointStatus {
   errorKind?: ErrorKind;
 }
 
-interface Connection {
-  client: OPCUAClient;
-  session?: ClientSession;
-  namespaceArray: string[];
-  dead: boolean;
-  /** resolves when the connection is given up (rebuild needed) */
-  broken: Promise<string>;
-  breakWith(reason: string): void;
-  lostAt?: number;
-  backoffCount: number;
-}
 
-const MONITORED_ITEMS_PER_CALL = 1000;
-
-export class OpcuaSessionManager extends EventEmitter {
-  readonly settings: Required<Pick<EndpointSettings, 'sessionTimeoutMs' | 'keepAliveMs' | 'watchdogMs' | 'backoffMinMs' | 'backoffMaxMs' | 'requestTimeoutMs'>> & EndpointSettings;
+export class OpcuaSessionManager extends EventEmitter implements GroupHost {
+  readonly settings: ManagerSettings;
   private groups = new Map<string, ItemGroup>();
   private conn?: Connection;
   private closed = false;
@@ -233,11 +219,18 @@ export class OpcuaSessionManager extends EventEmitter {
     if (moved) { conn.breakWith('the server reordered its namespaces'); return; }
     conn.lostAt = undefined;
     this.touch();
+    for (const g of this.groups.values()) g.lastNotification = this.lastActivity;
     this.log('info', `session on ${this.settings.endpointUrl} restored`);
     this.setStatus({ state: 'connected', attempt: 0 });
   }
 
   private touch(): void { this.lastActivity = Date.now(); }
+
+  // ---- GroupHost: what subscriptions and cyclic reads use --------------------------------
+
+  usable(conn: Connection): boolean { return conn === this.conn && !conn.dead && conn.lostAt === undefined; }
+  registered(g: ItemGroup): boolean { return this.groups.get(g.id) === g; }
+  touchFrom(conn: Connection): void { if (conn === this.conn) this.touch(); }
 
   private checkWatchdog(): void {
     const conn = this.conn;
@@ -252,6 +245,12 @@ export class OpcuaSessionManager extends EventEmitter {
     if (this.current.state === 'connected' && this.lastActivity && now - this.lastActivity > bound) {
       this.setStatus({ state: 'stale', attempt: 0 });
       conn.breakWith(`no data and no keep-alive for ${now - this.lastActivity} ms`);
+      return;
+    }
+    // the session lives, but a subscription the server dropped sends neither data nor keep-alive
+    for (const g of this.groups.values()) {
+      const silent = now - g.lastNotification;
+      if (g.subscription && !g.recreating && silent > silenceBoundMs(g, this.settings.requestTimeoutMs)) void recreateSubscription(this, conn, g, silent);
     }
   }
 
@@ -316,85 +315,16 @@ export class OpcuaSessionManager extends EventEmitter {
   private async startGroup(conn: Connection, g: ItemGroup): Promise<void> {
     const errors = this.resolveItems(conn, g);
     if (g.options.mode === 'poll') {
-      errors.push(...await this.checkPollItems(conn, g));
-      this.schedulePoll(conn, g);
+      errors.push(...await checkPollItems(this, conn, g));
+      schedulePoll(this, conn, g);
     } else {
-      errors.push(...await this.subscribeGroup(conn, g));
+      errors.push(...await subscribeGroup(this, conn, g));
     }
     g.listener.itemErrors?.(errors);
     g.listener.status?.();
   }
 
-  private filter(o: GroupOptions): DataChangeFilter | null {
-    const trigger = o.trigger === 'status' ? DataChangeTrigger.Status
-      : o.trigger === 'status-value-timestamp' ? DataChangeTrigger.StatusValueTimestamp : DataChangeTrigger.StatusValue;
-    const type = o.deadbandType ?? 'none';
-    if (type === 'none' && trigger === DataChangeTrigger.StatusValue) return null;
-    return new DataChangeFilter({
-      trigger,
-      deadbandType: type === 'absolute' ? DeadbandType.Absolute : type === 'percent' ? DeadbandType.Percent : DeadbandType.None,
-      deadbandValue: type === 'none' ? 0 : Number(o.deadbandValue ?? 0),
-    });
-  }
-
-  private async subscribeGroup(conn: Connection, g: ItemGroup): Promise<ItemError[]> {
-    const session = conn.session!;
-    const o = g.options;
-    const interval = Math.max(0, o.intervalMs);
-    const keepAliveCount = Math.max(1, Math.ceil(this.settings.keepAliveMs / Math.max(interval, 1)));
-    const sub = await withTimeout(session.createSubscription2({
-      requestedPublishingInterval: interval,
-      requestedMaxKeepAliveCount: keepAliveCount,
-      requestedLifetimeCount: Math.max(keepAliveCount * 3, Math.ceil(this.settings.sessionTimeoutMs / Math.max(interval, 1))),
-      maxNotificationsPerPublish: 0,
-      publishingEnabled: true,
-      priority: 1,
-    }), this.settings.requestTimeoutMs, 'create subscription');
-    if (conn.dead) return [];
-    g.subscription = sub;
-    sub.on('keepalive', () => { if (conn === this.conn) this.touch(); });
-    const active = g.items.filter((it) => it.resolved);
-    const filter = this.filter(o);
-    const errors: ItemError[] = [];
-    let sampling: number | undefined;
-    let queue: number | undefined;
-    for (let off = 0; off < active.length; off += MONITORED_ITEMS_PER_CALL) {
-      const chunk = active.slice(off, off + MONITORED_ITEMS_PER_CALL);
-      const mg = ClientMonitoredItemGroup.create(sub, chunk.map((it) => ({ nodeId: it.resolved!, attributeId: AttributeIds.Value })), {
-        samplingInterval: interval,
-        queueSize: Math.max(1, o.queueSize ?? 10),
-        discardOldest: true,
-        filter,
-      }, TimestampsToReturn.Both);
-      await withTimeout(new Promise<void>((resolve, reject) => {
-        mg.once('initialized', () => resolve());
-        mg.once('err', (m: string) => reject(new Error(m)));
-        mg.once('terminated', (e: Error) => reject(e ?? new Error('monitored items terminated')));
-      }), this.settings.requestTimeoutMs, 'create monitored items');
-      if (conn.dead) return [];
-      g.monitoredGroups.push(mg);
-      mg.monitoredItems.forEach((mi: any, k: number) => {
-        const it = chunk[k];
-        const sc = mi.statusCode;
-        if (sc && (sc.value >>> 30) !== 0 && sc.value !== StatusCodes.BadDataUnavailable.value) {
-          it.error = `rejected by the server: ${sc.name ?? sc.toString()}`;
-          errors.push({ nodeId: it.parsed!.text, sensorId: it.sensorId, error: it.error });
-        } else if (mi.result) {
-          sampling ??= mi.result.revisedSamplingInterval;
-          queue ??= mi.result.revisedQueueSize;
-        }
-      });
-      mg.on('changed', (_mi: any, dv: DataValue, k: number) => {
-        // after a repair, data waits until the namespace check has confirmed the item still means the same tag
-        if (conn !== this.conn || conn.dead || conn.lostAt !== undefined) return;
-        this.onData(g, chunk[k], dv);
-      });
-    }
-    g.listener.revised?.({ publishingIntervalMs: sub.publishingInterval, samplingIntervalMs: sampling, queueSize: queue });
-    return errors;
-  }
-
-  private onData(g: ItemGroup, it: ItemState, dv: DataValue): void {
+  onData(g: ItemGroup, it: ItemState, dv: DataValue): void {
     const now = Date.now();
     this.lastActivity = now;
     const code = dv.statusCode?.value ?? 0;
@@ -428,9 +358,9 @@ export class OpcuaSessionManager extends EventEmitter {
   }
 
   /** Every item sends one bad reading on a communication loss, so that alarms downstream see it. */
-  private reportLoss(statusCode: string): void {
+  reportLoss(statusCode: string, groups: Iterable<ItemGroup> = this.groups.values()): void {
     const now = Date.now();
-    for (const g of this.groups.values()) {
+    for (const g of groups) {
       let changed = false;
       for (const it of g.items) {
         if (!it.parsed || it.lossReported || (it.error && !it.resolved)) continue;
@@ -447,53 +377,6 @@ export class OpcuaSessionManager extends EventEmitter {
     }
   }
 
-  private async checkPollItems(conn: Connection, g: ItemGroup): Promise<ItemError[]> {
-    const active = g.items.filter((it) => it.resolved);
-    if (!active.length) return [];
-    const dvs = await withTimeout(conn.session!.read(active.map((it) => ({ nodeId: it.resolved!, attributeId: AttributeIds.Value }))), this.settings.requestTimeoutMs, 'read');
-    const errors: ItemError[] = [];
-    dvs.forEach((dv, k) => {
-      const code = dv.statusCode?.value ?? 0;
-      if (code === StatusCodes.BadNodeIdUnknown.value || code === StatusCodes.BadNodeIdInvalid.value || code === StatusCodes.BadAttributeIdInvalid.value || code === StatusCodes.BadNotReadable.value || code === StatusCodes.BadUserAccessDenied.value) {
-        const it = active[k];
-        it.error = `rejected by the server: ${dv.statusCode.name}`;
-        errors.push({ nodeId: it.parsed!.text, sensorId: it.sensorId, error: it.error });
-      }
-    });
-    return errors;
-  }
-
-  private schedulePoll(conn: Connection, g: ItemGroup): void {
-    const interval = Math.max(10, g.options.intervalMs);
-    const tick = () => {
-      if (conn.dead || this.groups.get(g.id) !== g) return;
-      // time-aligned: the next cycle starts on the next multiple of the interval
-      const now = Date.now();
-      g.pollTimer = setTimeout(tick, interval - (now % interval));
-      if (g.readInFlight) { g.skippedCycles++; return; }
-      if (conn.lostAt !== undefined) return;
-      this.pollOnce(conn, g);
-    };
-    const now = Date.now();
-    g.pollTimer = setTimeout(tick, interval - (now % interval));
-  }
-
-  private pollOnce(conn: Connection, g: ItemGroup): void {
-    const active = g.items.filter((it) => it.resolved && !it.error);
-    if (!active.length || !conn.session) return;
-    g.readInFlight = true;
-    conn.session.read(active.map((it) => ({ nodeId: it.resolved!, attributeId: AttributeIds.Value })), 0)
-      .then((dvs) => {
-        if (conn.dead || conn !== this.conn) return;
-        this.touch();
-        dvs.forEach((dv, k) => this.onData(g, active[k], dv));
-      })
-      .catch((err) => {
-        if (!conn.dead) this.log('warn', `cyclic read failed: ${(err as Error).message}`);
-      })
-      .finally(() => { g.readInFlight = false; });
-  }
-
   // ---- status ------------------------------------------------------------------------
 
   private setStatus(s: EndpointStatus): void {
@@ -504,7 +387,7 @@ export class OpcuaSessionManager extends EventEmitter {
     for (const g of this.groups.values()) g.listener.status?.();
   }
 
-  private log(level: 'info' | 'warn' | 'error', m: string): void {
+  log(level: 'info' | 'warn' | 'error', m: string): void {
     const l = this.settings.log;
     if (l) l[level](m);
   }

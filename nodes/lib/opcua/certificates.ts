@@ -1,0 +1,60 @@
+// The one place that reads X.509 certificates and keys (PEM or DER, single or chained), through
+// node-opcua-crypto, the library node-opcua itself uses for them.
+import {
+  readCertificate, readPrivateKey, readPrivateKeyPEM, convertPEMtoDER, split_der, makeSHA1Thumbprint, exploreCertificate,
+  certificateMatchesPrivateKey,
+} from 'node-opcua-crypto';
+
+const PEM_MARK = '-----BEGIN CERTIFICATE-----';
+
+/** DER of the first certificate in a PEM text or a DER buffer (a server may send its chain). */
+export function firstCertificate(data: Buffer | string): Buffer {
+  const text = typeof data === 'string' ? data : data.includes(PEM_MARK) ? data.toString('utf8') : undefined;
+  const der = text !== undefined ? convertPEMtoDER(text) : data as Buffer;
+  return split_der(der)[0] ?? der;
+}
+
+/** The first certificate of a PEM or DER file, as DER. */
+export function readCertificateFile(file: string): Buffer {
+  return firstCertificate(readCertificate(file));
+}
+
+/** A PEM private key file as text, the form node-opcua's X.509 user token takes. */
+export function readPrivateKeyFile(file: string): string {
+  return readPrivateKeyPEM(file);
+}
+
+/** SHA-1 thumbprint in lower-case hex, as OPC-UA and node-opcua's PKI folders name certificates. */
+export function certificateThumbprint(der: Buffer): string {
+  return makeSHA1Thumbprint(firstCertificate(der)).toString('hex');
+}
+
+const SHORT: Record<string, string> = {
+  countryName: 'C', stateOrProvinceName: 'ST', localityName: 'L', organizationName: 'O',
+  organizationalUnitName: 'OU', commonName: 'CN', domainComponent: 'DC',
+};
+
+/** "C=FR, O=Plant, CN=PLC-1" in the certificate's own order; '' when it cannot be read. */
+export function certificateSubject(der: Buffer): string {
+  try {
+    const subject = exploreCertificate(firstCertificate(der)).tbsCertificate.subject as { entries?: Array<{ name: string; value: string }> };
+    return (subject.entries ?? []).map((e) => `${SHORT[e.name] ?? e.name}=${e.value}`).join(', ');
+  } catch {
+    return '';
+  }
+}
+
+/** The URIs in the subjectAltName (an OPC-UA application certificate carries its applicationUri there). */
+export function certificateUris(der: Buffer): string[] {
+  return exploreCertificate(firstCertificate(der)).tbsCertificate.extensions?.subjectAltName?.uniformResourceIdentifier ?? [];
+}
+
+/** When the certificate stops being valid. */
+export function certificateNotAfter(der: Buffer): Date {
+  return exploreCertificate(firstCertificate(der)).tbsCertificate.validity.notAfter;
+}
+
+/** True when the private key file belongs to the certificate. */
+export function keyMatchesCertificate(der: Buffer, privateKeyFile: string): boolean {
+  return certificateMatchesPrivateKey(firstCertificate(der), readPrivateKey(privateKeyFile));
+}
