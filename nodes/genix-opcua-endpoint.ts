@@ -12,6 +12,7 @@ import { browseChildren, fetchServerCertificate, withTransientSession, ClientIde
 import { numberOr } from './lib/common/numbers';
 import { jsonBody, requireScope, sendError, RequestError } from './lib/common/admin-request';
 import { parseEditorRequest, EditorRequest, DeployedEndpoint } from './lib/opcua/editor-request';
+import { routeLibraryLog } from './lib/opcua/library-log';
 
 interface EndpointDef extends NodeDef {
   endpointUrl: string;
@@ -43,6 +44,7 @@ interface EndpointNode extends Node<Credentials> {
 const num = (v: unknown, dflt: number | undefined): number | undefined => numberOr(v, dflt, { positive: true });
 
 export = function (RED: NodeAPI) {
+  routeLibraryLog((text) => RED.log.debug(text));
   /** endpoints deployed now: their URLs are the ones the gateway's client certificate is offered to */
   const liveEndpoints = new Set<EndpointNode>();
   const userDir = (): string => (RED.settings as any).userDir || path.join(os.homedir(), '.node-red');
