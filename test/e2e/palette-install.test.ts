@@ -84,6 +84,10 @@ describe('palette install of the npm tarball on every claimed Node-RED version',
         const footprint = parseInt(execFileSync('du', ['-sk', path.join(userDir, 'node_modules')], { encoding: 'utf8' }), 10) / 1024;
         process.stdout.write(`      (${leg.name}: node-red ${redVersion}, node ${nodeVersion}; installed in ${((Date.now() - started) / 1000).toFixed(0)} s, footprint ${footprint.toFixed(1)} MB)\n`);
 
+        // the package's main loads where it was installed, on that runtime's Node.js
+        const api = execFileSync(node, ['-e', "process.stdout.write(Object.keys(require('@genix/node-red-iiot')).sort().join(','))"], { cwd: userDir, encoding: 'utf8' });
+        assert.match(api, /AnomalyDetector/);
+
         const sets = JSON.parse((await httpGet(`${base}/nodes`, { Accept: 'application/json' })).body) as any[];
         const ours = sets.filter((s) => s.module === '@genix/node-red-iiot');
         for (const s of ours) assert.ok(!s.err, `${s.id} failed to load: ${s.err}`);
