@@ -2,6 +2,7 @@
 import fs from 'fs';
 import path from 'path';
 import Database from 'better-sqlite3';
+import { carryOver } from './recover';
 
 export type Synchronous = 'FULL' | 'NORMAL';
 
@@ -36,8 +37,6 @@ export interface QueueOptions {
   /** who opens it (the node id): a second owner of the same file in this process is refused */
   owner: string;
   synchronous?: Synchronous;
-  /** caps the file size in pages (tests emulate a full disk with it) */
-  maxPageCount?: number;
 }
 
 export interface OpenResult {
@@ -45,6 +44,10 @@ export interface OpenResult {
   /** set when a corrupt file was found: where it was moved */
   movedAside?: string;
   corruptReason?: string;
+  /** rows copied from the corrupt file into the fresh one */
+  carried?: number;
+  /** rows the corrupt file held (by its own count) that could not be copied; null when unknown */
+  lost?: number | null;
 }
 
 /** The file is already used by another buffer (in this process or another one). */
@@ -57,7 +60,12 @@ export function isDiskFull(err: any): boolean {
 }
 
 export function isCorrupt(err: any): boolean {
-  return !!err && (err.code === 'SQLITE_CORRUPT' || err.code === 'SQLITE_NOTADB' || err.code === 'SQLITE_CORRUPT_VTAB');
+  return !!err && (err instanceof CorruptFileError || /^SQLITE_(CORRUPT|NOTADB)/.test(String(err.code)));
+}
+
+/** PRAGMA quick_check found damage at open. */
+export class CorruptFileError extends Error {
+  code = 'SQLITE_CORRUPT';
 }
 
 function canonical(p: string): string {
@@ -83,17 +91,20 @@ export function openQueue(opts: QueueOptions): OpenResult {
     throw new StoreInUseError(`${file} is already used by store-forward node ${owner}; give each buffer its own dbPath`);
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
+  let reason: string;
   try {
-    const q = new SqliteQueue(file, opts);
+    const q = new SqliteQueue(file, opts, true);
     openPaths.set(file, opts.owner);
     return { queue: q };
   } catch (err: any) {
     if (!isCorrupt(err)) throw err;
-    const movedAside = moveAside(file);
-    const q = new SqliteQueue(file, opts);
-    openPaths.set(file, opts.owner);
-    return { queue: q, movedAside, corruptReason: String(err.message || err) };
+    reason = String(err.message || err);
   }
+  const movedAside = moveAside(file);
+  const q = new SqliteQueue(file, opts);
+  openPaths.set(file, opts.owner);
+  const { carried, lost } = carryOver(movedAside, q);
+  return { queue: q, movedAside, corruptReason: reason, carried, lost };
 }
 
 /** Renames a (closed) database file and its journals to `<file>.corrupt-<timestamp>`; returns the new name. */
@@ -119,7 +130,7 @@ export class SqliteQueue {
   private closed = false;
   private st!: Record<string, Database.Statement>;
 
-  constructor(file: string, opts: QueueOptions) {
+  constructor(file: string, opts: QueueOptions, check = false) {
     this.path = file;
     this.owner = opts.owner;
     // timeout 0: a file locked by another process fails at once instead of hanging the deploy
@@ -133,7 +144,12 @@ export class SqliteQueue {
       db.pragma('journal_size_limit = 33554432');
       // rows are read and deleted in id order, so a small page cache serves; better-sqlite3's 16 MB default only adds RSS
       db.pragma('cache_size = -4000');
-      if (opts.maxPageCount) db.pragma(`max_page_count = ${Math.floor(opts.maxPageCount)}`);
+      if (check) {
+        // a damaged file is found here, at deploy, rather than by a read error in the middle of a replay
+        const res = db.pragma('quick_check(20)', { simple: false }) as Array<Record<string, string>>;
+        const problems = res.map((r) => Object.values(r)[0]).filter((v) => v !== 'ok');
+        if (problems.length) throw new CorruptFileError(`PRAGMA quick_check: ${problems.slice(0, 3).join('; ')}`);
+      }
       db.exec(SCHEMA);
       this.prepare();
       const c = this.st.stats.get() as { n: number; b: number; m: number | null };
@@ -196,8 +212,20 @@ export class SqliteQueue {
     return id;
   }
 
-  persistLastId(): void {
+  /** Records the last id and the row count (what a corrupt file is known to have held) once per commit. */
+  persistLastId(lastTs?: number): void {
     this.st.setMeta.run('lastId', this.lastId);
+    if (lastTs !== undefined) this.st.setMeta.run('lastTs', lastTs);
+  }
+
+  persistCount(): void {
+    this.st.setMeta.run('count', this.count);
+  }
+
+  /** Accept time of the newest row ever stored (kept when it is deleted), or null. */
+  lastTs(): number | null {
+    const m = this.st.getMeta.get('lastTs') as { value: number } | undefined;
+    return m ? Number(m.value) : null;
   }
 
   /** Deletes rows lo..hi (missing ones are skipped); returns what was really removed. */
