@@ -6,6 +6,7 @@ import os from 'os';
 import path from 'path';
 const helper = require('node-red-node-test-helper');
 import { waitFor } from '../helpers/wait';
+import { mountTmpfs, unmountTmpfs } from '../lib/store-forward-tmpfs';
 
 const sfNode = [require('../../dist/nodes/genix-store-forward.js'), require('@node-red/nodes/core/function/10-function.js')];
 
@@ -302,39 +303,66 @@ describe('genix-store-forward node', function () {
     assertInOrder(r.seqs, 0, 260);
   });
 
-  it('a full disk (max_page_count) drops the oldest, reports it and does not crash', async () => {
-    await helper.load(sfNode, flow({ maxPageCount: 40, overflow: 'drop-oldest' }));
-    const r = record();
-    const errors: string[] = [];
-    helper.getNode('sf').on('call:error', (c: any) => errors.push(String(c.args[0])));
-    helper.getNode('sf').receive({ command: 'pause' });
-    feed(0, 6000);
-    const m = await waitFor(async () => { const x = await metricsNow(r); return x.accepted + x.drops['disk-full'] >= 6000 && x.drops['disk-full'] > 0 ? x : null; }, 'disk-full drops', 15000);
-    assert.ok(m.backlog > 100 && m.backlog < 6000, `backlog ${m.backlog}`);
-    assert.ok(errors.some((e) => /disk full/.test(e)), 'disk full reported');
-    setMode('ok');
-    helper.getNode('sf').receive({ command: 'resume' });
-    await waitFor(() => r.seqs.length >= m.backlog, 'what is stored is delivered');
-    assert.strictEqual(r.seqs[r.seqs.length - 1], 5999, 'the newest message was kept');
-    for (let i = 1; i < r.seqs.length; i++) assert.strictEqual(r.seqs[i], r.seqs[i - 1] + 1);
-  });
+  describe('on a real full disk (4 MB tmpfs)', function () {
+    this.timeout(90000);
+    let mnt: string | null = null;
+    beforeEach(function () { mnt = mountTmpfs(this); });
+    afterEach(async () => {
+      await helper.unload();
+      if (mnt) unmountTmpfs(mnt);
+      mnt = null;
+    });
 
-  it('a full disk with drop-newest refuses new messages with done(err) and keeps the stored ones', async () => {
-    await helper.load(sfNode, flow({ maxPageCount: 40, overflow: 'drop-newest' }));
-    const r = record();
-    helper.getNode('sf').receive({ command: 'pause' });
-    feed(0, 6000);
-    await waitFor(() => r.errors.length > 0, 'an error for a message that could not be stored', 15000);
-    assert.match(r.errors[0].error.message, /disk full/);
-    const m = await waitFor(async () => { const x = await metricsNow(r); return x.accepted + x.drops['disk-full'] >= 6000 ? x : null; }, 'all handled', 15000);
-    assert.ok(m.drops['disk-full'] > 0 && m.backlog > 0, `drops ${m.drops['disk-full']}, backlog ${m.backlog}`);
-    setMode('ok');
-    helper.getNode('sf').receive({ command: 'resume' });
-    await waitFor(() => r.seqs.length >= m.backlog, 'stored ones delivered');
-    // the oldest are kept; newer ones were refused while no group fitted
-    assert.strictEqual(r.seqs[0], 0);
-    for (let i = 1; i < r.seqs.length; i++) assert.ok(r.seqs[i] > r.seqs[i - 1], `in order at ${i}`);
-    assert.strictEqual(r.seqs.length + m.drops['disk-full'], 6000, 'every message was either stored or refused with an error');
+    const N = 60000;
+    const errorsOf = () => {
+      const errors: string[] = [];
+      helper.getNode('sf').on('call:error', (c: any) => errors.push(String(c.args[0])));
+      return errors;
+    };
+
+    it('drop-oldest: drops the oldest to make room, counts every drop, reports the state once, and delivers what it kept', async () => {
+      await helper.load(sfNode, flow({ dbPath: path.join(mnt!, 'sf.sqlite'), overflow: 'drop-oldest' }));
+      const r = record();
+      const errors = errorsOf();
+      helper.getNode('sf').receive({ command: 'pause' });
+      feed(0, N);
+      const m = await waitFor(async () => { const x = await metricsNow(r); return x.accepted === N && x.drops['disk-full'] > 0 ? x : null; }, 'disk-full drops', 60000);
+      assert.ok(m.backlog > 100 && m.backlog < N, `backlog ${m.backlog}`);
+      assert.ok(m.diskFull, 'metrics say the disk is full');
+      assert.ok(errors.some((e) => /disk full/.test(e)), 'disk full reported');
+      assert.ok(errors.length <= 3, `the state change is reported, not each reading: ${errors.length} errors`);
+      setMode('ok');
+      helper.getNode('sf').receive({ command: 'resume' });
+      await waitFor(() => r.seqs.length >= m.backlog, 'what is stored is delivered', 30000);
+      assert.strictEqual(r.seqs[r.seqs.length - 1], N - 1, 'the newest message was kept');
+      for (let i = 1; i < r.seqs.length; i++) assert.strictEqual(r.seqs[i], r.seqs[i - 1] + 1);
+      const end = await waitFor(async () => { const x = await metricsNow(r); return x.backlog === 0 ? x : null; }, 'drained', 20000);
+      assert.strictEqual(r.seqs.length + end.drops['disk-full'] + end.drops.overflow, N, 'every reading delivered or counted as dropped');
+    });
+
+    it('drop-newest: counts what does not fit without an error per reading, keeps the stored ones, says when space is back', async () => {
+      await helper.load(sfNode, flow({ dbPath: path.join(mnt!, 'sf.sqlite'), overflow: 'drop-newest' }));
+      const r = record();
+      const errors = errorsOf();
+      const logs: string[] = [];
+      helper.getNode('sf').on('call:log', (c: any) => logs.push(String(c.args[0])));
+      helper.getNode('sf').receive({ command: 'pause' });
+      feed(0, N);
+      const m = await waitFor(async () => { const x = await metricsNow(r); return x.accepted + x.drops['disk-full'] + x.drops.overflow >= N ? x : null; }, 'all handled', 60000);
+      assert.ok(m.drops['disk-full'] > 1000 && m.backlog > 0, `drops ${m.drops['disk-full']}, backlog ${m.backlog}`);
+      assert.ok(errors.length <= 3, `no error per dropped reading: ${errors.length} errors`);
+      assert.strictEqual(r.errors.length, 0, 'no Catch flood');
+      setMode('ok');
+      helper.getNode('sf').receive({ command: 'resume' });
+      await waitFor(() => r.seqs.length >= m.backlog, 'stored ones delivered', 30000);
+      assert.strictEqual(r.seqs[0], 0, 'the oldest are kept');
+      for (let i = 1; i < r.seqs.length; i++) assert.ok(r.seqs[i] > r.seqs[i - 1], `in order at ${i}`);
+      assert.strictEqual(r.seqs.length + m.drops['disk-full'] + m.drops.overflow, N, 'every message was either stored or counted as dropped');
+      // once rows are deleted there is room again: the next message is stored and the state change is said once
+      helper.getNode('sf').receive(reading(N));
+      await waitFor(() => r.seqs.includes(N), 'stored and delivered after space came back', 20000);
+      assert.ok(logs.some((l) => /disk space is back/.test(l)), logs.join(' | '));
+    });
   });
 
   it('moves a corrupt database file aside, says where, and starts fresh', async () => {

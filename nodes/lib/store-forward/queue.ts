@@ -68,6 +68,16 @@ export class CorruptFileError extends Error {
   code = 'SQLITE_CORRUPT';
 }
 
+/** Free bytes on the filesystem holding dir (Infinity when unknown). */
+function freeBytes(dir: string): number {
+  try {
+    const st = fs.statfsSync(dir);
+    return st.bavail * st.bsize;
+  } catch {
+    return Infinity;
+  }
+}
+
 function canonical(p: string): string {
   const abs = path.resolve(p);
   try {
@@ -142,6 +152,7 @@ export class SqliteQueue {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       db.pragma('journal_size_limit = 33554432');
+      this.keepHeadroom();
       // rows are read and deleted in id order, so a small page cache serves; better-sqlite3's 16 MB default only adds RSS
       db.pragma('cache_size = -4000');
       if (check) {
@@ -166,6 +177,26 @@ export class SqliteQueue {
       }
       throw err;
     }
+  }
+
+  /**
+   * On a small or nearly full filesystem: keep the write-ahead log small and stop the database short of the last
+   * free megabytes, so that when it is "full" the log can still take acknowledgements (deletes) and checkpoint them.
+   * Without this a full disk is a dead end: not even the delete of a delivered row can be written.
+   */
+  keepHeadroom(): void {
+    const free = freeBytes(path.dirname(this.path));
+    if (free > 256 * 1048576) return;
+    const db = this.db;
+    db.pragma('journal_size_limit = 1048576');
+    db.pragma('wal_autocheckpoint = 100');
+    const pageSize = Number(db.pragma('page_size', { simple: true }));
+    const pages = Number(db.pragma('page_count', { simple: true }));
+    let wal = 0;
+    try { wal = fs.statSync(`${this.path}-wal`).size; } catch { /* none */ }
+    const reserve = Math.max(1536 * 1024, Math.min(64 * 1048576, free / 4));
+    const limit = Math.floor((pages * pageSize + wal + free - reserve) / pageSize);
+    db.pragma(`max_page_count = ${Math.max(pages, limit)}`);
   }
 
   private prepare(): void {

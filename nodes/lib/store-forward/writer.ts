@@ -39,6 +39,8 @@ export class Writer {
   private dead: DeadRange[] = [];
   private attempts: Array<[number, number]> = [];
   diskFull = false;
+  /** rows stored when the disk got full: space is back once more than that fits, or half of it was delivered */
+  private fullAt = 0;
   /** set while the file cannot be written for another reason; input is held in memory meanwhile */
   storeError: string | null = null;
   private scheduled = false;
@@ -152,7 +154,8 @@ export class Writer {
       h.acct.report(`store-forward: ${h.queue.path} can be written again`, 'info');
       h.changed();
     }
-    if (this.diskFull) {
+    const q = h.queue;
+    if (this.diskFull && (q.count > this.fullAt + Math.max(100, this.fullAt / 10) || q.count < this.fullAt / 2)) {
       this.diskFull = false;
       h.acct.report(`store-forward: disk space is back; ${h.acct.drops['disk-full']} messages were dropped while the disk was full`, 'info');
       h.changed();
@@ -217,7 +220,11 @@ export class Writer {
     const q = h.queue;
     const first = !this.diskFull;
     this.diskFull = true;
-    if (first) h.changed();
+    if (first) {
+      this.fullAt = q.count;
+      try { q.keepHeadroom(); } catch { /* best effort */ }
+      h.changed();
+    }
     try {
       h.delivered(q.transaction(() => this.writeAcks(deletes, dead, attempts)));
     } catch { /* nothing more can be written; those rows will simply be sent again */ }
