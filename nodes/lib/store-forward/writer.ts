@@ -173,14 +173,18 @@ export class Writer {
       h.acct.report(text);
       h.acct.prime('store-error');
     } else h.acct.limited('store-error', text);
+    this.retryLater();
+    if (first) h.changed();
+  }
+
+  private retryLater(): void {
     this.retryMs = Math.min(10000, Math.max(100, this.retryMs * 2));
-    if (!this.retryTimer && !h.closed) {
+    if (!this.retryTimer && !this.host.closed) {
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
         this.commit();
       }, this.retryMs);
     }
-    if (first) h.changed();
   }
 
   private writeAcks(deletes: Array<[number, number]>, dead: DeadRange[], attempts: Array<[number, number]>): number {
@@ -225,9 +229,15 @@ export class Writer {
       try { q.keepHeadroom(); } catch { /* best effort */ }
       h.changed();
     }
-    try {
-      h.delivered(q.transaction(() => this.writeAcks(deletes, dead, attempts)));
-    } catch { /* nothing more can be written; those rows will simply be sent again */ }
+    if (deletes.length || dead.length || attempts.length) {
+      try {
+        h.delivered(q.transaction(() => this.writeAcks(deletes, dead, attempts)));
+      } catch {
+        // not even a delete fits: keep the acknowledgements and write them when space is back
+        this.restore([], deletes, dead, attempts);
+        this.retryLater();
+      }
+    }
     let stored = 0;
     if (h.opts.overflow === 'drop-oldest' && batch.length) {
       const base = Math.max(100, batch.length * 2);
