@@ -77,7 +77,7 @@ describe('genix-store-forward e2e: late answers after a redeploy', function () {
       red = await startRedProcess({ userDir, flows: flows('before') });
       const r = red;
       await call(r, '/feed', { from: 0, to: 300 });
-      const old: any[] = await waitFor(async () => { const h = await held(r); return h && h.length >= 5 ? h : null; }, 'sends held unanswered');
+      const old = (await waitFor(async () => { const h = await held(r); return h && h.length >= 5 ? h : null; }, 'sends held unanswered')) as any[];
       const deploy = await fetch(`${r.url}/flows`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': type },

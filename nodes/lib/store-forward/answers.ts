@@ -56,7 +56,13 @@ export class Settler {
     for (const [lo, hi] of send.ranges) writer.ack(lo, hi);
     this.deliveredReadings += send.readings;
     if (pump.splitIds.size) for (const id of send.ids) pump.splitIds.delete(id);
-    if (pump.suspect && send.ids.length === 1 && send.ids[0] === pump.suspect.id) pump.suspect = null;
+    const sus = pump.suspect;
+    if (sus && send.ids.length === 1 && send.ids[0] === sus.id) pump.suspect = null; // the suspect got through
+    else if (sus && sus.stage === 'companion' && send.seq === sus.companion) {
+      // the message behind the suspect got through: the cloud works; the suspect gets its last try
+      sus.stage = 'last';
+      pump.rewindTo(sus.id, sus.id);
+    }
     if (send.probe) pump.probeAnswered(send, true);
     writer.schedule();
   }
@@ -83,19 +89,37 @@ export class Settler {
     this.failures++;
     acct.lastError = error;
     const id = send.ids[0];
-    if (pump.suspect?.confirmed && send.ids.length === 1 && id === pump.suspect.id) {
-      // it failed again right after the messages behind it were delivered: poison, not an outage
+    const sus = pump.suspect;
+    let from = id;
+    if (sus && send.ids.length === 1 && id === sus.id) {
+      if (sus.stage === 'last') return this.poison(id, send.attempts, error);
+      if (sus.stage === 'head' && send.probe) {
+        for (const [lo, hi] of send.ranges) writer.attempt(lo, hi);
+        writer.schedule();
+        sus.stage = 'companion';
+        pump.probeBehind(id);
+        return;
+      }
       pump.suspect = null;
-      writer.deadLetter(id, id, `failed ${send.attempts + 1} times while later messages were delivered: ${error}`);
-      writer.schedule();
-      this.h.changed();
-      return;
+    } else if (sus && send.seq === sus.companion) {
+      // the message behind it failed too: an outage, not a poison message
+      pump.suspect = null;
+      from = Math.min(id, sus.id);
     }
     for (const [lo, hi] of send.ranges) writer.attempt(lo, hi);
     writer.schedule();
-    pump.rewindTo(id, send.ids[send.ids.length - 1]);
+    pump.rewindTo(from, send.ids[send.ids.length - 1]);
     if (send.probe) pump.probeAnswered(send, false);
     pump.failedRound(send, retryAfterMs);
+  }
+
+  /** A row that failed maxAttempts times while the message behind it was delivered: dead letter, not an outage. */
+  private poison(id: number, attempts: number, error: string): void {
+    const { writer, pump } = this.h;
+    pump.suspect = null;
+    writer.deadLetter(id, id, `failed ${attempts + 1} times while the messages behind it were delivered: ${error}`);
+    writer.schedule();
+    this.h.changed();
   }
 
   /** Sends unanswered for ackTimeoutMs count as failed (their late answers then match nothing). Never throws. */

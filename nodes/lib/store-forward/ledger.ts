@@ -50,6 +50,10 @@ export class Ledger {
     return this.sends.size;
   }
 
+  has(seq: number): boolean {
+    return this.sends.has(seq);
+  }
+
   values(): IterableIterator<Send> {
     return this.sends.values();
   }

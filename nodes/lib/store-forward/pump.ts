@@ -20,8 +20,14 @@ export class Pump {
   goneThrough = 0;
   /** rows sent alone after their batch was refused for good, to find the one the cloud rejects */
   splitIds = new Set<number>();
-  /** a row that failed maxAttempts times: skipped by a probe; confirmed when the rows after it got through */
-  suspect: { id: number; confirmed: boolean } | null = null;
+  /**
+   * The oldest row failed maxAttempts times. The next probe sends it ('head'); if it fails, the message behind it
+   * goes out as the next probe ('companion'); if that gets through, the suspect gets one last try ('last') and
+   * goes to the dead letters if it fails again. Both failing means an outage: nothing is dead-lettered.
+   */
+  suspect: { id: number; stage: 'head' | 'companion' | 'last'; companion: number } | null = null;
+  /** seq of the last send */
+  lastSeq = 0;
   epoch = 1;
   probing = false;
   probeSeq = 0;
@@ -119,11 +125,18 @@ export class Pump {
     }
     if (this.probing) {
       if (this.probeSeq) return;
-      if (this.sendReplay(now, true, Infinity) || this.sendLive(now, true, Infinity)) return;
-      if (this.suspect && !this.suspect.confirmed) {
-        // nothing but the suspect is stored: send it as usual
-        this.rewindTo(this.suspect.id, this.suspect.id);
+      const sus = this.suspect;
+      if (this.sendReplay(now, true, Infinity) || this.sendLive(now, true, Infinity)) {
+        if (sus && sus.stage === 'companion') sus.companion = this.lastSeq;
+        return;
+      }
+      if (sus && sus.stage === 'companion') {
+        // nothing stored behind the suspect: it stays, and the buffer waits as after any failure
         this.suspect = null;
+        this.rewindTo(sus.id, sus.id);
+        this.probing = false;
+        this.wait(0);
+        return;
       }
       this.recovered();
     }
@@ -143,17 +156,27 @@ export class Pump {
 
   /** After a failure: wait (backoff, or the cloud's retryAfterMs) unless this round already waits. */
   failedRound(send: Send, retryAfterMs: number): void {
-    if (send.epoch === this.epoch && !this.waiting) {
-      this.probing = false;
-      this.probeSeq = 0;
-      this.waiting = true;
-      this.waitUntil = this.host.now() + Math.max(this.backoff.next(), retryAfterMs);
-      this.tail = [];
-      this.tailHead = 0;
-      this.host.changed();
-    } else if (this.waiting && retryAfterMs) {
-      this.waitUntil = Math.max(this.waitUntil, this.host.now() + retryAfterMs);
-    }
+    if (send.epoch === this.epoch && !this.waiting) this.wait(retryAfterMs);
+    else if (this.waiting && retryAfterMs) this.waitUntil = Math.max(this.waitUntil, this.host.now() + retryAfterMs);
+  }
+
+  private wait(retryAfterMs: number): void {
+    this.probing = false;
+    this.probeSeq = 0;
+    this.waiting = true;
+    this.waitUntil = this.host.now() + Math.max(this.backoff.next(), retryAfterMs);
+    this.tail = [];
+    this.tailHead = 0;
+    this.host.changed();
+    this.in(this.waitUntil - this.host.now());
+  }
+
+  /** The suspect failed as the probe: send the message behind it as the next probe, without waiting. */
+  probeBehind(id: number): void {
+    this.probeSeq = 0;
+    this.liveFloor = Math.max(this.liveFloor, id);
+    this.liveCursor = Math.max(this.liveCursor, this.liveFloor);
+    this.schedule();
   }
 
   /** After a wait: rewind so the oldest undelivered rows go first; what arrived meanwhile is backlog. */
@@ -164,27 +187,15 @@ export class Pump {
     this.replayCursor = 0;
     this.liveFloor = this.host.queue.lastId;
     this.liveCursor = Math.max(this.liveCursor, this.liveFloor);
-    if (this.suspect) return;
-    // the oldest row failed maxAttempts times: probe with the rows behind it; if they get through, it is the problem
+    this.suspect = null;
+    // the oldest row failed maxAttempts times: it goes out with a companion behind it (see suspect)
     const busy = this.host.ledger.ranges(0, this.liveFloor);
     const head = this.host.queue.readRaw(0, this.liveFloor, busy.length + 1).find((r) => !busy.some(([lo, hi]) => r[0] >= lo && r[0] <= hi));
-    if (head && head[4] >= this.host.opts.maxAttempts) {
-      this.suspect = { id: head[0], confirmed: false };
-      this.replayCursor = head[0];
-    }
+    if (head && head[4] >= this.host.opts.maxAttempts) this.suspect = { id: head[0], stage: 'head', companion: 0 };
   }
 
-  /** The probe was answered: the cloud is reachable. */
+  /** The probe was answered. */
   probeAnswered(send: Send, ok: boolean): void {
-    if (this.suspect && !this.suspect.confirmed) {
-      if (ok) {
-        // the rows behind the suspect went through: give it one last try, oldest first
-        this.suspect.confirmed = true;
-        this.rewindTo(this.suspect.id, this.suspect.id);
-      } else {
-        this.suspect = null;
-      }
-    }
     if (send.seq === this.probeSeq) this.probeSeq = 0;
     if (ok) this.recovered();
   }
@@ -263,7 +274,7 @@ export class Pump {
 
   private read(cursor: number, maxId: number, want: number, skipInFlight: boolean): Collected {
     const busy = skipInFlight ? this.host.ledger.ranges(cursor, maxId) : [];
-    return collect(this.host.queue, cursor, maxId, want, busy, this.splitIds, SPLIT_AFTER);
+    return collect(this.host.queue, cursor, maxId, want, busy, this.splitIds, Math.min(SPLIT_AFTER, this.host.opts.maxAttempts));
   }
 
   private trimTail(): void {
@@ -276,6 +287,7 @@ export class Pump {
   private track(ids: number[], readings: number, live: boolean, probe: boolean, attempts: number, now: number): Send {
     const send = this.host.ledger.add(ids, readings, live, probe, attempts, this.epoch, now);
     if (probe) this.probeSeq = send.seq;
+    this.lastSeq = send.seq;
     return send;
   }
 
