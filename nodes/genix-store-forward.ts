@@ -125,7 +125,8 @@ export = function (RED: NodeAPI) {
       const buffer = node.buffer;
       if (!buffer) return done(new Error(`store-forward: buffer is not open (${file})`));
       const d = msg.delivery;
-      if (d && typeof d === 'object' && d.buffer === node.id) {
+      // an answer: ours, or any msg.delivery that says ok true/false (an answer meant for another buffer proves nothing here)
+      if (d && typeof d === 'object' && (d.buffer === node.id || 'ok' in d)) {
         // an answer: applied only when it proves what it carried; anything else is counted and reported at a bounded rate
         const verdict = buffer.answer(d);
         done();

@@ -129,15 +129,23 @@ describe('store-forward answers', function () {
 
     it('a real outage dead-letters nothing: rows that failed maxAttempts times are delivered when the cloud is back', async () => {
       let up = false;
+      const firsts: number[] = [];
+      const seen = new Set<number>();
       const b: StoreForwardBuffer = new StoreForwardBuffer({ path: path.join(dir, 'outage.sqlite'), owner: 'a' }, {
         replayRate: 0, retryMinMs: 5, retryMaxMs: 10, maxAttempts: 3,
-      }, { forward: (o) => setImmediate(() => b.answer({ seq: o.seq, token: o.token, ids: o.ids, ok: up, error: 'down' })) });
+      }, {
+        forward: (o) => {
+          if (up) for (const s of seqsOf(o)) if (!seen.has(s)) { seen.add(s); firsts.push(s); }
+          setImmediate(() => b.answer({ seq: o.seq, token: o.token, ids: o.ids, ok: up, error: 'down' }));
+        },
+      });
       for (let i = 0; i < 200; i++) b.accept({ payload: { seq: i } }, () => undefined);
       await waitFor(() => b.metrics().failures >= 30, '30 failed attempts', 10000);
       up = true;
       await waitFor(() => b.backlog === 0, 'delivered after the outage', 10000);
       assert.strictEqual(b.metrics().deadLetters, 0);
       assert.strictEqual(b.metrics().delivered, 200);
+      assert.deepStrictEqual(firsts, Array.from({ length: 200 }, (_, i) => i), 'oldest first, the suspect head included');
       b.close();
     });
   });

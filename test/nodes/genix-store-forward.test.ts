@@ -8,12 +8,20 @@ const helper = require('node-red-node-test-helper');
 import { waitFor } from '../helpers/wait';
 import { mountTmpfs, unmountTmpfs } from '../lib/store-forward-tmpfs';
 
+import fc from 'fast-check';
+
 const sfNode = [require('../../dist/nodes/genix-store-forward.js'), require('@node-red/nodes/core/function/10-function.js')];
 
-// mode: ok | fail | silent | retry-after; readings with bad: true are refused for good
+// mode: ok | fail | silent | retry-after; readings with bad: true are refused for good, or with badMode
+// 'transient' fail forever, or with 'throw' make this node throw (no answer)
 const CLOUD = `
 const mode = global.get('cloudMode') || 'ok';
 if (mode === 'silent') return null;
+const badMode = global.get('badMode') || 'permanent';
+if ([msg.payload].flat().some((r) => r && r.bad)) {
+  if (badMode === 'throw') throw new Error('cannot encode this reading');
+  if (badMode === 'transient') { msg.delivery.ok = false; msg.delivery.error = 'try later'; return [msg, null]; }
+}
 const list = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
 if (list.some((r) => r && r.bad)) {
   msg.delivery.ok = false; msg.delivery.permanent = true; msg.delivery.error = 'schema rejected';
@@ -104,6 +112,7 @@ describe('genix-store-forward node', function () {
     assert.strictEqual(d.buffer, 'sf');
     assert.ok(Array.isArray(d.ids) && d.ids.length >= 1);
     assert.strictEqual(d.attempt, 1);
+    assert.ok(typeof d.token === 'string' && d.token.length >= 8, 'an instance token to prove the answer');
     const m = await waitFor(async () => { const x = await metricsNow(r); return x.backlog === 0 && x.delivered === 300 ? x : null; }, 'empty backlog');
     assert.strictEqual(m.accepted, 300);
     assert.strictEqual(m.inFlight, 0);
@@ -302,6 +311,58 @@ describe('genix-store-forward node', function () {
     await waitFor(() => r.seqs.length >= 260, 'all 260 delivered after the redeploy');
     assertInOrder(r.seqs, 0, 260);
   });
+
+  it('10,000 fuzzed answers while 1,000 readings wait: nothing deleted or added, no node error, a bounded number of warnings', async () => {
+    await helper.load(sfNode, flow({ ackTimeoutMs: 600000 }));
+    setMode('silent');
+    const r = record();
+    const warns: string[] = [];
+    const errors: string[] = [];
+    const sf = helper.getNode('sf');
+    sf.on('call:warn', (c: any) => warns.push(String(c.args[0])));
+    sf.on('call:error', (c: any) => errors.push(String(c.args[0])));
+    feed(0, 1000);
+    await waitFor(async () => { const x = await metricsNow(r); return x.accepted === 1000 && x.inFlight > 0; }, '1,000 stored, sends unanswered');
+    const answer = fc.record({
+      buffer: fc.oneof(fc.constant('sf'), fc.string(), fc.anything()),
+      ids: fc.oneof(fc.array(fc.integer({ min: -3, max: 1100 }), { maxLength: 40 }), fc.integer({ min: 0, max: 20000 }).map((n) => Array.from({ length: n }, (_, i) => i + 1)), fc.anything()),
+      seq: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.anything()),
+      token: fc.oneof(fc.string(), fc.anything()),
+      ok: fc.oneof(fc.boolean(), fc.constant('true'), fc.constant('false'), fc.constant(1), fc.anything()),
+      permanent: fc.anything(),
+      retryAfterMs: fc.anything(),
+    }, { requiredKeys: ['ok'] });
+    for (const d of fc.sample(answer, { numRuns: 10000, seed: 7 })) sf.receive({ payload: { junk: true }, delivery: d });
+    const m = await waitFor(async () => { const x = await metricsNow(r); return x.rejectedAnswers >= 10000 ? x : null; }, 'every answer counted', 20000);
+    assert.strictEqual(m.rejectedAnswers, 10000);
+    assert.strictEqual(m.delivered, 0, 'no row deleted');
+    assert.strictEqual(m.accepted, 1000, 'no answer stored as a reading');
+    assert.strictEqual(m.backlog, 1000);
+    assert.strictEqual(r.errors.length, 0, 'no Catch flood');
+    assert.strictEqual(errors.length, 0);
+    assert.ok(warns.length >= 1 && warns.length <= 2, `rate-limited warnings: ${warns.length}`);
+  });
+
+  for (const badMode of ['transient', 'throw'] as const) {
+    it(`a reading the cloud ${badMode === 'throw' ? 'throws on' : 'fails transiently forever'} goes to the dead letters after maxAttempts; the others are delivered`, async () => {
+      await helper.load(sfNode, flow({ maxAttempts: 3, retryMinMs: 20, retryMaxMs: 60, ackTimeoutMs: 300 }));
+      setMode('ok');
+      helper.getNode('cloud').context().global.set('badMode', badMode);
+      const r = record();
+      const sf = helper.getNode('sf');
+      let seq = 0;
+      // a live stream: the bad reading among others, more behind it
+      const timer = setInterval(() => { for (let k = 0; k < 3; k++, seq++) sf.receive(reading(seq, seq === 5 ? { bad: true } : {})); }, 20);
+      try {
+        await waitFor(async () => (await metricsNow(r)).deadLetters === 1, 'the bad reading dead-lettered', 15000);
+      } finally {
+        clearInterval(timer);
+      }
+      await waitFor(async () => (await metricsNow(r)).backlog === 0, 'the rest delivered');
+      const unique = [...new Set(r.seqs)].sort((a, b) => a - b);
+      assert.deepStrictEqual(unique, Array.from({ length: seq }, (_, i) => i).filter((s) => s !== 5));
+    });
+  }
 
   describe('on a real full disk (4 MB tmpfs)', function () {
     this.timeout(90000);
