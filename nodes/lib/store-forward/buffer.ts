@@ -180,11 +180,14 @@ export class StoreForwardBuffer {
     let where: string;
     try {
       where = moveAside(file);
+      this.queue = openQueue(this.queueOpts).queue;
     } catch (e: any) {
-      this.acct.report(`store-forward: database ${file} is corrupt (${err.message}) and could not be moved aside: ${e.message}`);
+      // no file to write to: input waits in memory up to its bound (then the overflow policy), counted
+      this.writer.storeError = `database ${file} is corrupt and no fresh one could be started: ${e.message}`;
+      this.acct.report(`store-forward: ${this.writer.storeError}`);
+      this.changed();
       return;
     }
-    this.queue = openQueue(this.queueOpts).queue;
     const { carried } = carryOver(where, this.queue);
     const lost = Math.max(0, known - carried);
     this.acct.drop('corrupt', lost);

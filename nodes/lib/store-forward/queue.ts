@@ -55,8 +55,9 @@ export class StoreInUseError extends Error {}
 
 const openPaths = new Map<string, string>();
 
+/** ENOSPC (or the page limit kept below it). I/O errors are not "full": they are held in memory and retried. */
 export function isDiskFull(err: any): boolean {
-  return !!err && (err.code === 'SQLITE_FULL' || err.code === 'SQLITE_IOERR_WRITE' || err.code === 'SQLITE_IOERR' || /database or disk is full/.test(String(err.message)));
+  return !!err && (err.code === 'SQLITE_FULL' || /database or disk is full/.test(String(err.message)));
 }
 
 export function isCorrupt(err: any): boolean {

@@ -251,7 +251,10 @@ export class Writer {
           });
           h.acct.drop('disk-full', dropped.count);
           if (dropped.through) h.gone(dropped.through);
-          if (first) h.acct.report(`store-forward: disk full (${err.code}); dropping the oldest messages to make room (counted in drops.disk-full)`);
+          if (first) {
+            h.acct.report(`store-forward: disk full (${err.code}); dropping the oldest messages to make room (counted in drops.disk-full)`);
+            h.acct.prime('disk-full');
+          } else h.acct.limited('disk-full', `store-forward: disk still full; ${h.acct.drops['disk-full']} messages dropped so far`, 60000, 'warn');
           h.committed(batch, firstId);
           return;
         } catch (e2: any) {
