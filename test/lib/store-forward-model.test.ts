@@ -124,14 +124,16 @@ class Redeploy implements Cmd {
   constructor(readonly keepLate: boolean) {}
   check = () => true;
   async run(m: Model, r: Real) {
+    // a kill: the SQLite connection goes away with whatever was not committed (acknowledgements held in memory)
+    if (!this.keepLate) r.b.queue.close();
     r.b.close();
     r.droppedBefore += r.b.metrics().dropped;
     if (this.keepLate) r.oldOutbox.push(...r.outbox);
     r.outbox = [];
     open(r);
-    // acknowledgements that waited in memory for disk space are lost with the instance: at least once, those
-    // readings are sent again (the model takes them back as stored)
-    if (r.diskFull) for (const s of storedSeqs(r)) m.delivered.delete(s);
+    // acknowledgements not yet committed (a kill, or a full disk) are lost with the instance: at least once,
+    // those readings are sent again (the model takes them back as stored)
+    if (r.diskFull || !this.keepLate) for (const s of storedSeqs(r)) m.delivered.delete(s);
     await settle(r);
     check(m, r);
   }

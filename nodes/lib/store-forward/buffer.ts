@@ -106,8 +106,8 @@ export class StoreForwardBuffer {
     }
     const w = this.writer;
     if (o.overflow === 'drop-newest' && this.full(enc.size)) {
-      this.acct.drop(w.diskFull ? 'disk-full' : 'overflow', 1);
-      return cb(null, w.diskFull ? 'disk-full' : 'overflow');
+      this.acct.drop('overflow', 1);
+      return cb(null, 'overflow');
     }
     if (w.storeError && w.pending.length >= o.memoryMaxMessages) {
       // the file cannot be written and memory holds its bound: the overflow policy decides which message goes

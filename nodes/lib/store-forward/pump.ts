@@ -78,6 +78,7 @@ export class Pump {
 
   gone(through: number): void {
     if (through > this.goneThrough) this.goneThrough = through;
+    if (this.splitIds.size) for (const id of this.splitIds) if (id <= through) this.splitIds.delete(id);
   }
 
   schedule(): void {
