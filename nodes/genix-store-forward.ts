@@ -75,8 +75,9 @@ export = function (RED: NodeAPI) {
       const b = node.buffer;
       if (!b) return;
       const state = b.isDiskFull ? 'diskFull' : b.storeError ? 'storeError' : b.state;
-      const dropped = b.acct.dropped;
-      const text = `${RED._(`genix-store-forward.status.${state}`)} · ${b.backlog}` + (dropped ? ` · ${RED._('genix-store-forward.status.dropped')} ${dropped}` : '');
+      // drops by reason, e.g. "dropped disk-full 120, ttl 4"
+      const drops = Object.entries(b.acct.drops).filter(([, n]) => n > 0).map(([reason, n]) => `${reason} ${n}`).join(', ');
+      const text = `${RED._(`genix-store-forward.status.${state}`)} · ${b.backlog}` + (drops ? ` · ${RED._('genix-store-forward.status.dropped')} ${drops}` : '');
       if (text === lastStatus) return;
       lastStatus = text;
       const fill = state === 'forwarding' ? 'green' : state === 'paused' ? 'grey' : state === 'diskFull' || state === 'storeError' ? 'red' : 'yellow';

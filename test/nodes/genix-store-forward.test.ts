@@ -407,11 +407,14 @@ describe('genix-store-forward node', function () {
       const errors = errorsOf();
       const logs: string[] = [];
       helper.getNode('sf').on('call:log', (c: any) => logs.push(String(c.args[0])));
+      const statuses: Array<{ fill: string; text: string }> = [];
+      helper.getNode('sf').on('call:status', (c: any) => statuses.push(c.args[0]));
       helper.getNode('sf').receive({ command: 'pause' });
       feed(0, N);
       const m = await waitFor(async () => { const x = await metricsNow(r); return x.accepted + x.drops['disk-full'] + x.drops.overflow >= N ? x : null; }, 'all handled', 60000);
       assert.ok(m.drops['disk-full'] > 1000 && m.backlog > 0, `drops ${m.drops['disk-full']}, backlog ${m.backlog}`);
       assert.ok(errors.length <= 3, `no error per dropped reading: ${errors.length} errors`);
+      await waitFor(() => statuses.some((st) => st.fill === 'red' && st.text.includes(`disk-full ${m.drops['disk-full']}`)), 'the status shows the disk-full drops', 5000);
       assert.strictEqual(r.errors.length, 0, 'no Catch flood');
       setMode('ok');
       helper.getNode('sf').receive({ command: 'resume' });
