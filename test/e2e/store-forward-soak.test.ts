@@ -116,7 +116,7 @@ describe('genix-store-forward soak: memory during a cloud outage (real runtime, 
       const m = await fill(50000, 450000);
       const at500k = await c.heap();
       const growth = (at500k - at50k) / MB;
-      console.log(`      heap after GC: ${(at50k / MB).toFixed(1)} MB at 50k buffered, ${(at500k / MB).toFixed(1)} MB at 500k (${growth >= 0 ? "+" : ""}${growth.toFixed(1)} MB); failures ${m.failures}, timeouts ${m.timeouts}`);
+      console.log(`      heap after GC: ${(at50k / MB).toFixed(1)} MB at 50k buffered, ${(at500k / MB).toFixed(1)} MB at 500k (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB); failures ${m.failures}, timeouts ${m.timeouts}`);
       assert.ok(m.backlog >= 500000 - m.delivered, `backlog ${m.backlog}`);
       assert.strictEqual(m.delivered, 0, 'the cloud was down: nothing delivered');
       assert.ok(m.failures + m.timeouts > 0, 'the outage was met');
