@@ -25,8 +25,7 @@ interface StoreForwardDef extends NodeDef {
   metricsIntervalMs?: number | string;
   /** forward nothing until a resume or flush command */
   startPaused?: boolean;
-  /** advanced: cap the file at this many pages (emulates a small disk) */
-  maxPageCount?: number | string;
+  maxAttempts?: number | string;
 }
 
 interface StoreForwardNode extends Node {
@@ -67,6 +66,7 @@ export = function (RED: NodeAPI) {
       replayBatchSize: Math.max(1, num(config.replayBatchSize, 100, 1)),
       retryMinMs: num(config.retryMinMs, 1000),
       retryMaxMs: num(config.retryMaxMs, 60000),
+      maxAttempts: Math.max(1, num(config.maxAttempts, 10, 1)),
       storeProperties,
     };
     const metricsIntervalMs = num(config.metricsIntervalMs, 10000);
@@ -75,11 +75,13 @@ export = function (RED: NodeAPI) {
     const showStatus = () => {
       const b = node.buffer;
       if (!b) return;
-      const state = b.isDiskFull ? 'diskFull' : b.state;
-      const text = `${RED._(`genix-store-forward.status.${state}`)} · ${b.backlog}`;
+      const state = b.isDiskFull ? 'diskFull' : b.storeError ? 'storeError' : b.state;
+      // drops by reason, e.g. "dropped disk-full 120, ttl 4"
+      const drops = Object.entries(b.acct.drops).filter(([, n]) => n > 0).map(([reason, n]) => `${reason} ${n}`).join(', ');
+      const text = `${RED._(`genix-store-forward.status.${state}`)} · ${b.backlog}` + (drops ? ` · ${RED._('genix-store-forward.status.dropped')} ${drops}` : '');
       if (text === lastStatus) return;
       lastStatus = text;
-      const fill = state === 'forwarding' ? 'green' : state === 'paused' ? 'grey' : state === 'diskFull' ? 'red' : 'yellow';
+      const fill = state === 'forwarding' ? 'green' : state === 'paused' ? 'grey' : state === 'diskFull' || state === 'storeError' ? 'red' : 'yellow';
       node.status({ fill, shape: state === 'forwarding' ? 'dot' : 'ring', text });
     };
 
@@ -88,7 +90,8 @@ export = function (RED: NodeAPI) {
       if (out.topic !== undefined) msg.topic = out.topic;
       msg.payload = out.payload;
       if (out.extra) for (const k of Object.keys(out.extra)) if (k !== 'delivery' && k !== '_msgid') msg[k] = out.extra[k];
-      msg.delivery = { buffer: node.id, ids: out.ids, attempt: out.attempt, seq: out.seq };
+      // token: this instance's proof; an answer settles rows only with it, its seq and exactly these ids
+      msg.delivery = { buffer: node.id, ids: out.ids, attempt: out.attempt, seq: out.seq, token: out.token };
       node.send([msg, null]);
     };
 
@@ -98,9 +101,9 @@ export = function (RED: NodeAPI) {
 
     try {
       node.buffer = new StoreForwardBuffer(
-        { path: file, owner: node.id, synchronous: config.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL', maxPageCount: num(config.maxPageCount, 0) || undefined },
+        { path: file, owner: node.id, synchronous: config.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL' },
         opts,
-        { forward, fault: (text) => node.error(text), changed: showStatus },
+        { forward, fault: (text, level) => (level === 'info' ? node.log(text) : level === 'warn' ? node.warn(text) : node.error(text)), changed: showStatus },
       );
     } catch (err: any) {
       node.error(`store-forward: cannot open ${file}: ${err.message}`);
@@ -109,7 +112,8 @@ export = function (RED: NodeAPI) {
     if (config.startPaused === true) node.buffer?.pause();
     const opened = node.buffer?.opened;
     if (opened?.movedAside) {
-      node.error(`store-forward: database ${file} was corrupt (${opened.corruptReason}); moved it to ${opened.movedAside} and started a fresh one`);
+      const lost = opened.lost === null ? 'an unknown number' : String(opened.lost ?? 0);
+      node.error(`store-forward: database ${file} was corrupt (${opened.corruptReason}); moved it to ${opened.movedAside} and started a fresh one with the ${opened.carried ?? 0} messages that could be read; ${lost} could not be carried over (counted in drops.corrupt)`);
     }
 
     const statusTimer = setInterval(() => {
@@ -123,12 +127,13 @@ export = function (RED: NodeAPI) {
       const buffer = node.buffer;
       if (!buffer) return done(new Error(`store-forward: buffer is not open (${file})`));
       const d = msg.delivery;
-      if (d && typeof d === 'object' && d.buffer === node.id) {
-        if (typeof d.ok !== 'boolean') return done(new Error('store-forward: msg.delivery came back without ok true/false; wire the publisher output, not this node\'s own output'));
-        buffer.reply({ seq: d.seq, ids: d.ids, ok: d.ok, permanent: d.permanent === true, error: d.error, retryAfterMs: d.retryAfterMs });
+      // an answer: ours, or any msg.delivery that says ok true/false (an answer meant for another buffer proves nothing here)
+      if (d && typeof d === 'object' && (d.buffer === node.id || 'ok' in d)) {
+        // an answer: applied only when it proves what it carried; anything else is counted and reported at a bounded rate
+        const verdict = buffer.answer(d);
         done();
         // delivered and consumed here: drop the readings, as Node-RED's tenured send records can keep the msg alive until a major GC
-        if (d.ok === true) msg.payload = undefined;
+        if (verdict === null && d.ok === true) msg.payload = undefined;
         return;
       }
       const cmd = controlCommand(msg);

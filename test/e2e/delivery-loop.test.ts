@@ -6,7 +6,8 @@ import os from 'os';
 import path from 'path';
 import mqtt from 'mqtt';
 const helper = require('node-red-node-test-helper');
-import { brokerKinds } from '../helpers/brokers';
+import { brokerKinds, startAedes } from '../helpers/brokers';
+import { startTcpProxy } from '../helpers/tcp-proxy';
 import { waitFor } from '../helpers/wait';
 import { describeIf } from '../helpers/prereq';
 
@@ -84,3 +85,53 @@ for (const bk of brokerKinds) {
     });
   });
 }
+
+describe('delivery loop with a half-open cloud connection', function () {
+  this.timeout(60000);
+  afterEach(async function () { await helper.unload(); });
+
+  it('the publisher never answers (no PUBACK, no error): the ack timeout requeues; every reading arrives, duplicates bounded by the window', async () => {
+    const broker = await startAedes();
+    const proxy = await startTcpProxy(broker.port);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-halfopen-'));
+    const values: number[] = [];
+    const sub = await mqtt.connectAsync(broker.url);
+    sub.on('message', (_t, p) => { for (const r of [JSON.parse(p.toString())].flat()) values.push(r.value); });
+    await sub.subscribeAsync('plants/#', { qos: 1 });
+    const N = 300;
+    const window = 20;
+    try {
+      await helper.load([storeForwardNode, endpointNode, publisherNode], [
+        { id: 'sf', type: 'genix-store-forward', dbPath: path.join(dir, 'h.db'), maxInFlight: window, ackTimeoutMs: 1000, replayRate: 0, replayBatchSize: 1, retryMinMs: 100, retryMaxMs: 300, synchronous: 'NORMAL', metricsIntervalMs: 0, wires: [['pub'], []] },
+        { id: 'ep', type: 'genix-cloud-endpoint', protocol: 'mqtt', url: `mqtt://127.0.0.1:${proxy.port}`, keepalive: 1, reconnectMinMs: 200, reconnectMaxMs: 400, stateTopic: '' },
+        { id: 'pub', type: 'genix-cloud-publisher', endpoint: 'ep', topic: 'plants/{plantId}/{sensorId}', qos: '1', batchMaxMessages: 1, batchMaxMs: 5, wires: [['sf']] },
+      ]);
+      const sf = helper.getNode('sf');
+      await waitFor(() => helper.getNode('ep').transport.state === 'connected', 'connected');
+      for (let i = 0; i < N; i++) {
+        sf.receive({ topic: 'TEMP-1', payload: { sensorId: 'TEMP-1', value: i, ts: 1686000000000 + i, quality: 'good', plantId: 'p1' } });
+        if (i % 10 === 9) await new Promise((r) => setTimeout(r, 5));
+        // half-open: the TCP connection stays up but nothing gets through either way
+        if (i === 100) proxy.cut({ blackhole: true });
+        if (i === 200) {
+          await waitFor(() => sf.buffer.metrics().timeouts > 0, 'an ack timeout while nothing answers', 10000);
+          proxy.restore();
+        }
+      }
+      await waitFor(() => sf.buffer.backlog === 0, 'buffer drained', 40000, 50);
+      const have = new Set(values);
+      await waitFor(() => { values.forEach((v) => have.add(v)); return have.size === N; }, `all ${N} readings at the subscriber`, 10000);
+      const m = sf.buffer.metrics();
+      assert.ok(m.timeouts > 0, 'the ack timeout requeued');
+      const dups = values.length - have.size;
+      // at least once: only what was in flight when the line went silent can arrive twice
+      assert.ok(dups <= window * 2, `${dups} duplicates for a window of ${window}`);
+    } finally {
+      await helper.unload();
+      await sub.endAsync(true);
+      await proxy.close();
+      await broker.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -130,9 +130,9 @@ describe('store-forward core', () => {
       await waitFor(() => acceptedAt.length === 50, 'accepted');
       assert.ok(acceptedAt.every((c) => c === 50), 'each callback ran with its row committed');
       await waitFor(() => out.length > 0, 'forwarded');
-      for (const o of out) b.reply({ seq: o.seq, ids: o.ids, ok: true });
+      for (const o of out) b.reply({ seq: o.seq, token: o.token, ids: o.ids, ok: true });
       await waitFor(() => out.reduce((n, o) => n + o.ids.length, 0) === 50, 'all forwarded');
-      for (const o of out.slice(-1)) b.reply({ seq: o.seq, ids: o.ids, ok: true });
+      for (const o of out.slice(-1)) b.reply({ seq: o.seq, token: o.token, ids: o.ids, ok: true });
       await waitFor(() => b.backlog === 0, 'deleted');
       const seqs = out.flatMap((o) => (Array.isArray(o.payload) ? o.payload : [o.payload]).map((p: any) => p.seq));
       assert.deepStrictEqual(seqs, Array.from({ length: 50 }, (_, i) => i));
@@ -160,7 +160,7 @@ describe('store-forward core', () => {
         for (const o of held.splice(0)) {
           got.push(...(o.payload as any[]));
           inFlight -= o.readings;
-          b.reply({ seq: o.seq, ids: o.ids, ok: true });
+          b.reply({ seq: o.seq, token: o.token, ids: o.ids, ok: true });
         }
       }
       // a send is sized to the room left in stored messages, so it can overshoot by the extra readings of those messages only
@@ -186,20 +186,20 @@ describe('store-forward core', () => {
       const [first, second, third] = held.splice(0);
       // a late answer naming rows in flight must not delete them behind their message's back
       b.reply({ ids: second.ids, ok: true });
-      b.reply({ seq: first.seq, ids: first.ids, ok: false, error: 'x' });
+      b.reply({ seq: first.seq, token: first.token, ids: first.ids, ok: false, error: 'x' });
       assert.strictEqual(b.metrics().inFlightMessages, 20);
       // the retry replays rows 1-10, skips 11-30 (in flight) and goes on with 31-50
       await waitFor(() => held.length >= 1, 'resent after the wait', 3000);
       const probe = held.shift()!;
       assert.deepStrictEqual(probe.ids, first.ids, 'the failed batch goes first');
-      b.reply({ seq: probe.seq, ids: probe.ids, ok: true });
+      b.reply({ seq: probe.seq, token: probe.token, ids: probe.ids, ok: true });
       await waitFor(() => held.length >= 1, 'the next batch after the probe', 3000);
       const next = held.shift()!;
       assert.deepStrictEqual(next.ids, Array.from({ length: 10 }, (_, k) => 31 + k), 'rows 11-30 are in flight, so 31-40 come next');
-      for (const o of [second, third, next, ...held.splice(0)]) b.reply({ seq: o.seq, ids: o.ids, ok: true });
+      for (const o of [second, third, next, ...held.splice(0)]) b.reply({ seq: o.seq, token: o.token, ids: o.ids, ok: true });
       while (b.backlog > 0) {
         await waitFor(() => held.length > 0 || b.backlog === 0, 'more forwarded', 3000);
-        for (const o of held.splice(0)) b.reply({ seq: o.seq, ids: o.ids, ok: true });
+        for (const o of held.splice(0)) b.reply({ seq: o.seq, token: o.token, ids: o.ids, ok: true });
       }
       assert.strictEqual(b.metrics().delivered, 50);
       assert.strictEqual(b.metrics().inFlightMessages, 0);
@@ -219,7 +219,7 @@ describe('store-forward core', () => {
       pre.close();
       const out: Outgoing[] = [];
       const b = new StoreForwardBuffer({ path: file, owner: 'a' }, { replayRate: 0, replayBatchSize: 10, storeProperties: ['plant'] }, {
-        forward: (o) => { out.push(o); setImmediate(() => b.reply({ seq: o.seq, ids: o.ids, ok: true })); },
+        forward: (o) => { out.push(o); setImmediate(() => b.reply({ seq: o.seq, token: o.token, ids: o.ids, ok: true })); },
       });
       await waitFor(() => b.backlog === 0, 'drained');
       const shape = out.map((o) => ({ ids: o.ids, batch: o.batch, topic: o.topic, payload: Buffer.isBuffer(o.payload) ? 'buf' : o.payload, extra: o.extra, readings: o.readings }));
@@ -242,7 +242,7 @@ describe('store-forward core', () => {
       pre.close();
       const out: Outgoing[] = [];
       const b = new StoreForwardBuffer({ path: file, owner: 'a' }, { order: 'live-first', replayRate: 500, replayBatchSize: 50, maxInFlight: 4 }, {
-        forward: (o) => { out.push(o); setImmediate(() => b.reply({ seq: o.seq, ids: o.ids, ok: true })); },
+        forward: (o) => { out.push(o); setImmediate(() => b.reply({ seq: o.seq, token: o.token, ids: o.ids, ok: true })); },
       });
       b.accept({ payload: { seq: 'live' } }, () => undefined);
       await waitFor(() => out.some((o) => (o.payload as any).seq === 'live'), 'the live message forwarded', 3000);
@@ -260,7 +260,7 @@ describe('store-forward core', () => {
       const b = new StoreForwardBuffer({ path: file, owner: 'a' }, { replayRate: 5000, replayBatchSize: 50, maxInFlight: 4 }, {
         forward: (o) => {
           for (const p of (Array.isArray(o.payload) ? o.payload : [o.payload]) as Array<{ seq: number }>) seen.push(p.seq);
-          setImmediate(() => b.reply({ seq: o.seq, ids: o.ids, ok: true }));
+          setImmediate(() => b.reply({ seq: o.seq, token: o.token, ids: o.ids, ok: true }));
         },
       });
       for (let i = 2000; i < 2100; i++) b.accept({ payload: { seq: i } }, () => undefined);

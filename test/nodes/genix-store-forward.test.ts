@@ -6,13 +6,22 @@ import os from 'os';
 import path from 'path';
 const helper = require('node-red-node-test-helper');
 import { waitFor } from '../helpers/wait';
+import { mountTmpfs, unmountTmpfs } from '../lib/store-forward-tmpfs';
+
+import fc from 'fast-check';
 
 const sfNode = [require('../../dist/nodes/genix-store-forward.js'), require('@node-red/nodes/core/function/10-function.js')];
 
-// mode: ok | fail | silent | retry-after; readings with bad: true are refused for good
+// mode: ok | fail | silent | retry-after; readings with bad: true are refused for good, or with badMode
+// 'transient' fail forever, or with 'throw' make this node throw (no answer)
 const CLOUD = `
 const mode = global.get('cloudMode') || 'ok';
 if (mode === 'silent') return null;
+const badMode = global.get('badMode') || 'permanent';
+if ([msg.payload].flat().some((r) => r && r.bad)) {
+  if (badMode === 'throw') throw new Error('cannot encode this reading');
+  if (badMode === 'transient') { msg.delivery.ok = false; msg.delivery.error = 'try later'; return [msg, null]; }
+}
 const list = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
 if (list.some((r) => r && r.bad)) {
   msg.delivery.ok = false; msg.delivery.permanent = true; msg.delivery.error = 'schema rejected';
@@ -103,6 +112,7 @@ describe('genix-store-forward node', function () {
     assert.strictEqual(d.buffer, 'sf');
     assert.ok(Array.isArray(d.ids) && d.ids.length >= 1);
     assert.strictEqual(d.attempt, 1);
+    assert.ok(typeof d.token === 'string' && d.token.length >= 8, 'an instance token to prove the answer');
     const m = await waitFor(async () => { const x = await metricsNow(r); return x.backlog === 0 && x.delivered === 300 ? x : null; }, 'empty backlog');
     assert.strictEqual(m.accepted, 300);
     assert.strictEqual(m.inFlight, 0);
@@ -302,39 +312,121 @@ describe('genix-store-forward node', function () {
     assertInOrder(r.seqs, 0, 260);
   });
 
-  it('a full disk (max_page_count) drops the oldest, reports it and does not crash', async () => {
-    await helper.load(sfNode, flow({ maxPageCount: 40, overflow: 'drop-oldest' }));
+  it('10,000 fuzzed answers while 1,000 readings wait: nothing deleted or added, no node error, a bounded number of warnings', async () => {
+    await helper.load(sfNode, flow({ ackTimeoutMs: 600000 }));
+    setMode('silent');
     const r = record();
+    const warns: string[] = [];
     const errors: string[] = [];
-    helper.getNode('sf').on('call:error', (c: any) => errors.push(String(c.args[0])));
-    helper.getNode('sf').receive({ command: 'pause' });
-    feed(0, 6000);
-    const m = await waitFor(async () => { const x = await metricsNow(r); return x.accepted + x.drops['disk-full'] >= 6000 && x.drops['disk-full'] > 0 ? x : null; }, 'disk-full drops', 15000);
-    assert.ok(m.backlog > 100 && m.backlog < 6000, `backlog ${m.backlog}`);
-    assert.ok(errors.some((e) => /disk full/.test(e)), 'disk full reported');
-    setMode('ok');
-    helper.getNode('sf').receive({ command: 'resume' });
-    await waitFor(() => r.seqs.length >= m.backlog, 'what is stored is delivered');
-    assert.strictEqual(r.seqs[r.seqs.length - 1], 5999, 'the newest message was kept');
-    for (let i = 1; i < r.seqs.length; i++) assert.strictEqual(r.seqs[i], r.seqs[i - 1] + 1);
+    const sf = helper.getNode('sf');
+    sf.on('call:warn', (c: any) => warns.push(String(c.args[0])));
+    sf.on('call:error', (c: any) => errors.push(String(c.args[0])));
+    feed(0, 1000);
+    await waitFor(async () => { const x = await metricsNow(r); return x.accepted === 1000 && x.inFlight > 0; }, '1,000 stored, sends unanswered');
+    const answer = fc.record({
+      buffer: fc.oneof(fc.constant('sf'), fc.string(), fc.anything()),
+      ids: fc.oneof(fc.array(fc.integer({ min: -3, max: 1100 }), { maxLength: 40 }), fc.integer({ min: 0, max: 20000 }).map((n) => Array.from({ length: n }, (_, i) => i + 1)), fc.anything()),
+      seq: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.anything()),
+      token: fc.oneof(fc.string(), fc.anything()),
+      ok: fc.oneof(fc.boolean(), fc.constant('true'), fc.constant('false'), fc.constant(1), fc.anything()),
+      permanent: fc.anything(),
+      retryAfterMs: fc.anything(),
+    }, { requiredKeys: ['ok'] });
+    for (const d of fc.sample(answer, { numRuns: 10000, seed: 7 })) sf.receive({ payload: { junk: true }, delivery: d });
+    const m = await waitFor(async () => { const x = await metricsNow(r); return x.rejectedAnswers >= 10000 ? x : null; }, 'every answer counted', 20000);
+    assert.strictEqual(m.rejectedAnswers, 10000);
+    assert.strictEqual(m.delivered, 0, 'no row deleted');
+    assert.strictEqual(m.accepted, 1000, 'no answer stored as a reading');
+    assert.strictEqual(m.backlog, 1000);
+    assert.strictEqual(r.errors.length, 0, 'no Catch flood');
+    assert.strictEqual(errors.length, 0);
+    assert.ok(warns.length >= 1 && warns.length <= 2, `rate-limited warnings: ${warns.length}`);
   });
 
-  it('a full disk with drop-newest refuses new messages with done(err) and keeps the stored ones', async () => {
-    await helper.load(sfNode, flow({ maxPageCount: 40, overflow: 'drop-newest' }));
-    const r = record();
-    helper.getNode('sf').receive({ command: 'pause' });
-    feed(0, 6000);
-    await waitFor(() => r.errors.length > 0, 'an error for a message that could not be stored', 15000);
-    assert.match(r.errors[0].error.message, /disk full/);
-    const m = await waitFor(async () => { const x = await metricsNow(r); return x.accepted + x.drops['disk-full'] >= 6000 ? x : null; }, 'all handled', 15000);
-    assert.ok(m.drops['disk-full'] > 0 && m.backlog > 0, `drops ${m.drops['disk-full']}, backlog ${m.backlog}`);
-    setMode('ok');
-    helper.getNode('sf').receive({ command: 'resume' });
-    await waitFor(() => r.seqs.length >= m.backlog, 'stored ones delivered');
-    // the oldest are kept; newer ones were refused while no group fitted
-    assert.strictEqual(r.seqs[0], 0);
-    for (let i = 1; i < r.seqs.length; i++) assert.ok(r.seqs[i] > r.seqs[i - 1], `in order at ${i}`);
-    assert.strictEqual(r.seqs.length + m.drops['disk-full'], 6000, 'every message was either stored or refused with an error');
+  for (const badMode of ['transient', 'throw'] as const) {
+    it(`a reading the cloud ${badMode === 'throw' ? 'throws on' : 'fails transiently forever'} goes to the dead letters after maxAttempts; the others are delivered`, async () => {
+      await helper.load(sfNode, flow({ maxAttempts: 3, retryMinMs: 20, retryMaxMs: 60, ackTimeoutMs: 300 }));
+      setMode('ok');
+      helper.getNode('cloud').context().global.set('badMode', badMode);
+      const r = record();
+      const sf = helper.getNode('sf');
+      let seq = 0;
+      // a live stream: the bad reading among others, more behind it
+      const timer = setInterval(() => { for (let k = 0; k < 3; k++, seq++) sf.receive(reading(seq, seq === 5 ? { bad: true } : {})); }, 20);
+      try {
+        await waitFor(async () => (await metricsNow(r)).deadLetters === 1, 'the bad reading dead-lettered', 15000);
+      } finally {
+        clearInterval(timer);
+      }
+      await waitFor(async () => (await metricsNow(r)).backlog === 0, 'the rest delivered');
+      const unique = [...new Set(r.seqs)].sort((a, b) => a - b);
+      assert.deepStrictEqual(unique, Array.from({ length: seq }, (_, i) => i).filter((s) => s !== 5));
+    });
+  }
+
+  describe('on a real full disk (4 MB tmpfs)', function () {
+    this.timeout(90000);
+    let mnt: string | null = null;
+    beforeEach(function () { mnt = mountTmpfs(this); });
+    afterEach(async () => {
+      await helper.unload();
+      if (mnt) unmountTmpfs(mnt);
+      mnt = null;
+    });
+
+    const N = 60000;
+    const errorsOf = () => {
+      const errors: string[] = [];
+      helper.getNode('sf').on('call:error', (c: any) => errors.push(String(c.args[0])));
+      return errors;
+    };
+
+    it('drop-oldest: drops the oldest to make room, counts every drop, reports the state once, and delivers what it kept', async () => {
+      await helper.load(sfNode, flow({ dbPath: path.join(mnt!, 'sf.sqlite'), overflow: 'drop-oldest' }));
+      const r = record();
+      const errors = errorsOf();
+      helper.getNode('sf').receive({ command: 'pause' });
+      feed(0, N);
+      const m = await waitFor(async () => { const x = await metricsNow(r); return x.accepted === N && x.drops['disk-full'] > 0 ? x : null; }, 'disk-full drops', 60000);
+      assert.ok(m.backlog > 100 && m.backlog < N, `backlog ${m.backlog}`);
+      assert.ok(m.diskFull, 'metrics say the disk is full');
+      assert.ok(errors.some((e) => /disk full/.test(e)), 'disk full reported');
+      assert.ok(errors.length <= 3, `the state change is reported, not each reading: ${errors.length} errors`);
+      setMode('ok');
+      helper.getNode('sf').receive({ command: 'resume' });
+      await waitFor(() => r.seqs.length >= m.backlog, 'what is stored is delivered', 30000);
+      assert.strictEqual(r.seqs[r.seqs.length - 1], N - 1, 'the newest message was kept');
+      for (let i = 1; i < r.seqs.length; i++) assert.strictEqual(r.seqs[i], r.seqs[i - 1] + 1);
+      const end = await waitFor(async () => { const x = await metricsNow(r); return x.backlog === 0 ? x : null; }, 'drained', 20000);
+      assert.strictEqual(r.seqs.length + end.drops['disk-full'] + end.drops.overflow, N, 'every reading delivered or counted as dropped');
+    });
+
+    it('drop-newest: counts what does not fit without an error per reading, keeps the stored ones, says when space is back', async () => {
+      await helper.load(sfNode, flow({ dbPath: path.join(mnt!, 'sf.sqlite'), overflow: 'drop-newest' }));
+      const r = record();
+      const errors = errorsOf();
+      const logs: string[] = [];
+      helper.getNode('sf').on('call:log', (c: any) => logs.push(String(c.args[0])));
+      const statuses: Array<{ fill: string; text: string }> = [];
+      helper.getNode('sf').on('call:status', (c: any) => statuses.push(c.args[0]));
+      helper.getNode('sf').receive({ command: 'pause' });
+      feed(0, N);
+      const m = await waitFor(async () => { const x = await metricsNow(r); return x.accepted + x.drops['disk-full'] + x.drops.overflow >= N ? x : null; }, 'all handled', 60000);
+      assert.ok(m.drops['disk-full'] > 1000 && m.backlog > 0, `drops ${m.drops['disk-full']}, backlog ${m.backlog}`);
+      assert.ok(errors.length <= 3, `no error per dropped reading: ${errors.length} errors`);
+      await waitFor(() => statuses.some((st) => st.fill === 'red' && st.text.includes(`disk-full ${m.drops['disk-full']}`)), 'the status shows the disk-full drops', 5000);
+      assert.strictEqual(r.errors.length, 0, 'no Catch flood');
+      setMode('ok');
+      helper.getNode('sf').receive({ command: 'resume' });
+      await waitFor(() => r.seqs.length >= m.backlog, 'stored ones delivered', 30000);
+      assert.strictEqual(r.seqs[0], 0, 'the oldest are kept');
+      for (let i = 1; i < r.seqs.length; i++) assert.ok(r.seqs[i] > r.seqs[i - 1], `in order at ${i}`);
+      assert.strictEqual(r.seqs.length + m.drops['disk-full'] + m.drops.overflow, N, 'every message was either stored or counted as dropped');
+      // once rows are deleted there is room again: the next message is stored and the state change is said once
+      helper.getNode('sf').receive(reading(N));
+      await waitFor(() => r.seqs.includes(N), 'stored and delivered after space came back', 20000);
+      assert.ok(logs.some((l) => /disk space is back/.test(l)), logs.join(' | '));
+    });
   });
 
   it('moves a corrupt database file aside, says where, and starts fresh', async () => {

@@ -1,6 +1,6 @@
 // Metrics the buffer reports on its second output, and the delivered/s meter behind them.
 
-export type DropReason = 'overflow' | 'disk-full' | 'ttl';
+export type DropReason = 'overflow' | 'disk-full' | 'ttl' | 'corrupt';
 
 export interface Metrics {
   state: 'forwarding' | 'waiting' | 'paused';
@@ -21,7 +21,16 @@ export interface Metrics {
   drops: Record<DropReason, number>;
   dropped: number;
   deadLetters: number;
+  /** answers that settled nothing (malformed, from an earlier instance, unknown seq, ids not as sent) */
+  rejectedAnswers: number;
+  rejected: Record<'malformed' | 'foreign-token' | 'unknown-seq' | 'ids-mismatch', number>;
+  /** SQLite errors met (other than a full disk) */
+  storeErrors: number;
+  /** messages held in memory while the file cannot be written */
+  heldInMemory: number;
   diskFull: boolean;
+  /** set while the file cannot be written (SQLITE_BUSY, IOERR…) */
+  storeError: string | null;
   lastError: string | null;
   dbPath: string;
   fileBytes: number;

@@ -2,6 +2,10 @@
 import fs from 'fs';
 import path from 'path';
 import Database from 'better-sqlite3';
+import { carryOver } from './recover';
+import { canonical, CorruptFileError, freeBytes, isCorrupt, moveAside, StoreInUseError } from './files';
+
+export * from './files';
 
 export type Synchronous = 'FULL' | 'NORMAL';
 
@@ -36,8 +40,6 @@ export interface QueueOptions {
   /** who opens it (the node id): a second owner of the same file in this process is refused */
   owner: string;
   synchronous?: Synchronous;
-  /** caps the file size in pages (tests emulate a full disk with it) */
-  maxPageCount?: number;
 }
 
 export interface OpenResult {
@@ -45,29 +47,13 @@ export interface OpenResult {
   /** set when a corrupt file was found: where it was moved */
   movedAside?: string;
   corruptReason?: string;
+  /** rows copied from the corrupt file into the fresh one */
+  carried?: number;
+  /** rows the corrupt file held (by its own count) that could not be copied; null when unknown */
+  lost?: number | null;
 }
-
-/** The file is already used by another buffer (in this process or another one). */
-export class StoreInUseError extends Error {}
 
 const openPaths = new Map<string, string>();
-
-export function isDiskFull(err: any): boolean {
-  return !!err && (err.code === 'SQLITE_FULL' || err.code === 'SQLITE_IOERR_WRITE' || err.code === 'SQLITE_IOERR' || /database or disk is full/.test(String(err.message)));
-}
-
-export function isCorrupt(err: any): boolean {
-  return !!err && (err.code === 'SQLITE_CORRUPT' || err.code === 'SQLITE_NOTADB' || err.code === 'SQLITE_CORRUPT_VTAB');
-}
-
-function canonical(p: string): string {
-  const abs = path.resolve(p);
-  try {
-    return path.join(fs.realpathSync(path.dirname(abs)), path.basename(abs));
-  } catch {
-    return abs;
-  }
-}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, topic TEXT, payload, extra TEXT, size INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);
@@ -83,27 +69,20 @@ export function openQueue(opts: QueueOptions): OpenResult {
     throw new StoreInUseError(`${file} is already used by store-forward node ${owner}; give each buffer its own dbPath`);
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
+  let reason: string;
   try {
-    const q = new SqliteQueue(file, opts);
+    const q = new SqliteQueue(file, opts, true);
     openPaths.set(file, opts.owner);
     return { queue: q };
   } catch (err: any) {
     if (!isCorrupt(err)) throw err;
-    const movedAside = moveAside(file);
-    const q = new SqliteQueue(file, opts);
-    openPaths.set(file, opts.owner);
-    return { queue: q, movedAside, corruptReason: String(err.message || err) };
+    reason = String(err.message || err);
   }
-}
-
-/** Renames a (closed) database file and its journals to `<file>.corrupt-<timestamp>`; returns the new name. */
-export function moveAside(file: string): string {
-  const movedAside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  fs.renameSync(file, movedAside);
-  for (const suffix of ['-wal', '-shm', '-journal']) {
-    if (fs.existsSync(file + suffix)) fs.renameSync(file + suffix, movedAside + suffix);
-  }
-  return movedAside;
+  const movedAside = moveAside(file);
+  const q = new SqliteQueue(file, opts);
+  openPaths.set(file, opts.owner);
+  const { carried, lost } = carryOver(movedAside, q);
+  return { queue: q, movedAside, corruptReason: reason, carried, lost };
 }
 
 export class SqliteQueue {
@@ -119,7 +98,7 @@ export class SqliteQueue {
   private closed = false;
   private st!: Record<string, Database.Statement>;
 
-  constructor(file: string, opts: QueueOptions) {
+  constructor(file: string, opts: QueueOptions, check = false) {
     this.path = file;
     this.owner = opts.owner;
     // timeout 0: a file locked by another process fails at once instead of hanging the deploy
@@ -131,9 +110,15 @@ export class SqliteQueue {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       db.pragma('journal_size_limit = 33554432');
+      this.keepHeadroom();
       // rows are read and deleted in id order, so a small page cache serves; better-sqlite3's 16 MB default only adds RSS
       db.pragma('cache_size = -4000');
-      if (opts.maxPageCount) db.pragma(`max_page_count = ${Math.floor(opts.maxPageCount)}`);
+      if (check) {
+        // a damaged file is found here, at deploy, rather than by a read error in the middle of a replay
+        const res = db.pragma('quick_check(20)', { simple: false }) as Array<Record<string, string>>;
+        const problems = res.map((r) => Object.values(r)[0]).filter((v) => v !== 'ok');
+        if (problems.length) throw new CorruptFileError(`PRAGMA quick_check: ${problems.slice(0, 3).join('; ')}`);
+      }
       db.exec(SCHEMA);
       this.prepare();
       const c = this.st.stats.get() as { n: number; b: number; m: number | null };
@@ -150,6 +135,26 @@ export class SqliteQueue {
       }
       throw err;
     }
+  }
+
+  /**
+   * On a small or nearly full filesystem: keep the write-ahead log small and stop the database short of the last
+   * free megabytes, so that when it is "full" the log can still take acknowledgements (deletes) and checkpoint them.
+   * Without this a full disk is a dead end: not even the delete of a delivered row can be written.
+   */
+  keepHeadroom(): void {
+    const free = freeBytes(path.dirname(this.path));
+    if (free > 256 * 1048576) return;
+    const db = this.db;
+    db.pragma('journal_size_limit = 1048576');
+    db.pragma('wal_autocheckpoint = 100');
+    const pageSize = Number(db.pragma('page_size', { simple: true }));
+    const pages = Number(db.pragma('page_count', { simple: true }));
+    let wal = 0;
+    try { wal = fs.statSync(`${this.path}-wal`).size; } catch { /* none */ }
+    const reserve = Math.max(1536 * 1024, Math.min(64 * 1048576, free / 4));
+    const limit = Math.floor((pages * pageSize + wal + free - reserve) / pageSize);
+    db.pragma(`max_page_count = ${Math.max(pages, limit)}`);
   }
 
   private prepare(): void {
@@ -196,8 +201,20 @@ export class SqliteQueue {
     return id;
   }
 
-  persistLastId(): void {
+  /** Records the last id and the row count (what a corrupt file is known to have held) once per commit. */
+  persistLastId(lastTs?: number): void {
     this.st.setMeta.run('lastId', this.lastId);
+    if (lastTs !== undefined) this.st.setMeta.run('lastTs', lastTs);
+  }
+
+  persistCount(): void {
+    this.st.setMeta.run('count', this.count);
+  }
+
+  /** Accept time of the newest row ever stored (kept when it is deleted), or null. */
+  lastTs(): number | null {
+    const m = this.st.getMeta.get('lastTs') as { value: number } | undefined;
+    return m ? Number(m.value) : null;
   }
 
   /** Deletes rows lo..hi (missing ones are skipped); returns what was really removed. */
