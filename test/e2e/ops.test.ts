@@ -1,0 +1,206 @@
+// Operations endpoints in a real Node-RED child process with the package loaded as installed
+// (package.json "plugins"): Prometheus metrics counted from a real flow, health probes.
+import assert from 'assert';
+import fs from 'fs';
+import path from 'path';
+import { Readable } from 'stream';
+import { getMetricsFromStream, PromMetrics, PromData, PromHistogramData } from 'prom2javascript';
+import { startRedProcess, RedProcess } from '../helpers/red-process';
+import { waitFor } from '../helpers/wait';
+import { promqlMetricNames } from '../helpers/promql';
+
+const TS = 1767225600000; // 2026-01-01T00:00:00Z; the normalizer's clock-skew guard is off by default
+const one = JSON.stringify({ sensorId: 'TEMP-01', value: 21.5, ts: TS, unit: 'degC' });
+const batch = JSON.stringify([
+  { sensorId: 'TEMP-02', value: 20, ts: TS },
+  { sensorId: 'TEMP-03', value: 99, ts: TS }, // above hi: 50 → one alarm
+  { sensorId: 'TEMP-04', value: 22, ts: TS },
+]);
+
+const inject = (id: string, payload: string, payloadType: string, wire: string) => ({
+  id, type: 'inject', z: 'tab', props: [{ p: 'payload' }], repeat: '', crontab: '', once: false, topic: '', payload, payloadType, wires: [[wire]],
+});
+
+export function opsFlow(): any[] {
+  return [
+    { id: 'tab', type: 'tab', label: 'ops' },
+    inject('inj-one', one, 'json', 'norm'),
+    inject('inj-batch', batch, 'json', 'norm'),
+    inject('inj-bad', 'not a reading', 'str', 'norm'),
+    { id: 'norm', type: 'genix-normalizer', z: 'tab', name: 'normalize', output: 'batch', wires: [['an'], ['invalid']] },
+    { id: 'invalid', type: 'junction', z: 'tab', wires: [[]] },
+    { id: 'an', type: 'genix-anomaly', z: 'tab', name: 'detect', rules: [{ match: 'TEMP-*', hi: 50 }], wires: [['sf', 'held'], ['alarms']] },
+    { id: 'alarms', type: 'junction', z: 'tab', wires: [[]] },
+    { id: 'sf', type: 'genix-store-forward', z: 'tab', name: 'to cloud', metricsIntervalMs: 0, retryMinMs: 100, ackTimeoutMs: 5000, wires: [['cloud'], []] },
+    { id: 'cloud', type: 'function', z: 'tab', name: 'cloud acks', func: 'msg.delivery.ok = true;\nreturn msg;', outputs: 1, wires: [['sf']] },
+    // paused and small: its backlog stays, and overflow drops the oldest
+    { id: 'held', type: 'genix-store-forward', z: 'tab', name: 'held back', startPaused: true, maxMessages: 3, overflow: 'drop-oldest', metricsIntervalMs: 0, wires: [[], []] },
+    inject('inj-block', '', 'date', 'busy'),
+    { id: 'busy', type: 'function', z: 'tab', name: 'blocks the event loop', func: 'const end = Date.now() + 2500;\nwhile (Date.now() < end) { /* busy */ }\nreturn null;', outputs: 1, wires: [[]] },
+  ];
+}
+
+export async function scrape(url: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; metrics?: PromMetrics }> {
+  const res = await fetch(`${url}/genix/metrics`, { headers });
+  const text = await res.text();
+  if (res.status !== 200) return { status: res.status, text };
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain;.*version=0\.0\.4/);
+  return { status: res.status, text, metrics: await getMetricsFromStream(Readable.from([text])) };
+}
+
+/** The one sample of `name` whose labels include `labels` (undefined when there is none). */
+function sample(m: PromMetrics | undefined, name: string, labels: Record<string, string>): PromData | undefined {
+  assert.ok(m, 'a parsed scrape');
+  const fam = m[name];
+  assert.ok(fam, `metric ${name} is exported`);
+  const hits = (fam.data as PromData[]).filter((d) => Object.entries(labels).every(([k, v]) => d.labels[k] === v));
+  assert.ok(hits.length <= 1, `${name} ${JSON.stringify(labels)} matches one series, not ${hits.length}`);
+  return hits[0];
+}
+const value = (m: PromMetrics | undefined, name: string, labels: Record<string, string> = {}): number => sample(m, name, labels)?.value ?? 0;
+
+async function press(red: RedProcess, id: string, times = 1): Promise<void> {
+  for (let i = 0; i < times; i++) {
+    const res = await fetch(`${red.url}/inject/${id}`, { method: 'POST' });
+    assert.strictEqual(res.status, 200, `inject ${id}`);
+  }
+}
+
+async function getJson(url: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json() };
+}
+
+describe('operations: metrics and health in a real Node-RED (e2e)', function () {
+  this.timeout(90000);
+  let red: RedProcess;
+
+  before(async () => {
+    red = await startRedProcess({
+      flows: opsFlow(),
+      settings: {
+        runtimeState: { enabled: true, ui: false },
+        genixOps: { health: { maxEventLoopDelayMs: 1000, windowMs: 3000 } },
+      },
+    });
+  });
+  after(async () => {
+    await red?.stop();
+  });
+
+  it('counts readings in and out per node, backlog, drops, delivery latency and alarms as sent', async () => {
+    await press(red, 'inj-one', 5);
+    await press(red, 'inj-batch');
+    await press(red, 'inj-bad');
+    // 6 messages reach each buffer: 5 single readings and 1 batch of 3
+    const m = await waitFor(async () => {
+      const s = await scrape(red.url);
+      const mm = s.metrics!;
+      return value(mm, 'genix_buffer_delivered_total', { node: 'sf' }) === 6 && value(mm, 'genix_buffer_accepted_total', { node: 'held' }) === 6 ? mm : undefined;
+    }, 'both buffers to take 6 messages and the cloud to acknowledge them', 20000);
+
+    const norm = { node: 'norm', type: 'genix-normalizer', name: 'normalize' };
+    assert.strictEqual(value(m, 'genix_node_messages_in_total', norm), 7);
+    assert.strictEqual(value(m, 'genix_node_readings_in_total', norm), 5 + 3 + 1);
+    assert.strictEqual(value(m, 'genix_node_readings_out_total', { ...norm, port: '0' }), 8);
+    assert.strictEqual(value(m, 'genix_node_messages_out_total', { ...norm, port: '1' }), 1, 'the invalid one on output 2');
+
+    const an = { node: 'an', type: 'genix-anomaly' };
+    assert.strictEqual(value(m, 'genix_node_readings_in_total', an), 8);
+    assert.strictEqual(value(m, 'genix_node_messages_out_total', { ...an, port: '0' }), 6, 'wired to two buffers, counted once per message');
+    assert.strictEqual(value(m, 'genix_node_readings_out_total', { ...an, port: '0' }), 8);
+    assert.strictEqual(value(m, 'genix_alarm_events_total', { node: 'an', kind: 'hi', state: 'active' }), 1);
+    assert.strictEqual(value(m, 'genix_alarms_active', { node: 'an' }), 1);
+
+    // the delivery answers coming back are not counted as new readings
+    assert.strictEqual(value(m, 'genix_node_messages_in_total', { node: 'sf' }), 6);
+    assert.strictEqual(value(m, 'genix_buffer_backlog_messages', { node: 'sf' }), 0);
+    assert.strictEqual(value(m, 'genix_buffer_open', { node: 'sf', name: 'to cloud' }), 1);
+    const forwards = value(m, 'genix_node_messages_out_total', { node: 'sf', port: '0' });
+    assert.ok(forwards >= 1 && forwards <= 6, `sf forwarded ${forwards} messages or batches`);
+    const lat = (m!.genix_delivery_latency_seconds.data as PromHistogramData[]).find((d) => d.labels.buffer === 'sf' && d.labels.outcome === 'ok');
+    assert.ok(lat, 'a latency series for sf');
+    assert.strictEqual(lat.count, forwards, 'every forward answered once');
+    assert.strictEqual(lat.buckets['+Inf'], forwards);
+    assert.ok(lat.sum! >= 0 && lat.sum! < 5 * forwards, `latency sum ${lat.sum}`);
+
+    assert.strictEqual(value(m, 'genix_buffer_backlog_messages', { node: 'held' }), 3, 'maxMessages 3');
+    assert.strictEqual(value(m, 'genix_buffer_dropped_total', { node: 'held', reason: 'overflow' }), 3);
+    assert.strictEqual(value(m, 'genix_buffer_dropped_total', { node: 'held', reason: 'ttl' }), 0);
+    assert.ok(value(m, 'genix_buffer_backlog_bytes', { node: 'held' }) > 0);
+    assert.ok(value(m, 'genix_buffer_oldest_age_seconds', { node: 'held' }) > 0);
+    assert.strictEqual(value(m, 'genix_node_messages_out_total', { node: 'held', port: '0' }), 0);
+
+    assert.strictEqual(value(m, 'genix_ready'), 1);
+    assert.strictEqual(value(m, 'genix_flows_started'), 1);
+    assert.ok(m!.process_resident_memory_bytes, 'process metrics from prom-client');
+  });
+
+  it('the Grafana dashboard queries only metrics the endpoint exports', async () => {
+    const { metrics } = await scrape(red.url);
+    const exported = new Set<string>();
+    for (const [name, fam] of Object.entries(metrics!)) {
+      exported.add(name);
+      if (fam.type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) exported.add(name + s);
+    }
+    const dash = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../deploy/grafana/genix-gateway.json'), 'utf8'));
+    const exprs: string[] = [];
+    const walk = (panels: any[]) => {
+      for (const p of panels ?? []) {
+        for (const t of p.targets ?? []) if (typeof t.expr === 'string') exprs.push(t.expr);
+        walk(p.panels);
+      }
+    };
+    walk(dash.panels);
+    assert.ok(exprs.length >= 10, `${exprs.length} queries`);
+    const used = new Set<string>();
+    for (const e of exprs) for (const n of promqlMetricNames(e)) used.add(n);
+    const missing = [...used].filter((n) => !exported.has(n));
+    assert.deepStrictEqual(missing, [], 'metrics the dashboard queries but the endpoint does not export');
+    for (const want of ['genix_buffer_backlog_messages', 'genix_delivery_latency_seconds_bucket', 'genix_opcua_session_up', 'genix_alarms_active', 'genix_buffer_dropped_total', 'genix_node_readings_in_total']) {
+      assert.ok(used.has(want), `the dashboard shows ${want}`);
+    }
+  });
+
+  it('ready follows the flows: 503 while stopped, 200 once started again', async () => {
+    assert.deepStrictEqual((await getJson(`${red.url}/genix/health/ready`)).status, 200);
+    const state = (s: string) => fetch(`${red.url}/flows/state`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ state: s }) });
+    assert.strictEqual((await state('stop')).status, 200);
+    const stopped = await getJson(`${red.url}/genix/health/ready`);
+    assert.strictEqual(stopped.status, 503);
+    assert.strictEqual(stopped.body.ready, false);
+    assert.ok(stopped.body.reasons.includes('flows are not started'), JSON.stringify(stopped.body));
+    assert.strictEqual((await state('start')).status, 200);
+    const again = await waitFor(async () => { const r = await getJson(`${red.url}/genix/health/ready`); return r.status === 200 ? r : undefined; }, 'ready after start');
+    assert.deepStrictEqual(again!.body.buffers, { total: 2, open: 2 });
+  });
+
+  it('live turns false when a function node blocks the event loop, and true again after the window', async () => {
+    await waitFor(async () => (await fetch(`${red.url}/genix/health/live`)).status === 200, 'live before the block (start-up stalls are out of the window)');
+    await press(red, 'inj-block');
+    // answered after the 2.5 s busy loop: the stall is in the window
+    const blocked = await waitFor(async () => { const r = await getJson(`${red.url}/genix/health/live`); return r.status === 503 ? r : undefined; }, 'live to fail', 10000);
+    assert.strictEqual(blocked!.body.live, false);
+    assert.ok(blocked!.body.eventLoopMaxDelayMs >= 1000, JSON.stringify(blocked!.body));
+    const m = (await scrape(red.url)).metrics!;
+    assert.ok(value(m, 'genix_event_loop_max_delay_seconds') >= 1);
+    await waitFor(async () => (await fetch(`${red.url}/genix/health/live`)).status === 200, 'live again once the stall left the 3 s window', 15000);
+  });
+
+  it('not ready while a buffer cannot open its file; ready again when it is removed', async () => {
+    const blocker = path.join(red.userDir, 'not-a-directory');
+    fs.writeFileSync(blocker, 'a file where the buffer wants a folder');
+    const deploy = (flows: any[]) => fetch(`${red.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(flows) });
+    const bad = [...opsFlow(), { id: 'sfbad', type: 'genix-store-forward', z: 'tab', name: 'cannot open', dbPath: path.join(blocker, 'buffer.sqlite'), wires: [[], []] }];
+    assert.strictEqual((await deploy(bad)).status, 204);
+    // during the deploy itself the flows are stopped: wait for them to run again
+    const r = await waitFor(async () => { const x = await getJson(`${red.url}/genix/health/ready`); return x.body.flowsStarted && x.body.buffers.total === 3 ? x : undefined; }, 'the new flows to start');
+    assert.strictEqual(r!.status, 503);
+    assert.deepStrictEqual(r!.body.reasons, ['store-and-forward buffer sfbad is not open']);
+    const m = (await scrape(red.url)).metrics!;
+    assert.strictEqual(value(m, 'genix_buffer_open', { node: 'sfbad' }), 0);
+    assert.strictEqual(value(m, 'genix_buffer_open', { node: 'sf' }), 1);
+    assert.strictEqual((await deploy(opsFlow())).status, 204);
+    await waitFor(async () => (await fetch(`${red.url}/genix/health/ready`)).status === 200, 'ready again');
+  });
+});
