@@ -15,7 +15,11 @@ if (!env.NODE_RED_CREDENTIAL_SECRET) {
 const adminAuth = env.NODE_RED_ADMIN_PASSWORD_HASH
   ? {
       type: 'credentials',
-      users: [{ username: env.NODE_RED_ADMIN_USER || 'admin', password: env.NODE_RED_ADMIN_PASSWORD_HASH, permissions: '*' }],
+      users: [
+        { username: env.NODE_RED_ADMIN_USER || 'admin', password: env.NODE_RED_ADMIN_PASSWORD_HASH, permissions: '*' },
+        // the static token's user; '!' is no bcrypt hash, so nobody can sign in as it with a password
+        { username: 'prometheus', password: '!', permissions: ['genix-metrics.read'] },
+      ],
       // a static API token: Prometheus scrapes /genix/metrics with "Authorization: Bearer <token>"
       tokens: env.GENIX_METRICS_TOKEN ? [{ token: env.GENIX_METRICS_TOKEN, user: 'prometheus', scope: ['genix-metrics.read'] }] : [],
     }
