@@ -8,6 +8,9 @@ import { startRedProcess, RedProcess } from '../helpers/red-process';
 import { waitFor } from '../helpers/wait';
 import { promqlMetricNames } from '../helpers/promql';
 import { opsFlow, scrape, value } from '../helpers/ops';
+import { startPlant, fastTiming } from '../helpers/opcua';
+import { freePort } from '../helpers/net';
+import type { PlantOpcuaServer } from '../../scripts/plant/opcua-server';
 
 
 async function press(red: RedProcess, id: string, times = 1): Promise<void> {
@@ -153,5 +156,45 @@ describe('operations: metrics and health in a real Node-RED (e2e)', function () 
     assert.strictEqual(value(m, 'genix_buffer_open', { node: 'sf' }), 1);
     assert.strictEqual((await deploy(opsFlow())).status, 204);
     await waitFor(async () => (await fetch(`${red.url}/genix/health/ready`)).status === 200, 'ready again');
+  });
+});
+
+describe('operations: OPC-UA session metrics across a real server restart (e2e)', function () {
+  this.timeout(90000);
+  let red: RedProcess | undefined;
+  let plant: PlantOpcuaServer | undefined;
+
+  after(async () => {
+    await red?.stop();
+    await plant?.stop();
+  });
+
+  it('session up, lost and re-established: state, losses and reconnects counted', async () => {
+    const port = await freePort();
+    plant = await startPlant({ port });
+    red = await startRedProcess({
+      flows: [
+        { id: 'tab', type: 'tab', label: 'opcua' },
+        { id: 'ep', type: 'genix-opcua-endpoint', name: 'line PLC', endpointUrl: plant.endpointUrl, securityMode: 'None', securityPolicy: 'None', authType: 'anonymous', ...fastTiming },
+        { id: 'p1', type: 'genix-opcua-poller', z: 'tab', endpoint: 'ep', mode: 'subscribe', intervalMs: 100, output: 'batch', items: [{ nodeId: 'ns=2;i=1001', sensorId: 'T' }], wires: [['out']] },
+        { id: 'out', type: 'junction', z: 'tab', wires: [[]] },
+      ],
+    });
+    const metric = async (name: string, labels: Record<string, string> = { endpoint: 'ep' }) => value((await scrape(red!.url)).metrics, name, labels);
+    await waitFor(async () => (await metric('genix_opcua_session_up', { endpoint: 'ep', name: 'line PLC' })) === 1, 'session up');
+    assert.strictEqual(await metric('genix_opcua_session_state', { endpoint: 'ep', state: 'connected' }), 1);
+    assert.strictEqual(await metric('genix_opcua_session_state', { endpoint: 'ep', state: 'reconnecting' }), 0);
+    await waitFor(async () => (await metric('genix_node_readings_out_total', { node: 'p1', port: '0' })) > 0, 'readings from the poller');
+
+    await plant.stop();
+    plant = undefined;
+    await waitFor(async () => (await metric('genix_opcua_session_up')) === 0, 'session down', 15000);
+    assert.strictEqual(await metric('genix_opcua_session_losses_total'), 1);
+    assert.strictEqual(await metric('genix_opcua_reconnects_total'), 0);
+
+    plant = await startPlant({ port });
+    await waitFor(async () => (await metric('genix_opcua_session_up')) === 1, 'session up again', 30000);
+    assert.strictEqual(await metric('genix_opcua_reconnects_total'), 1);
+    assert.strictEqual(await metric('genix_opcua_session_losses_total'), 1);
   });
 });
