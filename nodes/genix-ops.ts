@@ -135,7 +135,13 @@ export = function (RED: NodeAPI) {
     flowsStarted = false;
   });
 
-  const metricsOn = settings.metrics !== false;
+  // Installed from the palette into a running Node-RED: the flows started before this plugin loaded.
+  try {
+    R.nodes.eachNode((n: any) => { if (!flowsStarted && n.type !== 'tab' && live(n.id)) flowsStarted = true; });
+  } catch { /* no flows yet: a normal start, flows:started follows */ }
+
+  const metricsOn = settings.metrics !== false && typeof R.hooks?.add === 'function';
+  if (settings.metrics !== false && !metricsOn) R.log.warn('genix-ops: this Node-RED has no message hooks (RED.hooks); /genix/metrics is off');
   const sources: OpsSources = {
     traffic,
     alarms,
@@ -154,7 +160,7 @@ export = function (RED: NodeAPI) {
   const delivery = new DeliveryLatency(metrics.observeDelivery);
   if (metricsOn) {
     installHooks(R.hooks, { traffic, delivery, alarms, bufferMetrics: (id, p) => { if (p && typeof p === 'object') lastBufferMetrics.set(id, p as BufferMetricsLike); } });
-  } else {
+  } else if (typeof R.hooks?.remove === 'function') {
     removeHooks(R.hooks);
   }
 

@@ -139,3 +139,18 @@ describe('deploy: Dockerfile (read as text)', () => {
     assert.ok(ins.some((i) => i.getKeyword() === 'COPY' && /deploy\/settings\.js \/usr\/src\/node-red\/genix-settings\.js/.test(i.getTextContent())));
   });
 });
+
+describe('package.json: the operations plugin ships', () => {
+  const pkg = JSON.parse(read('package.json'));
+
+  it('is registered as a Node-RED plugin inside the published files, with prom-client at run time', () => {
+    const entry = pkg['node-red'].plugins['genix-ops'];
+    assert.strictEqual(entry, 'dist/nodes/genix-ops.js');
+    assert.ok((pkg.files as string[]).some((f) => entry.startsWith(f)), `${entry} is in "files"`);
+    assert.ok(fs.existsSync(path.join(root, 'nodes', 'genix-ops.ts')));
+    assert.match(pkg.dependencies['prom-client'], /^\^15\./);
+    const promPkg = JSON.parse(fs.readFileSync(require.resolve('prom-client/package.json'), 'utf8'));
+    for (const s of ['preinstall', 'install', 'postinstall']) assert.strictEqual(promPkg.scripts?.[s], undefined, `prom-client has no ${s} script (no native build)`);
+    assert.strictEqual(promPkg.gypfile, undefined);
+  });
+});

@@ -49,11 +49,13 @@ export function observeReceive(ev: any, s: HookSinks): void {
   if (!isGenix(dst)) return;
   const msg = ev.msg;
   if (msg === null || typeof msg !== 'object') return;
-  const d = msg.delivery;
-  // a delivery answer coming back is not new data for the buffer
-  if (dst.type === 'genix-store-forward' && d && typeof d === 'object' && d.buffer === dst.id && typeof d.ok === 'boolean') {
-    s.delivery.answered(dst.id, d, Date.now());
-    return;
+  if (dst.type === 'genix-store-forward') {
+    const d = msg.delivery;
+    // a delivery answer coming back is not new data for the buffer
+    if (d && typeof d === 'object' && d.buffer === dst.id && typeof d.ok === 'boolean') {
+      s.delivery.answered(dst.id, d, Date.now());
+      return;
+    }
   }
   s.traffic.received(dst, msg.payload);
 }
