@@ -146,3 +146,22 @@ describe('deploy/settings.js as the container runs it (e2e)', function () {
     assert.doesNotMatch(out, /scrape-me|a-test-credential-secret/, 'no secret in the log');
   });
 });
+
+describe('health under httpNodeRoot when the admin API is off (e2e)', function () {
+  this.timeout(60000);
+  let red: RedProcess;
+  before(async () => {
+    red = await startRedProcess({ flows: opsFlow(), settings: { httpAdminRoot: false, httpNodeRoot: '/api', genixOps: { health: { httpNode: true } } } });
+  });
+  after(async () => {
+    await red?.stop();
+  });
+
+  it('serves /genix/health/* under httpNodeRoot with genixOps.health.httpNode', async () => {
+    const ready = await fetch(`${red.url}/api/genix/health/ready`);
+    assert.strictEqual(ready.status, 200);
+    assert.strictEqual(((await ready.json()) as any).ready, true);
+    await waitFor(async () => (await fetch(`${red.url}/api/genix/health/live`)).status === 200, 'live under httpNodeRoot');
+    assert.strictEqual((await fetch(`${red.url}/genix/metrics`)).status, 404, 'no admin API, no metrics route');
+  });
+});
