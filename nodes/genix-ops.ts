@@ -129,6 +129,7 @@ export = function (RED: NodeAPI) {
     alarms.prune(keep);
     sessions.prune(keep);
     for (const id of [...lastBufferMetrics.keys()]) if (!keep(id)) lastBufferMetrics.delete(id);
+    void metrics.prune(keep).catch(() => undefined);
     attachEndpoints();
   });
   RED.events.on('flows:stopped', () => {

@@ -6,6 +6,7 @@ import { AlarmTracker } from '../../nodes/lib/ops/alarms';
 import { SessionTracker } from '../../nodes/lib/ops/sessions';
 import { EventLoopWatch, evaluateLiveness, evaluateReadiness, healthOptions, HEALTH_DEFAULTS } from '../../nodes/lib/ops/health';
 import { observeSend, observeReceive, HookSinks, installHooks } from '../../nodes/lib/ops/hooks';
+import { createOpsMetrics } from '../../nodes/lib/ops/metrics';
 
 function sinks(): HookSinks & { latencies: Array<[string, boolean, number]> } {
   const latencies: Array<[string, boolean, number]> = [];
@@ -145,4 +146,24 @@ describe('ops: health', () => {
     assert.throws(() => healthOptions({ maxEventLoopDelayMs: '5 s' }), /genixOps\.health\.maxEventLoopDelayMs must be a finite number/);
     assert.throws(() => healthOptions({ windowMs: 0 }), /genixOps\.health\.windowMs must be > 0/);
   });
+});
+
+describe('ops: registry', () => {
+  const sources = () => ({
+    traffic: new Traffic(), alarms: new AlarmTracker(), sessions: new SessionTracker(),
+    buffers: () => [], endpoints: () => [], detectors: () => [], nameOf: () => '',
+    health: () => ({ flowsStarted: true, ready: true, live: true, eventLoopMaxDelayMs: 0 }),
+  });
+
+  it('forgets the latency series of a buffer that is no longer deployed', async () => {
+    const m = createOpsMetrics(sources(), { defaultMetrics: false });
+    m.observeDelivery('kept', true, 0.01);
+    m.observeDelivery('gone', false, 0.02);
+    assert.match(await m.text(), /buffer="gone"/);
+    await m.prune((id) => id === 'kept');
+    const text = await m.text();
+    assert.doesNotMatch(text, /buffer="gone"/);
+    assert.match(text, /genix_delivery_latency_seconds_count\{buffer="kept",name="",outcome="ok"\} 1/);
+  });
+
 });

@@ -74,6 +74,8 @@ const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ?
 export interface OpsMetrics {
   registry: Registry;
   observeDelivery: LatencySink;
+  /** forgets the latency series of buffers no longer deployed */
+  prune(keep: (id: string) => boolean): Promise<void>;
   /** the exposition text: every value read from its source now */
   text(): Promise<string>;
 }
@@ -129,32 +131,32 @@ export function createOpsMetrics(src: OpsSources, opts: { defaultMetrics?: boole
   const drops = new Counter({ name: 'genix_buffer_dropped_total', help: 'Messages the buffer dropped, by reason (overflow, disk-full, ttl)', labelNames: ['node', 'name', 'reason'], registers: r });
   const deployedBuffers = new Gauge({ name: 'genix_buffers', help: 'Deployed store-and-forward buffers', registers: r });
   const updateBuffers = () => {
-      for (const g of Object.values(gauges)) g.reset();
-      for (const c of Object.values(counters)) c.reset();
-      drops.reset();
-      const list = src.buffers();
-      deployedBuffers.set(list.length);
-      for (const b of list) {
-        const l = { node: b.id, name: b.name };
-        gauges.open.set(l, b.open ? 1 : 0);
-        const m = b.metrics;
-        if (!m) continue;
-        gauges.backlog.set(l, n(m.backlog));
-        gauges.bytes.set(l, n(m.bytes));
-        gauges.age.set(l, n(m.oldestAgeMs) / 1000);
-        gauges.inFlight.set(l, n(m.inFlightMessages));
-        gauges.dead.set(l, n(m.deadLetters));
-        gauges.diskFull.set(l, m.diskFull === true ? 1 : 0);
-        gauges.fileBytes.set(l, n(m.fileBytes));
-        counters.accepted.inc(l, n(m.accepted));
-        counters.delivered.inc(l, n(m.delivered));
-        counters.deliveredReadings.inc(l, n(m.deliveredReadings));
-        counters.failures.inc(l, n(m.failures));
-        counters.timeouts.inc(l, n(m.timeouts));
-        if (m.drops !== null && typeof m.drops === 'object') {
-          for (const [reason, count] of Object.entries(m.drops as Record<string, unknown>)) drops.inc({ ...l, reason }, n(count));
-        }
+    for (const g of Object.values(gauges)) g.reset();
+    for (const c of Object.values(counters)) c.reset();
+    drops.reset();
+    const list = src.buffers();
+    deployedBuffers.set(list.length);
+    for (const b of list) {
+      const l = { node: b.id, name: b.name };
+      gauges.open.set(l, b.open ? 1 : 0);
+      const m = b.metrics;
+      if (!m) continue;
+      gauges.backlog.set(l, n(m.backlog));
+      gauges.bytes.set(l, n(m.bytes));
+      gauges.age.set(l, n(m.oldestAgeMs) / 1000);
+      gauges.inFlight.set(l, n(m.inFlightMessages));
+      gauges.dead.set(l, n(m.deadLetters));
+      gauges.diskFull.set(l, m.diskFull === true ? 1 : 0);
+      gauges.fileBytes.set(l, n(m.fileBytes));
+      counters.accepted.inc(l, n(m.accepted));
+      counters.delivered.inc(l, n(m.delivered));
+      counters.deliveredReadings.inc(l, n(m.deliveredReadings));
+      counters.failures.inc(l, n(m.failures));
+      counters.timeouts.inc(l, n(m.timeouts));
+      if (m.drops !== null && typeof m.drops === 'object') {
+        for (const [reason, count] of Object.entries(m.drops as Record<string, unknown>)) drops.inc({ ...l, reason }, n(count));
       }
+    }
   };
 
   const latency = new Histogram({
@@ -180,19 +182,19 @@ export function createOpsMetrics(src: OpsSources, opts: { defaultMetrics?: boole
     registers: r,
   });
   const updateSessions = () => {
-      sessionState.reset();
-      up.reset();
-      reconnects.reset();
-      losses.reset();
-      for (const e of src.endpoints()) {
-        const l = { endpoint: e.id, name: e.name };
-        const seen = src.sessions.get(e.id);
-        const state = e.state ?? seen?.state ?? 'unknown';
-        for (const s of SESSION_STATES) sessionState.set({ ...l, state: s }, s === state ? 1 : 0);
-        up.set(l, state === 'connected' ? 1 : 0);
-        reconnects.inc(l, seen?.reconnects ?? 0);
-        losses.inc(l, seen?.losses ?? 0);
-      }
+    sessionState.reset();
+    up.reset();
+    reconnects.reset();
+    losses.reset();
+    for (const e of src.endpoints()) {
+      const l = { endpoint: e.id, name: e.name };
+      const seen = src.sessions.get(e.id);
+      const state = e.state ?? seen?.state ?? 'unknown';
+      for (const s of SESSION_STATES) sessionState.set({ ...l, state: s }, s === state ? 1 : 0);
+      up.set(l, state === 'connected' ? 1 : 0);
+      reconnects.inc(l, seen?.reconnects ?? 0);
+      losses.inc(l, seen?.losses ?? 0);
+    }
   };
 
   // ---- alarms -----------------------------------------------------------------------------
@@ -227,5 +229,13 @@ export function createOpsMetrics(src: OpsSources, opts: { defaultMetrics?: boole
     // prom-client writes NaN as "Nan"; the exposition format (and strict parsers) want "NaN"
     return (await registry.metrics()).replace(/ Nan$/gm, ' NaN');
   };
-  return { registry, observeDelivery, text };
+  const prune = async (keep: (id: string) => boolean) => {
+    const gone = new Map<string, Record<string, string>>();
+    for (const v of (await latency.get()).values) {
+      const { buffer, name, outcome } = v.labels as Record<string, string>;
+      if (typeof buffer === 'string' && !keep(buffer)) gone.set(`${buffer}\u0000${outcome}`, { buffer, name, outcome });
+    }
+    for (const labels of gone.values()) latency.remove(labels);
+  };
+  return { registry, observeDelivery, text, prune };
 }
