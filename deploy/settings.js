@@ -49,5 +49,6 @@ module.exports = {
   editorTheme: { tours: false, palette: { catalogues: [] }, projects: { enabled: false } },
   logging: { console: { level: env.NODE_RED_LOG_LEVEL || 'info', metrics: false, audit: false } },
   exportGlobalContextKeys: false,
+  // the image holds the nodes: installs from the palette would be lost with the next image anyway
   externalModules: { autoInstall: false, palette: { allowInstall: false } },
 };
