@@ -1,10 +1,13 @@
-// One mqtt.js client per endpoint, shared by every publisher: truthful per-message acknowledgements.
+// One mqtt.js client per endpoint, shared by every publisher: truthful per-message acknowledgements through
+// mqtt.js's public API only (publish with a callback); speed comes from our window and per-turn batching.
 import { EventEmitter } from 'events';
-import { Readable } from 'stream';
-import mqtt, { MqttClient, IClientOptions } from 'mqtt';
+import mqtt, { MqttClient, IClientOptions, IStore, Store } from 'mqtt';
 import { OK, SendResult, classifyMqttError, redact } from './errors';
-import type { Framing, LinkState, Transport } from './transport';
+import type { Framing, LinkState, Problem, Transport } from './transport';
 import { Backoff } from '../common/backoff';
+import { BrokerLimits, NO_LIMITS, limitsFromConnack, payloadLimit } from './broker-limits';
+import { AnswerWatch, TakeoverDetector, SESSION_TAKEN_OVER } from './mqtt-health';
+import { noStore, PROBE_TOPIC, clientOptions } from './mqtt-options';
 
 export interface MqttConnectionOptions {
   url: string;
@@ -13,11 +16,17 @@ export interface MqttConnectionOptions {
   username?: string;
   password?: string;
   keepaliveSec?: number;
-  /** false = persistent session (clean session / clean start off) */
+  /** false = persistent session (clean session / clean start off): the session resends what was in flight */
   clean?: boolean;
+  /** clean session off: how long the session may hold unacknowledged publishes while disconnected (MQTT 5: also the session expiry interval) */
+  sessionExpirySec?: number;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   connectTimeoutMs?: number;
+  /** no answer (PUBACK, probe) for this long while one is expected: the connection is dead. 0 = never */
+  answerTimeoutMs?: number;
+  /** a connection that lasted this long is stable: backoff and takeover suspicion start over */
+  stableMs?: number;
   /** TLS options (ca, cert, key, rejectUnauthorized, servername) from a tls-config node */
   tls?: Record<string, unknown>;
   /** retained online/offline state topic: birth message on connect, last will on loss */
@@ -28,7 +37,7 @@ export interface MqttConnectionOptions {
   maxQueued?: number;
 }
 
-interface Waiting {
+interface Job {
   topic: string;
   body: string | Buffer;
   qos: 0 | 1;
@@ -39,56 +48,47 @@ interface Waiting {
 const QOS0 = Object.freeze({ qos: 0 as const });
 const QOS1 = Object.freeze({ qos: 1 as const });
 
-// PUBLISH packets of one event-loop turn share buffers of at least this size
-const OUT_CHUNK = 64 * 1024;
-const FLUSH_AT = 16 * 1024;
-
-// mqtt.js would resend unacknowledged publishes after a reconnect; we answer them ok:false instead
-// and let the flow (store-and-forward) retry, so nothing is held or sent twice behind its back.
-class NoResendStore {
-  put(_packet: unknown, cb?: (err?: Error) => void) { if (cb) cb(); return this; }
-  del(packet: unknown, cb?: (err: Error | null, packet?: unknown) => void) { if (cb) cb(null, packet); return this; }
-  get(_packet: unknown, cb: (err: Error | null, packet?: unknown) => void) { cb(new Error('not stored')); return this; }
-  createStream() { return Readable.from([]); }
-  close(cb?: () => void) { if (cb) cb(); }
-}
+type Options = Required<Omit<MqttConnectionOptions, 'username' | 'password' | 'tls' | 'stateTopic'>> & MqttConnectionOptions;
 
 export class MqttConnection extends EventEmitter implements Transport {
   readonly kind = 'mqtt' as const;
   readonly framing: Framing = 'json';
   state: LinkState = 'disconnected';
+  /** what keeps the link from working, for the status ('' = nothing) */
+  problem: Problem = '';
   /** last connection error, already redacted */
   lastError = '';
+  /** what the broker stated in its last CONNACK */
+  limits: BrokerLimits = NO_LIMITS;
   client: MqttClient | null = null;
   /** our sequence number → the answer of a publish waiting for its PUBACK */
   private pending = new Map<number, (r: SendResult) => void>();
   private seq = 0;
-  private waiting: Waiting[] = [];
-  private waitHead = 0;
+  private queue: Job[] = [];
+  private head = 0;
+  private pumpScheduled = false;
   private stopping = false;
   private readonly retry: Backoff;
   private reconnectTimer: NodeJS.Timeout | null = null;
-  /** the socket held corked until the next turn of the event loop, so a burst of publishes leaves in one write */
-  private corked: { uncork(): void } | null = null;
-  /** PUBLISH packets encoded this turn, written at its end: out[outStart, outLen) for outStream */
-  private out: Buffer | null = null;
-  private outStart = 0;
-  private outLen = 0;
-  private outStream: { write(b: Buffer): boolean } | null = null;
-  private flushScheduled = false;
+  private stableTimer: NodeJS.Timeout | null = null;
+  private watchTimer: NodeJS.Timeout | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
   /** publishes allowed in flight on this connection: maxInFlight, or less if the broker says so */
   private window: number;
-  private readonly noResend = new NoResendStore();
-  private readonly flushTick = () => {
-    this.flushScheduled = false;
-    this.flushOut();
+  private readonly o: Options;
+  private readonly takeover: TakeoverDetector;
+  private readonly watch: AnswerWatch;
+  /** clean session off: mqtt.js keeps unacknowledged publishes here and resends them after a reconnect */
+  private sessionStore: Store | null = null;
+  /** reason code of the broker's DISCONNECT on the current connection */
+  private disconnectReason: number | undefined;
+  /** learned from a refused CONNECT: the broker takes no retained will / no QoS 1 will */
+  private willRetain = true;
+  private willQos: 0 | 1 = 1;
+  private readonly pumpTick = () => {
+    this.pumpScheduled = false;
+    this.pump();
   };
-  private readonly uncork = () => {
-    const s = this.corked;
-    this.corked = null;
-    if (s) s.uncork();
-  };
-  private readonly o: Required<Omit<MqttConnectionOptions, 'username' | 'password' | 'tls' | 'stateTopic'>> & MqttConnectionOptions;
 
   constructor(options: MqttConnectionOptions) {
     super();
@@ -96,15 +96,25 @@ export class MqttConnection extends EventEmitter implements Transport {
       protocolVersion: 4,
       keepaliveSec: 60,
       clean: true,
+      sessionExpirySec: 3600,
       reconnectMinMs: 1000,
       reconnectMaxMs: 30000,
       connectTimeoutMs: 10000,
+      answerTimeoutMs: 30000,
+      stableMs: 0,
       maxInFlight: 2000,
       maxQueued: 100000,
       ...options,
     };
+    if (!this.o.stableMs) this.o.stableMs = Math.max(10000, 2 * this.o.reconnectMaxMs);
     this.retry = new Backoff(this.o.reconnectMinMs, this.o.reconnectMaxMs);
+    this.takeover = new TakeoverDetector(this.o.stableMs);
+    this.watch = new AnswerWatch(this.o.answerTimeoutMs);
     this.window = this.o.maxInFlight;
+  }
+
+  get clientId(): string {
+    return this.o.clientId;
   }
 
   get inFlight(): number {
@@ -112,13 +122,20 @@ export class MqttConnection extends EventEmitter implements Transport {
   }
 
   get queued(): number {
-    return this.waiting.length - this.waitHead;
+    return this.queue.length - this.head;
   }
 
   private setState(s: LinkState, detail?: string) {
     if (s === this.state && !detail) return;
     this.state = s;
     this.emit('state', s, detail);
+  }
+
+  private setProblem(p: Problem, warning?: string) {
+    if (p === this.problem) return;
+    this.problem = p;
+    if (warning) this.emit('warning', warning);
+    this.emit('state', this.state);
   }
 
   private secrets() {
@@ -130,64 +147,117 @@ export class MqttConnection extends EventEmitter implements Transport {
   }
 
   start(): void {
-    if (this.client) return;
+    if (this.client || this.reconnectTimer) return;
     this.stopping = false;
-    const opts: IClientOptions = {
-      clientId: this.o.clientId,
-      protocolVersion: this.o.protocolVersion,
-      keepalive: this.o.keepaliveSec,
-      clean: this.o.clean,
-      connectTimeout: this.o.connectTimeoutMs,
-      reconnectPeriod: 0, // our own backoff, see scheduleReconnect
-      queueQoSZero: false,
-      // a ping every keepalive period instead of re-arming a timer for every PUBACK (two timer operations per message)
-      reschedulePings: false,
-      outgoingStore: this.noResend as any,
-      // mqtt.js logs a dozen debug lines per publish; skip their cost unless DEBUG asks for them
-      ...(/mqttjs/.test(process.env.DEBUG ?? '') ? {} : { log: () => undefined }),
-      ...(this.o.tls ?? {}),
-    };
-    if (this.o.username) opts.username = this.o.username;
-    if (this.o.password) opts.password = this.o.password;
-    if (this.o.stateTopic) {
-      opts.will = { topic: this.o.stateTopic, payload: Buffer.from(this.stateMessage('offline')), qos: 1, retain: true };
-    }
-    this.setState('connecting');
-    const client = mqtt.connect(this.o.url, opts);
-    this.client = client;
-    client.on('connect', (connack: { properties?: { receiveMaximum?: number } }) => {
-      // an MQTT 5 broker may allow fewer unacknowledged publishes than we would keep; exceeding it costs the connection
-      const rm = connack?.properties?.receiveMaximum;
-      this.window = typeof rm === 'number' && rm > 0 ? Math.min(this.o.maxInFlight, rm) : this.o.maxInFlight;
-      // we coalesce writes ourselves (cork per event-loop turn); Nagle would only hold the tail of each burst back
-      const sock = client.stream as unknown as { setNoDelay?: (v: boolean) => void };
-      if (typeof sock.setNoDelay === 'function') sock.setNoDelay(true);
-      this.retry.reset();
-      this.lastError = '';
-      if (this.o.stateTopic) client.publish(this.o.stateTopic, this.stateMessage('online'), { qos: 1, retain: true }, () => undefined);
-      this.setState('connected');
-      this.pump();
-    });
-    client.on('error', (err) => {
-      this.lastError = redact(err?.message ?? String(err), this.secrets());
-      this.emit('link-error', this.lastError);
-    });
-    client.on('close', () => this.onClose());
+    this.connect(false);
   }
 
-  private onClose() {
-    const client = this.client;
-    const why = this.stopping ? 'endpoint closed' : `connection lost before acknowledgement${this.lastError ? `: ${this.lastError}` : ''}`;
-    if (client) {
-      // drop mqtt.js's own bookkeeping of the unacknowledged publishes answered below
-      const outgoing = (client as any).outgoing as Record<string, unknown> | undefined;
-      if (outgoing) for (const id of Object.keys(outgoing)) delete outgoing[id];
+  private connect(again: boolean) {
+    const o = this.o;
+    if (!o.clean && !this.sessionStore) this.sessionStore = new Store({ clean: false });
+    const opts: IClientOptions = clientOptions(o, (this.sessionStore as unknown as IStore | null) ?? noStore());
+    if (o.stateTopic) {
+      opts.will = { topic: o.stateTopic, payload: Buffer.from(this.stateMessage('offline')), qos: this.willQos, retain: this.willRetain };
     }
-    // packets encoded for the lost connection are never written to the next one
-    this.out = null;
-    this.outStart = this.outLen = 0;
-    this.outStream = null;
-    this.failAll(why);
+    this.setState(again ? 'reconnecting' : 'connecting');
+    const client = mqtt.connect(o.url, opts);
+    this.client = client;
+    this.bind(client);
+  }
+
+  private bind(client: MqttClient) {
+    client.on('connect', (connack) => { if (client === this.client) this.onConnect(client, connack); });
+    client.on('error', (err: Error & { code?: unknown }) => {
+      if (client !== this.client) return;
+      this.lastError = redact(err?.message ?? String(err), this.secrets());
+      // a broker without retain or QoS 1 refuses our last will: connect again without it
+      if (err?.code === 0x9a) this.willRetain = false;
+      if (err?.code === 0x9b) this.willQos = 0;
+      this.emit('link-error', this.lastError);
+    });
+    client.on('disconnect', (packet: { reasonCode?: number }) => {
+      if (client !== this.client) return;
+      this.disconnectReason = packet?.reasonCode;
+      if (packet?.reasonCode) this.lastError = `the broker disconnected us (reason code 0x${packet.reasonCode.toString(16)})`;
+    });
+    client.on('close', () => { if (client === this.client) this.onClose(client); });
+  }
+
+  private onConnect(client: MqttClient, connack: unknown) {
+    const now = Date.now();
+    this.limits = limitsFromConnack(connack);
+    // an MQTT 5 broker may allow fewer unacknowledged publishes than we would keep; exceeding it costs the connection
+    this.window = Math.max(1, Math.min(this.o.maxInFlight, this.limits.receiveMaximum));
+    this.disconnectReason = undefined;
+    this.lastError = '';
+    this.takeover.connected(now);
+    this.clearTimer('expiryTimer');
+    this.clearTimer('stableTimer');
+    this.stableTimer = setTimeout(() => {
+      this.stableTimer = null;
+      this.retry.reset();
+      this.takeover.stable();
+      if (this.problem === 'takeover') this.setProblem('');
+    }, this.o.stableMs);
+    this.stableTimer.unref();
+    this.watch.reset(now);
+    if (this.o.answerTimeoutMs > 0 && !this.watchTimer) {
+      this.watchTimer = setInterval(() => this.checkAnswers(), Math.max(20, Math.floor(this.o.answerTimeoutMs / 4)));
+      this.watchTimer.unref();
+    }
+    if (this.o.stateTopic) {
+      const qos = this.limits.maxQos >= 1 ? 1 : 0;
+      client.publish(this.o.stateTopic, this.stateMessage('online'), { qos, retain: this.limits.retainAvailable }, () => undefined);
+    }
+    if (this.limits.maxQos === 0) this.setProblem('maxQos', 'the broker accepts QoS 0 only (MQTT 5 CONNACK): QoS 1 publishes are refused; set the publisher\'s QoS to 0 or use another broker');
+    else if (this.problem === 'maxQos' || this.problem === 'unresponsive') this.setProblem('');
+    this.setState('connected');
+    this.pump();
+  }
+
+  private checkAnswers() {
+    const client = this.client;
+    if (!client || this.state !== 'connected') return;
+    const expecting = this.pending.size > 0 || this.o.keepaliveSec === 0;
+    const verdict = this.watch.check(Date.now(), expecting);
+    if (verdict === 'probe') {
+      // any answer proves the broker reads our writes; an UNSUBSCRIBE changes nothing at the broker
+      client.unsubscribe(PROBE_TOPIC, () => { if (client === this.client) this.watch.answered(); });
+    } else if (verdict === 'dead') {
+      this.lastError = `no answer from the broker for ${Math.round((2 * this.o.answerTimeoutMs) / 1000)} s: connection half-open or broker stalled`;
+      this.setProblem('unresponsive', `${this.lastError}; reconnecting`);
+      this.emit('link-error', this.lastError);
+      // the close event follows and does the rest (answers, reconnect)
+      client.end(true);
+    }
+  }
+
+  private clearTimer(name: 'expiryTimer' | 'stableTimer' | 'watchTimer' | 'reconnectTimer') {
+    const t = this[name];
+    if (t) {
+      clearTimeout(t);
+      clearInterval(t);
+    }
+    this[name] = null;
+  }
+
+  private onClose(client: MqttClient) {
+    this.clearTimer('stableTimer');
+    this.clearTimer('watchTimer');
+    const why = this.stopping ? 'endpoint closed' : `connection lost before acknowledgement${this.lastError ? `: ${this.lastError}` : ''}`;
+    if (!this.stopping && this.takeover.closed(Date.now(), this.disconnectReason)) {
+      const sure = this.disconnectReason === SESSION_TAKEN_OVER;
+      this.setProblem('takeover', `${sure ? 'the broker handed our session to another connection' : `the broker closed the connection right after connecting ${this.takeover.shortCloses} times in a row`}: another client is probably using the client id "${this.o.clientId}". On a fleet leave Client ID empty so that each gateway gets its own.`);
+    }
+    this.disconnectReason = undefined;
+    this.failQueued(why);
+    if (this.o.clean || this.stopping) {
+      // clean session: nothing will be resent, so every unacknowledged publish is answered now and the flow retries
+      this.failPending(why);
+      if (!this.stopping) this.discard(client);
+    } else if (this.pending.size) {
+      this.holdForSession(client);
+    }
     if (this.stopping) {
       this.setState('disconnected');
       return;
@@ -196,35 +266,66 @@ export class MqttConnection extends EventEmitter implements Transport {
     this.scheduleReconnect();
   }
 
-  private failAll(error: string) {
+  /** Persistent session: mqtt.js resends what is in flight after the reconnect; we answer when the PUBACK comes. */
+  private holdForSession(client: MqttClient) {
+    if (this.expiryTimer) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null;
+      if (this.state === 'connected' || client !== this.client) return;
+      // the session cannot cover an outage this long: give the messages back to the flow and start a new session
+      this.failPending(`not acknowledged within the session expiry (${this.o.sessionExpirySec} s)`);
+      this.discard(client);
+      this.sessionStore = null;
+    }, this.o.sessionExpirySec * 1000);
+    this.expiryTimer.unref();
+  }
+
+  /** Drops a client for good; its late callbacks find nothing in `pending`. */
+  private discard(client: MqttClient) {
+    if (this.client === client) this.client = null;
+    client.removeAllListeners();
+    client.on('error', () => undefined);
+    client.end(true);
+  }
+
+  private failPending(error: string) {
+    if (!this.pending.size) return;
     const r: SendResult = { ok: false, error };
-    if (this.pending.size) {
-      const all = [...this.pending.values()];
-      this.pending.clear();
-      for (const cb of all) cb(r);
-    }
-    if (this.queued) {
-      const all = this.waiting.slice(this.waitHead);
-      this.waiting = [];
-      this.waitHead = 0;
-      for (const w of all) w.cb(r);
-    }
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const cb of all) cb(r);
+  }
+
+  private failQueued(error: string) {
+    if (!this.queued) return;
+    const r: SendResult = { ok: false, error };
+    const all = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    for (const w of all) w.cb(r);
   }
 
   private scheduleReconnect() {
     if (this.reconnectTimer || this.stopping) return;
-    const wait = this.retry.next();
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
-      if (this.stopping || !this.client) return;
-      this.setState('reconnecting');
-      // mqtt.js forgets the stores given at connect unless they are passed again here
-      this.client.reconnect({ outgoingStore: this.noResend as any });
-    }, wait);
+      if (this.stopping) return;
+      const client = this.client;
+      if (client && this.sessionStore) {
+        this.setState('reconnecting');
+        // mqtt.js forgets the stores given at connect unless they are passed again here
+        client.reconnect({ outgoingStore: this.sessionStore });
+      } else this.connect(true);
+    }, this.retry.next());
   }
 
   refusal(): SendResult | null {
     return this.state === 'connected' && this.client ? null : { ok: false, error: `not connected to the broker (${this.state})` };
+  }
+
+  /** Largest body a publish to `topic` may carry under the broker's maximum packet size (0: no limit, -1: none fits). */
+  bodyLimit(topic: string): number {
+    return this.limits.maxPacketSize ? payloadLimit(this.limits.maxPacketSize, topic, this.o.protocolVersion === 5) : 0;
   }
 
   send(topic: string, body: string | Buffer, qos: 0 | 1, cb: (r: SendResult) => void): void {
@@ -232,135 +333,87 @@ export class MqttConnection extends EventEmitter implements Transport {
       cb({ ok: false, error: `not connected to the broker (${this.state})` });
       return;
     }
-    if (this.pending.size >= this.window || this.queued > 0) {
-      if (this.queued >= this.o.maxQueued) {
-        cb({ ok: false, error: 'too many messages waiting for the broker' });
-        return;
-      }
-      this.waiting.push({ topic, body, qos, cb });
+    if (qos > this.limits.maxQos) {
+      cb({ ok: false, error: `the broker accepts QoS ${this.limits.maxQos} at most (MQTT 5 CONNACK): set the publisher's QoS to ${this.limits.maxQos}` });
       return;
     }
-    this.publishNow(topic, body, qos, cb);
+    if (this.limits.maxPacketSize && body.length * 3 > this.limits.maxPacketSize - 16) {
+      const room = this.bodyLimit(topic);
+      const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+      if (size > room) {
+        cb({ ok: false, tooLarge: true, error: `message of ${size} bytes is over the broker's maximum packet size (${this.limits.maxPacketSize} bytes)` });
+        return;
+      }
+    }
+    if (this.queued >= this.o.maxQueued) {
+      cb({ ok: false, error: 'too many messages waiting for the broker' });
+      return;
+    }
+    this.queue.push({ topic, body, qos, cb });
+    // publishes of one event-loop turn go to mqtt.js together, so its writes of that turn leave in one go
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      setImmediate(this.pumpTick);
+    }
   }
 
-  private publishNow(topic: string, body: string | Buffer, qos: 0 | 1, cb: (r: SendResult) => void) {
+  private publishNow(client: MqttClient, job: Job) {
     const id = ++this.seq;
-    this.pending.set(id, cb);
-    const client = this.client as MqttClient;
-    const acked = (err?: Error | null) => {
+    this.pending.set(id, job.cb);
+    client.publish(job.topic, job.body, job.qos === 1 ? QOS1 : QOS0, (err?: Error) => {
       // answered already when the connection dropped: exactly one report per message
       const answer = this.pending.get(id);
       if (!answer) return;
       this.pending.delete(id);
+      this.watch.answered();
       answer(err ? classifyMqttError(err) : OK);
-      if (this.waitHead < this.waiting.length) this.pump();
-    };
-    if (qos === 1 && this.writeDirect(client, topic, body, acked)) return;
-    // mqtt.js writes after what we buffered, so packets leave in the order they were sent
-    this.flushOut();
-    // Node-RED hands over each message in its own setImmediate: without this every publish is its own write
-    if (!this.corked && client.stream && typeof client.stream.cork === 'function') {
-      client.stream.cork();
-      this.corked = client.stream;
-      setImmediate(this.uncork);
-    }
-    client.publish(topic, body, qos === 1 ? QOS1 : QOS0, acked);
-  }
-
-  /**
-   * QoS 1 hot path: encodes the PUBLISH into one buffer per event-loop turn instead of mqtt.js's six stream
-   * writes, a packet copy and a dozen log calls per message. mqtt.js still owns the message id and matches the
-   * PUBACK through its public `outgoing` table, so `acked` runs only when the broker acknowledged.
-   */
-  private writeDirect(client: MqttClient, topic: string, body: string | Buffer, acked: (err?: Error | null) => void): boolean {
-    // mqtt.js replaying its store after a reconnect: let it keep the order
-    const c = client as unknown as { _storeProcessing?: boolean; _storeProcessingQueue?: unknown[] };
-    if (!client.connected || client.disconnecting || c._storeProcessing || (c._storeProcessingQueue && c._storeProcessingQueue.length)) return false;
-    const stream = client.stream as unknown as { write(b: Buffer): boolean } | undefined;
-    if (!stream || typeof stream.write !== 'function' || !client.messageIdProvider || !client.outgoing) return false;
-    const mid = client.messageIdProvider.allocate();
-    if (mid === null || client.outgoing[mid]) return false;
-    client.outgoing[mid] = { volatile: false, cmd: 'publish', cb: acked as (err: Error) => void };
-    const v5 = this.o.protocolVersion === 5;
-    const tl = Buffer.byteLength(topic);
-    const pl = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-    const rem = 2 + tl + 2 + (v5 ? 1 : 0) + pl;
-    const size = 1 + (rem < 128 ? 1 : rem < 16384 ? 2 : rem < 2097152 ? 3 : 4) + rem;
-    if (this.outStream !== stream || !this.out || this.outLen + size > this.out.length) {
-      this.flushOut();
-      this.out = Buffer.allocUnsafe(Math.max(OUT_CHUNK, size));
-      this.outStart = this.outLen = 0;
-      this.outStream = stream;
-    }
-    const buf = this.out;
-    let o = this.outLen;
-    buf[o++] = 0x32; // PUBLISH, QoS 1, no DUP, no RETAIN
-    let x = rem;
-    do {
-      let b = x % 128;
-      x = Math.floor(x / 128);
-      if (x > 0) b |= 128;
-      buf[o++] = b;
-    } while (x > 0);
-    buf[o++] = tl >> 8;
-    buf[o++] = tl & 255;
-    o += buf.write(topic, o);
-    buf[o++] = mid >> 8;
-    buf[o++] = mid & 255;
-    if (v5) buf[o++] = 0; // no properties
-    if (typeof body === 'string') o += buf.write(body, o);
-    else o += body.copy(buf, o);
-    this.outLen = o;
-    // a long turn writes as it goes, so the broker starts acknowledging while we still encode
-    if (o - this.outStart >= FLUSH_AT) this.flushOut();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flushTick);
-    }
-    return true;
-  }
-
-  /** Writes what this turn buffered, to the connection it was encoded for (never to a newer one). */
-  private flushOut() {
-    if (!this.out || this.outLen === this.outStart) return;
-    const chunk = this.out.subarray(this.outStart, this.outLen);
-    this.outStart = this.outLen;
-    const stream = this.outStream;
-    if (stream && this.client && (this.client.stream as unknown) === stream) stream.write(chunk);
+      if (this.head < this.queue.length && !this.pumpScheduled) {
+        this.pumpScheduled = true;
+        setImmediate(this.pumpTick);
+      }
+    });
   }
 
   private pump() {
-    while (this.state === 'connected' && this.waitHead < this.waiting.length && this.pending.size < this.window) {
-      const w = this.waiting[this.waitHead];
-      (this.waiting as any)[this.waitHead++] = undefined;
-      this.publishNow(w.topic, w.body, w.qos, w.cb);
+    const client = this.client;
+    if (!client) return;
+    while (this.state === 'connected' && this.head < this.queue.length && this.pending.size < this.window) {
+      const job = this.queue[this.head];
+      (this.queue as unknown as Array<Job | undefined>)[this.head++] = undefined;
+      this.publishNow(client, job);
     }
-    if (this.waitHead > 1024 && this.waitHead * 2 > this.waiting.length) {
-      this.waiting = this.waiting.slice(this.waitHead);
-      this.waitHead = 0;
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
   }
 
   /** Publishes the offline state (a clean disconnect suppresses the last will), then disconnects. */
   async stop(timeoutMs = 2000): Promise<void> {
     this.stopping = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
+    for (const t of ['reconnectTimer', 'stableTimer', 'watchTimer', 'expiryTimer'] as const) this.clearTimer(t);
+    this.failQueued('endpoint closed');
     const client = this.client;
-    if (!client) return;
-    this.flushOut();
+    if (!client) {
+      this.failPending('endpoint closed');
+      this.setState('disconnected');
+      return;
+    }
     if (this.o.stateTopic && client.connected) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, timeoutMs);
-        client.publish(this.o.stateTopic as string, this.stateMessage('offline'), { qos: 1, retain: true }, () => { clearTimeout(t); resolve(); });
+        client.publish(this.o.stateTopic as string, this.stateMessage('offline'), { qos: this.limits.maxQos >= 1 ? 1 : 0, retain: this.limits.retainAvailable }, () => { clearTimeout(t); resolve(); });
       });
     }
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => { client.end(true, () => resolve()); }, timeoutMs);
       client.end(false, {}, () => { clearTimeout(t); resolve(); });
     });
-    this.failAll('endpoint closed');
-    this.client = null;
+    this.failPending('endpoint closed');
+    if (this.client === client) this.client = null;
     this.setState('disconnected');
   }
 }
