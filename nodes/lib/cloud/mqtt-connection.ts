@@ -8,6 +8,7 @@ import { Backoff } from '../common/backoff';
 import { BrokerLimits, NO_LIMITS, limitsFromConnack, payloadLimit } from './broker-limits';
 import { AnswerWatch, TakeoverDetector, SESSION_TAKEN_OVER } from './mqtt-health';
 import { noStore, PROBE_TOPIC, clientOptions } from './mqtt-options';
+import { Job, takeMerged } from './merge';
 
 export interface MqttConnectionOptions {
   url: string;
@@ -37,16 +38,13 @@ export interface MqttConnectionOptions {
   maxQueued?: number;
 }
 
-interface Job {
-  topic: string;
-  body: string | Buffer;
-  qos: 0 | 1;
-  cb: (r: SendResult) => void;
-}
 
 // shared publish options (mqtt.js copies them): no object per message
 const QOS0 = Object.freeze({ qos: 0 as const });
 const QOS1 = Object.freeze({ qos: 1 as const });
+
+// free in-flight slots worth a merging pass while publishes are still in flight
+const MIN_MERGE_ROOM = 16;
 
 type Options = Required<Omit<MqttConnectionOptions, 'username' | 'password' | 'tls' | 'stateTopic'>> & MqttConnectionOptions;
 
@@ -64,7 +62,7 @@ export class MqttConnection extends EventEmitter implements Transport {
   /** our sequence number → the answer of a publish waiting for its PUBACK */
   private pending = new Map<number, (r: SendResult) => void>();
   private seq = 0;
-  private queue: Job[] = [];
+  private queue: Array<Job | undefined> = [];
   private head = 0;
   private pumpScheduled = false;
   private stopping = false;
@@ -302,7 +300,7 @@ export class MqttConnection extends EventEmitter implements Transport {
     const all = this.queue.slice(this.head);
     this.queue = [];
     this.head = 0;
-    for (const w of all) w.cb(r);
+    for (const w of all) if (w) w.cb(r);
   }
 
   private scheduleReconnect() {
@@ -328,7 +326,7 @@ export class MqttConnection extends EventEmitter implements Transport {
     return this.limits.maxPacketSize ? payloadLimit(this.limits.maxPacketSize, topic, this.o.protocolVersion === 5) : 0;
   }
 
-  send(topic: string, body: string | Buffer, qos: 0 | 1, cb: (r: SendResult) => void): void {
+  send(topic: string, body: string | Buffer, qos: 0 | 1, cb: (r: SendResult) => void, mergeLimit?: number): void {
     if (this.state !== 'connected' || !this.client) {
       cb({ ok: false, error: `not connected to the broker (${this.state})` });
       return;
@@ -349,7 +347,7 @@ export class MqttConnection extends EventEmitter implements Transport {
       cb({ ok: false, error: 'too many messages waiting for the broker' });
       return;
     }
-    this.queue.push({ topic, body, qos, cb });
+    this.queue.push({ topic, body, qos, cb, mergeLimit });
     // publishes of one event-loop turn go to mqtt.js together, so its writes of that turn leave in one go
     if (!this.pumpScheduled) {
       this.pumpScheduled = true;
@@ -378,8 +376,19 @@ export class MqttConnection extends EventEmitter implements Transport {
     const client = this.client;
     if (!client) return;
     while (this.state === 'connected' && this.head < this.queue.length && this.pending.size < this.window) {
-      const job = this.queue[this.head];
-      (this.queue as unknown as Array<Job | undefined>)[this.head++] = undefined;
+      const room = this.window - this.pending.size;
+      if (this.queue.length - this.head > room) {
+        // a few free slots while acknowledgements are on their way: wait for more, so that merges are worth it
+        if (room < Math.min(MIN_MERGE_ROOM, this.window) && this.pending.size > 0) break;
+        // more waiting than the window takes: JSON bodies for one topic leave together
+        const taken = takeMerged(this.queue, this.head, room);
+        this.queue = taken.rest;
+        this.head = 0;
+        for (const job of taken.out) this.publishNow(client, job);
+        continue;
+      }
+      const job = this.queue[this.head] as Job;
+      this.queue[this.head++] = undefined;
       this.publishNow(client, job);
     }
     if (this.head === this.queue.length) {

@@ -14,6 +14,8 @@ export interface PublisherOptions {
   batchMaxMs: number;
   /** largest message body on the wire; 0 = no limit. The broker's own maximum packet size (MQTT 5) applies too */
   batchMaxBytes: number;
+  /** while more bodies wait than the link has room for, JSON bodies for one topic may leave as one array */
+  mergeWhenBusy?: boolean;
 }
 
 export type Answer = (r: SendResult) => void;
@@ -106,11 +108,11 @@ export class CloudPublisher {
       const topic = this.o.topic ? this.o.topic(payload) : (fallbackTopic as string);
       if (this.o.batchMaxMessages > 1) return this.addToBatch(topic, s, this.counted(answer));
       body = this.transport.framing === 'ndjson' ? s + '\n' : s;
-      return this.sendOne(topic, body, answer);
+      return this.sendOne(topic, body, answer, true);
     }
     body = Buffer.isBuffer(payload) ? payload : String(payload);
     const topic = this.o.topic ? this.o.topic({ sensorId: fallbackTopic ?? undefined }) : (fallbackTopic as string);
-    return this.sendOne(topic, body, answer);
+    return this.sendOne(topic, body, answer, false);
   }
 
   private counted(answer: Answer): Answer {
@@ -145,7 +147,8 @@ export class CloudPublisher {
    * Sends one wire body carrying `n` readings. A size refusal is final for a single reading; a batch is
    * answered as transient and the limit learned, so the retry goes out split into smaller bodies.
    */
-  private sendWire(topic: string, body: string | Buffer, n: number, cb: Answer) {
+  private sendWire(topic: string, body: string | Buffer, n: number, cb: Answer, json = true, limit?: number) {
+    const merge = json && this.o.mergeWhenBusy && this.transport.framing === 'json' ? (limit ?? this.limitFor(topic)) : undefined;
     this.transport.send(topic, body, this.o.qos, (r) => {
       if (r.ok) {
         this.readingsDelivered += n;
@@ -164,12 +167,13 @@ export class CloudPublisher {
       const half = Math.max(1, Math.floor(size / 2));
       if (!this.learnedLimit || half < this.learnedLimit) this.learnedLimit = half;
       cb({ ok: false, error: `${r.error}; the batch of ${n} readings is split into smaller messages on the next attempt` });
-    });
+    }, merge);
   }
 
   /** One message on its own: a single closure per message does the counting and the answer. */
-  private sendOne(topic: string, body: string | Buffer, answer: Answer): null {
-    if (this.tooBig(body, this.limitFor(topic))) {
+  private sendOne(topic: string, body: string | Buffer, answer: Answer, json: boolean): null {
+    const limit = this.limitFor(topic);
+    if (this.tooBig(body, limit)) {
       this.answeredFailed++;
       answer({ ok: false, permanent: true, error: `message larger than ${this.limitText(topic)}` });
       return null;
@@ -178,7 +182,7 @@ export class CloudPublisher {
       if (r.ok) this.answeredOk++;
       else this.answeredFailed++;
       answer(r);
-    });
+    }, json, limit);
     return null;
   }
 

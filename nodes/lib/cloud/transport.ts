@@ -18,8 +18,12 @@ export interface Transport {
   refusal(): SendResult | null;
   /** Largest body the far end takes for `topic` (0: no limit, -1: not even an empty one). */
   bodyLimit(topic: string): number;
-  /** Sends one message body; `cb` is called exactly once, ok only once the far end acknowledged it. */
-  send(topic: string, body: string | Buffer, qos: 0 | 1, cb: (r: SendResult) => void): void;
+  /**
+   * Sends one message body; `cb` is called exactly once, ok only once the far end acknowledged it.
+   * `mergeLimit` set: the body is JSON readings that may leave merged with others for the same topic
+   * into one array of at most that many bytes (0 = no limit of ours) while the link is busy.
+   */
+  send(topic: string, body: string | Buffer, qos: 0 | 1, cb: (r: SendResult) => void, mergeLimit?: number): void;
   on(event: 'state', listener: (state: LinkState, detail?: string) => void): this;
   off(event: 'state', listener: (state: LinkState, detail?: string) => void): this;
 }
