@@ -222,10 +222,12 @@ export class MqttConnection extends EventEmitter implements Transport {
       // any answer proves the broker reads our writes; an UNSUBSCRIBE changes nothing at the broker
       client.unsubscribe(PROBE_TOPIC, () => { if (client === this.client) this.watch.answered(); });
     } else if (verdict === 'dead') {
-      this.lastError = `no answer from the broker for ${Math.round((2 * this.o.answerTimeoutMs) / 1000)} s: connection half-open or broker stalled`;
+      const quiet = 2 * this.o.answerTimeoutMs;
+      this.lastError = `no answer from the broker for ${quiet < 10000 ? `${quiet} ms` : `${Math.round(quiet / 1000)} s`}: connection half-open or broker stalled`;
       this.setProblem('unresponsive', `${this.lastError}; reconnecting`);
       this.emit('link-error', this.lastError);
-      // the close event follows and does the rest (answers, reconnect)
+      // nothing more goes to this connection; the close event follows and does the rest (answers, reconnect)
+      this.setState('disconnected', this.lastError);
       client.end(true);
     }
   }
@@ -242,7 +244,7 @@ export class MqttConnection extends EventEmitter implements Transport {
   private onClose(client: MqttClient) {
     this.clearTimer('stableTimer');
     this.clearTimer('watchTimer');
-    const why = this.stopping ? 'endpoint closed' : `connection lost before acknowledgement${this.lastError ? `: ${this.lastError}` : ''}`;
+    const why = this.stopping ? 'endpoint closed' : this.lost().error as string;
     if (!this.stopping && this.takeover.closed(Date.now(), this.disconnectReason)) {
       const sure = this.disconnectReason === SESSION_TAKEN_OVER;
       this.setProblem('takeover', `${sure ? 'the broker handed our session to another connection' : `the broker closed the connection right after connecting ${this.takeover.shortCloses} times in a row`}: another client is probably using the client id "${this.o.clientId}". On a fleet leave Client ID empty so that each gateway gets its own.`);
@@ -274,6 +276,8 @@ export class MqttConnection extends EventEmitter implements Transport {
       this.failPending(`not acknowledged within the session expiry (${this.o.sessionExpirySec} s)`);
       this.discard(client);
       this.sessionStore = null;
+      // the discarded client may have been mid-attempt: make sure a fresh one follows
+      this.scheduleReconnect();
     }, this.o.sessionExpirySec * 1000);
     this.expiryTimer.unref();
   }
@@ -284,6 +288,10 @@ export class MqttConnection extends EventEmitter implements Transport {
     client.removeAllListeners();
     client.on('error', () => undefined);
     client.end(true);
+  }
+
+  private lost(): SendResult {
+    return { ok: false, error: `connection lost before acknowledgement${this.lastError ? `: ${this.lastError}` : ''}` };
   }
 
   private failPending(error: string) {
@@ -364,7 +372,8 @@ export class MqttConnection extends EventEmitter implements Transport {
       if (!answer) return;
       this.pending.delete(id);
       this.watch.answered();
-      answer(err ? classifyMqttError(err) : OK);
+      // a reason code is the broker's verdict on this message; an error without one is mqtt.js giving up on the connection
+      answer(!err ? OK : typeof (err as { code?: unknown }).code === 'number' ? classifyMqttError(err) : this.lost());
       if (this.head < this.queue.length && !this.pumpScheduled) {
         this.pumpScheduled = true;
         setImmediate(this.pumpTick);

@@ -1,0 +1,346 @@
+// The cloud MQTT connection against a real Mosquitto: what the broker states in CONNACK, MQTT 5 reason codes,
+// takeover loops, half-open connections and who resends after a disconnect.
+import assert from 'assert';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import mqtt from 'mqtt';
+import { MqttConnection, MqttConnectionOptions } from '../../nodes/lib/cloud/mqtt-connection';
+import { CloudPublisher, PublisherOptions } from '../../nodes/lib/cloud/publisher';
+import { compileTopic } from '../../nodes/lib/cloud/topic';
+import { classifyMqttError, SendResult } from '../../nodes/lib/cloud/errors';
+import { startMosquitto, mosquittoPath, TestBroker } from '../helpers/brokers';
+import { startTcpProxy, TcpProxy } from '../helpers/tcp-proxy';
+import { waitFor } from '../helpers/wait';
+
+const reading = (i: number, extra: object = {}) => ({ sensorId: `S-${i % 3}`, value: i, ts: 1686000000000 + i, quality: 'good', plantId: 'p1', ...extra });
+
+/** Mosquitto is a prerequisite: under CI its absence fails the suite, locally the suite is skipped with the reason. */
+function needMosquitto(ctx: Mocha.Context) {
+  if (mosquittoPath()) return;
+  const why = 'mosquitto is not installed (apt-get install mosquitto)';
+  if (process.env.CI === 'true') throw new Error(why);
+  process.stdout.write(`      skipped: ${why}\n`);
+  ctx.skip();
+}
+
+function submitAll(pub: CloudPublisher, payloads: unknown[]): Promise<SendResult[]> {
+  return Promise.all(payloads.map((p, i) => new Promise<SendResult>((resolve, reject) => {
+    let calls = 0;
+    const bad = pub.submit(p, undefined, (r) => {
+      if (++calls > 1) reject(new Error(`input ${i} answered twice`));
+      resolve(r);
+    });
+    if (bad) reject(new Error(bad));
+  })));
+}
+
+async function subscriber(url: string, topic = '#', v: 4 | 5 = 5) {
+  const c = await mqtt.connectAsync(url, { reconnectPeriod: 0, protocolVersion: v });
+  const got: Array<{ topic: string; payload: string; retain: boolean }> = [];
+  c.on('message', (t, p, packet) => got.push({ topic: t, payload: p.toString(), retain: packet.retain }));
+  await c.subscribeAsync(topic, { qos: 1 });
+  return { c, got };
+}
+
+const opened: MqttConnection[] = [];
+function connection(o: Partial<MqttConnectionOptions> & { url: string }): MqttConnection {
+  const c = new MqttConnection({ clientId: `t-${Math.random().toString(16).slice(2, 10)}`, reconnectMinMs: 50, reconnectMaxMs: 200, ...o });
+  opened.push(c);
+  c.start();
+  return c;
+}
+const publisher = (conn: MqttConnection, o: Partial<PublisherOptions> = {}) =>
+  new CloudPublisher(conn, { topic: compileTopic('t/{sensorId}'), qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 0, ...o });
+
+describe('cloud MQTT: public mqtt.js API only', function () {
+  it('no code in nodes/ reaches into mqtt.js internals (message ids, outgoing table, socket writes)', function () {
+    const root = path.resolve(__dirname, '..', '..', 'nodes');
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(path.join(d, e.name));
+        else if (/\.(ts|html)$/.test(e.name)) files.push(path.join(d, e.name));
+      }
+    };
+    walk(root);
+    assert.ok(files.length > 10, 'found the sources');
+    const forbidden = [/messageIdProvider/, /\.outgoing\b/, /\bclient\.stream\b/, /\.stream\.(write|cork|uncork)\b/, /_storeProcessing/, /_sendPacket|_writePacket/];
+    const hits = files.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').map((line, i) => ({ f, i, line })))
+      .filter(({ line }) => forbidden.some((re) => re.test(line)))
+      .map(({ f, i, line }) => `${path.relative(root, f)}:${i + 1}: ${line.trim()}`);
+    assert.deepStrictEqual(hits, []);
+  });
+
+  it('MQTT 5 reason codes: not authorized, topic name invalid, packet too large, payload format invalid are permanent; the rest retry', function () {
+    const err = (code: number) => Object.assign(new Error('Publish error'), { code });
+    for (const c of [0x87, 0x90, 0x95, 0x99]) assert.strictEqual(classifyMqttError(err(c)).permanent, true, `0x${c.toString(16)}`);
+    for (const c of [0x80, 0x83, 0x89, 0x91, 0x96, 0x97, 0x9b]) assert.ok(!classifyMqttError(err(c)).permanent, `0x${c.toString(16)}`);
+    assert.match(classifyMqttError(err(0x87)).error as string, /reason code 0x87/);
+  });
+});
+
+describe('cloud MQTT against Mosquitto: CONNACK limits and reason codes (MQTT 5)', function () {
+  const brokers: TestBroker[] = [];
+  const subs: mqtt.MqttClient[] = [];
+  before(function () { needMosquitto(this); });
+  afterEach(async function () {
+    while (opened.length) await (opened.pop() as MqttConnection).stop();
+    while (subs.length) await (subs.pop() as mqtt.MqttClient).endAsync(true);
+    while (brokers.length) await (brokers.pop() as TestBroker).stop();
+  });
+  async function broker(conf: string): Promise<TestBroker> {
+    const b = (await startMosquitto(undefined, conf)) as TestBroker;
+    brokers.push(b);
+    return b;
+  }
+
+  it('maximum packet size: a batch over it is split into packets the broker takes; a single reading over it is permanent', async function () {
+    const b = await broker('max_packet_size 700\n');
+    const sub = await subscriber(b.url, 't/#');
+    subs.push(sub.c);
+    const conn = connection({ url: b.url, protocolVersion: 5 });
+    await waitFor(() => conn.state === 'connected', 'connected');
+    assert.strictEqual(conn.limits.maxPacketSize, 700, 'read from CONNACK');
+    const states: string[] = [];
+    conn.on('state', (s: string) => states.push(s));
+    // batchMaxBytes far above the broker's limit: the broker's limit decides
+    const pub = publisher(conn, { topic: compileTopic('t/{plantId}'), batchMaxBytes: 131072 });
+    const sent: number[] = [];
+    conn.client!.on('packetsend', (p: any) => { if (p.cmd === 'publish' && p.topic === 't/p1') sent.push(p.length ?? 0); });
+    const batch = Array.from({ length: 60 }, (_, i) => reading(i));
+    const big = reading(99, { note: 'x'.repeat(800) });
+    const [a, single, mixed] = await submitAll(pub, [batch, big, [reading(100), big, reading(101)]]);
+    assert.deepStrictEqual(a, { ok: true });
+    assert.strictEqual(single.ok, false);
+    assert.strictEqual(single.permanent, true);
+    assert.match(single.error as string, /maximum packet size/);
+    assert.strictEqual(mixed.ok, false);
+    assert.strictEqual(mixed.permanent, true, 'the oversize reading is refused for good');
+    await waitFor(() => sub.got.reduce((n, g) => n + JSON.parse(g.payload).length, 0) === 62, 'the 60 + 2 deliverable readings');
+    assert.ok(sub.got.length >= 5, `split into ${sub.got.length} messages`);
+    assert.deepStrictEqual(sub.got.flatMap((g) => JSON.parse(g.payload)).map((r: any) => r.value), [...batch.map((r) => r.value), 100, 101], 'order kept');
+    assert.deepStrictEqual(states, [], 'the broker never dropped us for a packet too large');
+  });
+
+  it('maximum QoS 0: QoS 1 is refused with a transient answer and a warning; QoS 0 and the state topic still work', async function () {
+    const b = await broker('max_qos 0\n');
+    const sub = await subscriber(b.url, '#');
+    subs.push(sub.c);
+    const warnings: string[] = [];
+    const conn = new MqttConnection({ url: b.url, clientId: 'qos-0-gw', protocolVersion: 5, reconnectMinMs: 50, reconnectMaxMs: 200, stateTopic: 'gw/qos-0-gw/state' });
+    opened.push(conn);
+    conn.on('warning', (w: string) => warnings.push(w));
+    conn.start();
+    // the broker refuses a QoS 1 last will: the connection comes up with a QoS 0 one
+    await waitFor(() => conn.state === 'connected', 'connected', 10000);
+    assert.strictEqual(conn.limits.maxQos, 0);
+    assert.strictEqual(conn.problem, 'maxQos');
+    assert.match(warnings.join('\n'), /QoS 0 only/);
+    const [r] = await submitAll(publisher(conn, { qos: 1 }), [reading(1)]);
+    assert.strictEqual(r.ok, false);
+    assert.ok(!r.permanent, 'kept by the buffer until the QoS is fixed');
+    assert.match(r.error as string, /QoS 0 at most/);
+    assert.deepStrictEqual(await submitAll(publisher(conn, { qos: 0 }), [reading(2)]), [{ ok: true }]);
+    await waitFor(() => sub.got.some((g) => g.topic === 't/S-2'), 'QoS 0 reading delivered');
+    await waitFor(() => sub.got.some((g) => g.topic === 'gw/qos-0-gw/state' && JSON.parse(g.payload).state === 'online'), 'birth message');
+    assert.ok(!sub.got.some((g) => g.topic === 't/S-1'), 'the refused reading never reached the broker');
+  });
+
+  it('retain not available: connects with a will that is not retained, birth message not retained, data delivered', async function () {
+    const b = await broker('retain_available false\n');
+    const sub = await subscriber(b.url, '#');
+    subs.push(sub.c);
+    const states: string[] = [];
+    const conn = new MqttConnection({ url: b.url, clientId: 'noretain', protocolVersion: 5, reconnectMinMs: 50, reconnectMaxMs: 200, stateTopic: 'gw/noretain/state' });
+    opened.push(conn);
+    conn.on('state', (s: string) => states.push(s));
+    conn.start();
+    await waitFor(() => conn.state === 'connected', 'connected', 10000);
+    assert.strictEqual(conn.limits.retainAvailable, false);
+    await waitFor(() => sub.got.some((g) => g.topic === 'gw/noretain/state'), 'birth message');
+    assert.deepStrictEqual(await submitAll(publisher(conn), [reading(1)]), [{ ok: true }]);
+    const connects = states.filter((s) => s === 'connected').length;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.strictEqual(states.filter((s) => s === 'connected').length, connects, 'not dropped for a retained publish');
+  });
+
+  it('topic alias maximum: aliases stay within what the broker allows, every reading on its topic', async function () {
+    const b = await broker('max_topic_alias 2\n');
+    const sub = await subscriber(b.url, 'ta/#');
+    subs.push(sub.c);
+    const conn = connection({ url: b.url, protocolVersion: 5 });
+    await waitFor(() => conn.state === 'connected', 'connected');
+    assert.strictEqual(conn.limits.topicAliasMaximum, 2);
+    const aliases: number[] = [];
+    conn.client!.on('packetsend', (p: any) => { if (p.cmd === 'publish' && p.properties?.topicAlias) aliases.push(p.properties.topicAlias); });
+    const pub = publisher(conn, { topic: compileTopic('ta/{sensorId}') });
+    const inputs = Array.from({ length: 40 }, (_, i) => reading(i, { sensorId: `A-${i % 5}` }));
+    for (const chunk of [inputs.slice(0, 20), inputs.slice(20)]) assert.ok((await submitAll(pub, chunk)).every((r) => r.ok));
+    await waitFor(() => sub.got.length >= 5, 'readings at the subscriber');
+    await waitFor(() => sub.got.reduce((n, g) => n + (g.payload.startsWith('[') ? JSON.parse(g.payload).length : 1), 0) === 40, 'all 40 readings');
+    for (const g of sub.got) for (const r of [].concat(JSON.parse(g.payload))) assert.strictEqual(g.topic, `ta/${(r as any).sensorId}`);
+    assert.ok(aliases.length > 0, 'aliases were used');
+    assert.ok(aliases.every((a) => a >= 1 && a <= 2), `aliases ${[...new Set(aliases)]}`);
+  });
+
+  it('PUBACK 0x87 (not authorized by the ACL) is permanent; allowed topics are delivered', async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-acl-'));
+    const acl = path.join(dir, 'acl');
+    fs.writeFileSync(acl, 'topic readwrite allowed/#\n');
+    // Mosquitto started as root drops to its own user, which must be able to read the file
+    fs.chmodSync(dir, 0o755);
+    fs.chmodSync(acl, 0o644);
+    try {
+      const b = await broker(`acl_file ${acl}\n`);
+      const conn = connection({ url: b.url, protocolVersion: 5 });
+      await waitFor(() => conn.state === 'connected', 'connected');
+      const [denied] = await submitAll(publisher(conn, { topic: compileTopic('denied/{sensorId}') }), [reading(1)]);
+      const [allowed] = await submitAll(publisher(conn, { topic: compileTopic('allowed/{sensorId}') }), [reading(2)]);
+      assert.strictEqual(denied.ok, false);
+      assert.strictEqual(denied.permanent, true);
+      assert.match(denied.error as string, /0x87/);
+      assert.deepStrictEqual(allowed, { ok: true });
+      assert.strictEqual(conn.state, 'connected');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('cloud MQTT against Mosquitto: takeover loops, half-open connections, session resend', function () {
+  let b: TestBroker;
+  let proxy: TcpProxy | null = null;
+  const subs: mqtt.MqttClient[] = [];
+  before(async function () {
+    needMosquitto(this);
+    b = (await startMosquitto()) as TestBroker;
+  });
+  after(async function () { if (b) await b.stop(); });
+  afterEach(async function () {
+    while (opened.length) await (opened.pop() as MqttConnection).stop();
+    while (subs.length) await (subs.pop() as mqtt.MqttClient).endAsync(true);
+    if (proxy) await proxy.close();
+    proxy = null;
+  });
+
+  for (const v of [4, 5] as const) {
+    it(`MQTT ${v === 5 ? '5' : '3.1.1'}: two gateways with one client id are reported as a takeover loop, with the id and no secret`, async function () {
+      const warnings: string[] = [];
+      const a = connection({ url: b.url, clientId: `fleet-${v}`, protocolVersion: v, password: 'loop-s3cret-pw', username: 'gateway' });
+      const c = connection({ url: b.url, clientId: `fleet-${v}`, protocolVersion: v, password: 'loop-s3cret-pw', username: 'gateway' });
+      for (const x of [a, c]) x.on('warning', (w: string) => warnings.push(w));
+      await waitFor(() => a.problem === 'takeover' || c.problem === 'takeover', 'a takeover loop reported', 20000);
+      const w = warnings.find((x) => /another client/.test(x)) as string;
+      assert.ok(w, warnings.join('\n'));
+      assert.ok(w.includes(`"fleet-${v}"`), w);
+      assert.ok(!warnings.some((x) => x.includes('loop-s3cret-pw')));
+      // one of them leaves: the other settles and the suspicion ends once its connection is stable
+      await c.stop();
+    });
+  }
+
+  it('a single gateway reconnecting after a broker restart is not taken for a takeover loop', async function () {
+    const own = (await startMosquitto()) as TestBroker;
+    try {
+      const conn = connection({ url: own.url, protocolVersion: 5 });
+      await waitFor(() => conn.state === 'connected', 'connected');
+      await own.stop();
+      await waitFor(() => conn.state !== 'connected', 'loss noticed');
+      await own.restart();
+      await waitFor(() => conn.state === 'connected', 'reconnected', 10000);
+      assert.strictEqual(conn.problem, '');
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('keepalive 0, half-open TCP with readings in flight: no answer is noticed, every reading answered ok:false, then recovery', async function () {
+    proxy = await startTcpProxy(b.port);
+    const warnings: string[] = [];
+    const conn = connection({ url: `mqtt://127.0.0.1:${proxy.port}`, keepaliveSec: 0, answerTimeoutMs: 400 });
+    conn.on('warning', (w: string) => warnings.push(w));
+    await waitFor(() => conn.state === 'connected', 'connected');
+    const pub = publisher(conn);
+    assert.deepStrictEqual(await submitAll(pub, [reading(0)]), [{ ok: true }]);
+    proxy.cut({ blackhole: true });
+    const res = await submitAll(pub, Array.from({ length: 20 }, (_, i) => reading(i + 1)));
+    assert.ok(res.every((r) => r.ok === false && !r.permanent), JSON.stringify(res[0]));
+    assert.match(res[0].error as string, /no answer from the broker/);
+    assert.match(warnings.join('\n'), /no answer from the broker/);
+    proxy.restore();
+    await waitFor(() => conn.state === 'connected', 'reconnected', 10000);
+    assert.deepStrictEqual(await submitAll(pub, [reading(30)]), [{ ok: true }]);
+    assert.strictEqual(conn.problem, '');
+  });
+
+  it('keepalive 0, idle half-open TCP: the probe goes unanswered and the link is reported down', async function () {
+    proxy = await startTcpProxy(b.port);
+    const conn = connection({ url: `mqtt://127.0.0.1:${proxy.port}`, keepaliveSec: 0, answerTimeoutMs: 300 });
+    await waitFor(() => conn.state === 'connected', 'connected');
+    // an idle connection that answers probes stays up
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.strictEqual(conn.state, 'connected');
+    proxy.cut({ blackhole: true });
+    await waitFor(() => conn.state !== 'connected', 'dead connection noticed without any publish', 10000);
+    assert.strictEqual(conn.problem, 'unresponsive');
+  });
+
+  it('keepalive 1 s with our watchdog off: mqtt.js\'s ping timeout ends the half-open connection and answers what was in flight', async function () {
+    proxy = await startTcpProxy(b.port);
+    const conn = connection({ url: `mqtt://127.0.0.1:${proxy.port}`, keepaliveSec: 1, answerTimeoutMs: 0 });
+    await waitFor(() => conn.state === 'connected', 'connected');
+    proxy.cut({ blackhole: true });
+    const res = await submitAll(publisher(conn), [reading(1), reading(2)]);
+    assert.ok(res.every((r) => r.ok === false && /connection lost/.test(r.error as string)), JSON.stringify(res));
+  });
+
+  /** Readings sent into a silent link, then the link is cut and restored: returns answers and what reached the broker. */
+  async function outage(o: Partial<MqttConnectionOptions>, holdMs = 0) {
+    proxy = await startTcpProxy(b.port);
+    const sub = await subscriber(b.url, 'sess/#', 4);
+    subs.push(sub.c);
+    const conn = connection({ url: `mqtt://127.0.0.1:${proxy.port}`, keepaliveSec: 0, answerTimeoutMs: 0, sessionExpirySec: 3600, ...o });
+    await waitFor(() => conn.state === 'connected', 'connected');
+    const pub = publisher(conn, { topic: compileTopic('sess/{sensorId}') });
+    proxy.cut({ blackhole: true });
+    const answers: SendResult[][] = Array.from({ length: 10 }, () => []);
+    for (let i = 0; i < 10; i++) pub.submit(reading(i), undefined, (r) => answers[i].push(r));
+    await waitFor(() => conn.inFlight === 10, 'ten publishes written into the silent link');
+    proxy.cut(); // drops the connection and refuses new ones
+    await waitFor(() => conn.state !== 'connected', 'loss noticed');
+    if (holdMs) await new Promise((r) => setTimeout(r, holdMs));
+    proxy.restore();
+    await waitFor(() => conn.state === 'connected', 'reconnected', 10000);
+    return { conn, pub, sub, answers };
+  }
+
+  it('clean session: what was in flight is answered ok:false at the disconnect and not resent by the client', async function () {
+    const { pub, sub, answers } = await outage({ clean: true });
+    assert.ok(answers.every((a) => a.length === 1 && a[0].ok === false), JSON.stringify(answers));
+    // a marker published after the reconnect: once it arrives, anything resent before it would have arrived too
+    assert.deepStrictEqual(await submitAll(pub, [reading(99, { sensorId: 'marker' })]), [{ ok: true }]);
+    await waitFor(() => sub.got.some((g) => g.topic === 'sess/marker'), 'marker');
+    assert.deepStrictEqual(sub.got.map((g) => g.topic), ['sess/marker'], 'nothing resent behind the flow');
+  });
+
+  for (const v of [4, 5] as const) {
+    it(`persistent session (MQTT ${v === 5 ? '5' : '3.1.1'}): the session resends what was in flight; each reading answered ok once and received once`, async function () {
+      const { sub, answers } = await outage({ clean: false, protocolVersion: v });
+      await waitFor(() => answers.every((a) => a.length === 1), 'every reading answered', 10000);
+      assert.ok(answers.every((a) => a[0].ok === true), JSON.stringify(answers));
+      await waitFor(() => sub.got.length === 10, 'ten readings at the subscriber');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepStrictEqual(sub.got.map((g) => JSON.parse(g.payload).value).sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'each exactly once');
+      assert.ok(answers.every((a) => a.length === 1), 'no second answer');
+    });
+  }
+
+  it('persistent session: an outage longer than the session expiry gives the readings back (ok:false) and nothing is resent later', async function () {
+    const { pub, sub, answers } = await outage({ clean: false, protocolVersion: 5, sessionExpirySec: 1 }, 1500);
+    assert.ok(answers.every((a) => a.length === 1 && a[0].ok === false && /session expiry/.test(a[0].error as string)), JSON.stringify(answers));
+    assert.deepStrictEqual(await submitAll(pub, [reading(99, { sensorId: 'marker' })]), [{ ok: true }]);
+    await waitFor(() => sub.got.some((g) => g.topic === 'sess/marker'), 'marker');
+    assert.deepStrictEqual(sub.got.map((g) => g.topic), ['sess/marker'], 'the expired readings are the buffer\'s to resend, not the client\'s');
+  });
+});
