@@ -2,13 +2,13 @@
 // mqtt.js's public API only (publish with a callback); speed comes from our window and per-turn batching.
 import { EventEmitter } from 'events';
 import mqtt, { MqttClient, IClientOptions, IStore, Store } from 'mqtt';
-import { OK, SendResult, classifyMqttError, redact } from './errors';
+import { SendResult, redact } from './errors';
 import type { Framing, LinkState, Problem, Transport } from './transport';
 import { Backoff } from '../common/backoff';
 import { BrokerLimits, NO_LIMITS, limitsFromConnack, payloadLimit } from './broker-limits';
 import { AnswerWatch, TakeoverDetector, SESSION_TAKEN_OVER } from './mqtt-health';
 import { noStore, PROBE_TOPIC, clientOptions } from './mqtt-options';
-import { Job, takeMerged } from './merge';
+import { PublishWindow } from './publish-window';
 
 export interface MqttConnectionOptions {
   url: string;
@@ -39,13 +39,6 @@ export interface MqttConnectionOptions {
 }
 
 
-// shared publish options (mqtt.js copies them): no object per message
-const QOS0 = Object.freeze({ qos: 0 as const });
-const QOS1 = Object.freeze({ qos: 1 as const });
-
-// free in-flight slots worth a merging pass while publishes are still in flight
-const MIN_MERGE_ROOM = 16;
-
 type Options = Required<Omit<MqttConnectionOptions, 'username' | 'password' | 'tls' | 'stateTopic'>> & MqttConnectionOptions;
 
 export class MqttConnection extends EventEmitter implements Transport {
@@ -59,20 +52,13 @@ export class MqttConnection extends EventEmitter implements Transport {
   /** what the broker stated in its last CONNACK */
   limits: BrokerLimits = NO_LIMITS;
   client: MqttClient | null = null;
-  /** our sequence number → the answer of a publish waiting for its PUBACK */
-  private pending = new Map<number, (r: SendResult) => void>();
-  private seq = 0;
-  private queue: Array<Job | undefined> = [];
-  private head = 0;
-  private pumpScheduled = false;
   private stopping = false;
   private readonly retry: Backoff;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private stableTimer: NodeJS.Timeout | null = null;
   private watchTimer: NodeJS.Timeout | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
-  /** publishes allowed in flight on this connection: maxInFlight, or less if the broker says so */
-  private window: number;
+  private readonly window: PublishWindow;
   private readonly o: Options;
   private readonly takeover: TakeoverDetector;
   private readonly watch: AnswerWatch;
@@ -83,10 +69,6 @@ export class MqttConnection extends EventEmitter implements Transport {
   /** learned from a refused CONNECT: the broker takes no retained will / no QoS 1 will */
   private willRetain = true;
   private willQos: 0 | 1 = 1;
-  private readonly pumpTick = () => {
-    this.pumpScheduled = false;
-    this.pump();
-  };
 
   constructor(options: MqttConnectionOptions) {
     super();
@@ -108,7 +90,7 @@ export class MqttConnection extends EventEmitter implements Transport {
     this.retry = new Backoff(this.o.reconnectMinMs, this.o.reconnectMaxMs);
     this.takeover = new TakeoverDetector(this.o.stableMs);
     this.watch = new AnswerWatch(this.o.answerTimeoutMs);
-    this.window = this.o.maxInFlight;
+    this.window = new PublishWindow(this.o.maxInFlight, this.o.maxQueued, () => (this.state === 'connected' ? this.client : null), () => this.watch.answered(), () => this.lost());
   }
 
   get clientId(): string {
@@ -116,11 +98,11 @@ export class MqttConnection extends EventEmitter implements Transport {
   }
 
   get inFlight(): number {
-    return this.pending.size;
+    return this.window.inFlight;
   }
 
   get queued(): number {
-    return this.queue.length - this.head;
+    return this.window.queued;
   }
 
   private setState(s: LinkState, detail?: string) {
@@ -185,7 +167,7 @@ export class MqttConnection extends EventEmitter implements Transport {
     const now = Date.now();
     this.limits = limitsFromConnack(connack);
     // an MQTT 5 broker may allow fewer unacknowledged publishes than we would keep; exceeding it costs the connection
-    this.window = Math.max(1, Math.min(this.o.maxInFlight, this.limits.receiveMaximum));
+    this.window.size = Math.max(1, Math.min(this.o.maxInFlight, this.limits.receiveMaximum));
     this.disconnectReason = undefined;
     this.lastError = '';
     this.takeover.connected(now);
@@ -210,13 +192,13 @@ export class MqttConnection extends EventEmitter implements Transport {
     if (this.limits.maxQos === 0) this.setProblem('maxQos', 'the broker accepts QoS 0 only (MQTT 5 CONNACK): QoS 1 publishes are refused; set the publisher\'s QoS to 0 or use another broker');
     else if (this.problem === 'maxQos' || this.problem === 'unresponsive') this.setProblem('');
     this.setState('connected');
-    this.pump();
+    this.window.pump();
   }
 
   private checkAnswers() {
     const client = this.client;
     if (!client || this.state !== 'connected') return;
-    const expecting = this.pending.size > 0 || this.o.keepaliveSec === 0;
+    const expecting = this.window.inFlight > 0 || this.o.keepaliveSec === 0;
     const verdict = this.watch.check(Date.now(), expecting);
     if (verdict === 'probe') {
       // any answer proves the broker reads our writes; an UNSUBSCRIBE changes nothing at the broker
@@ -250,12 +232,12 @@ export class MqttConnection extends EventEmitter implements Transport {
       this.setProblem('takeover', `${sure ? 'the broker handed our session to another connection' : `the broker closed the connection right after connecting ${this.takeover.shortCloses} times in a row`}: another client is probably using the client id "${this.o.clientId}". On a fleet leave Client ID empty so that each gateway gets its own.`);
     }
     this.disconnectReason = undefined;
-    this.failQueued(why);
+    this.window.failQueued(why);
     if (this.o.clean || this.stopping) {
       // clean session: nothing will be resent, so every unacknowledged publish is answered now and the flow retries
-      this.failPending(why);
+      this.window.failPending(why);
       if (!this.stopping) this.discard(client);
-    } else if (this.pending.size) {
+    } else if (this.window.inFlight) {
       this.holdForSession(client);
     }
     if (this.stopping) {
@@ -273,7 +255,7 @@ export class MqttConnection extends EventEmitter implements Transport {
       this.expiryTimer = null;
       if (this.state === 'connected' || client !== this.client) return;
       // the session cannot cover an outage this long: give the messages back to the flow and start a new session
-      this.failPending(`not acknowledged within the session expiry (${this.o.sessionExpirySec} s)`);
+      this.window.failPending(`not acknowledged within the session expiry (${this.o.sessionExpirySec} s)`);
       this.discard(client);
       this.sessionStore = null;
       // the discarded client may have been mid-attempt: make sure a fresh one follows
@@ -282,7 +264,7 @@ export class MqttConnection extends EventEmitter implements Transport {
     this.expiryTimer.unref();
   }
 
-  /** Drops a client for good; its late callbacks find nothing in `pending`. */
+  /** Drops a client for good; its late callbacks find nothing left to answer. */
   private discard(client: MqttClient) {
     if (this.client === client) this.client = null;
     client.removeAllListeners();
@@ -292,23 +274,6 @@ export class MqttConnection extends EventEmitter implements Transport {
 
   private lost(): SendResult {
     return { ok: false, error: `connection lost before acknowledgement${this.lastError ? `: ${this.lastError}` : ''}` };
-  }
-
-  private failPending(error: string) {
-    if (!this.pending.size) return;
-    const r: SendResult = { ok: false, error };
-    const all = [...this.pending.values()];
-    this.pending.clear();
-    for (const cb of all) cb(r);
-  }
-
-  private failQueued(error: string) {
-    if (!this.queued) return;
-    const r: SendResult = { ok: false, error };
-    const all = this.queue.slice(this.head);
-    this.queue = [];
-    this.head = 0;
-    for (const w of all) if (w) w.cb(r);
   }
 
   private scheduleReconnect() {
@@ -351,72 +316,17 @@ export class MqttConnection extends EventEmitter implements Transport {
         return;
       }
     }
-    if (this.queued >= this.o.maxQueued) {
-      cb({ ok: false, error: 'too many messages waiting for the broker' });
-      return;
-    }
-    this.queue.push({ topic, body, qos, cb, mergeLimit });
-    // publishes of one event-loop turn go to mqtt.js together, so its writes of that turn leave in one go
-    if (!this.pumpScheduled) {
-      this.pumpScheduled = true;
-      setImmediate(this.pumpTick);
-    }
-  }
-
-  private publishNow(client: MqttClient, job: Job) {
-    const id = ++this.seq;
-    this.pending.set(id, job.cb);
-    client.publish(job.topic, job.body, job.qos === 1 ? QOS1 : QOS0, (err?: Error) => {
-      // answered already when the connection dropped: exactly one report per message
-      const answer = this.pending.get(id);
-      if (!answer) return;
-      this.pending.delete(id);
-      this.watch.answered();
-      // a reason code is the broker's verdict on this message; an error without one is mqtt.js giving up on the connection
-      answer(!err ? OK : typeof (err as { code?: unknown }).code === 'number' ? classifyMqttError(err) : this.lost());
-      if (this.head < this.queue.length && !this.pumpScheduled) {
-        this.pumpScheduled = true;
-        setImmediate(this.pumpTick);
-      }
-    });
-  }
-
-  private pump() {
-    const client = this.client;
-    if (!client) return;
-    while (this.state === 'connected' && this.head < this.queue.length && this.pending.size < this.window) {
-      const room = this.window - this.pending.size;
-      if (this.queue.length - this.head > room) {
-        // a few free slots while acknowledgements are on their way: wait for more, so that merges are worth it
-        if (room < Math.min(MIN_MERGE_ROOM, this.window) && this.pending.size > 0) break;
-        // more waiting than the window takes: JSON bodies for one topic leave together
-        const taken = takeMerged(this.queue, this.head, room);
-        this.queue = taken.rest;
-        this.head = 0;
-        for (const job of taken.out) this.publishNow(client, job);
-        continue;
-      }
-      const job = this.queue[this.head] as Job;
-      this.queue[this.head++] = undefined;
-      this.publishNow(client, job);
-    }
-    if (this.head === this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
+    this.window.add({ topic, body, qos, cb, mergeLimit });
   }
 
   /** Publishes the offline state (a clean disconnect suppresses the last will), then disconnects. */
   async stop(timeoutMs = 2000): Promise<void> {
     this.stopping = true;
     for (const t of ['reconnectTimer', 'stableTimer', 'watchTimer', 'expiryTimer'] as const) this.clearTimer(t);
-    this.failQueued('endpoint closed');
+    this.window.failQueued('endpoint closed');
     const client = this.client;
     if (!client) {
-      this.failPending('endpoint closed');
+      this.window.failPending('endpoint closed');
       this.setState('disconnected');
       return;
     }
@@ -427,10 +337,15 @@ export class MqttConnection extends EventEmitter implements Transport {
       });
     }
     await new Promise<void>((resolve) => {
+      // nothing to wait for on a lost connection (a persistent session may still hold publishes)
+      if (!client.connected) {
+        client.end(true, () => resolve());
+        return;
+      }
       const t = setTimeout(() => { client.end(true, () => resolve()); }, timeoutMs);
       client.end(false, {}, () => { clearTimeout(t); resolve(); });
     });
-    this.failPending('endpoint closed');
+    this.window.failPending('endpoint closed');
     if (this.client === client) this.client = null;
     this.setState('disconnected');
   }

@@ -1,0 +1,128 @@
+// The publishes of one MQTT connection: at most `size` waiting for their PUBACK, the rest queued in order,
+// handed to mqtt.js once per event-loop turn, merged per topic when more wait than the window takes.
+import type { MqttClient } from 'mqtt';
+import { OK, SendResult, classifyMqttError } from './errors';
+import { Job, takeMerged } from './merge';
+
+// shared publish options (mqtt.js copies them): no object per message
+const QOS0 = Object.freeze({ qos: 0 as const });
+const QOS1 = Object.freeze({ qos: 1 as const });
+
+// free in-flight slots worth a merging pass while publishes are still in flight
+const MIN_MERGE_ROOM = 16;
+
+export class PublishWindow {
+  /** publishes allowed in flight: maxInFlight, or less if the broker says so */
+  size: number;
+  /** our sequence number → the answer of a publish waiting for its PUBACK */
+  private pending = new Map<number, (r: SendResult) => void>();
+  private seq = 0;
+  private queue: Array<Job | undefined> = [];
+  private head = 0;
+  private scheduled = false;
+  private readonly tick = () => {
+    this.scheduled = false;
+    this.pump();
+  };
+
+  /**
+   * `client()`: the connected client to publish on, or null; `answered()`: called for every answer from the broker;
+   * `lost()`: the answer for a publish mqtt.js gave up on with the connection.
+   */
+  constructor(
+    size: number,
+    private readonly maxQueued: number,
+    private readonly client: () => MqttClient | null,
+    private readonly answered: () => void,
+    private readonly lost: () => SendResult,
+  ) {
+    this.size = size;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Queues a publish for this turn's batch; refuses at once when the queue is full. */
+  add(job: Job): void {
+    if (this.queued >= this.maxQueued) {
+      job.cb({ ok: false, error: 'too many messages waiting for the broker' });
+      return;
+    }
+    this.queue.push(job);
+    // publishes of one event-loop turn go to mqtt.js together, so its writes of that turn leave in one go
+    this.schedule();
+  }
+
+  schedule(): void {
+    if (this.scheduled || this.head === this.queue.length) return;
+    this.scheduled = true;
+    setImmediate(this.tick);
+  }
+
+  private publish(client: MqttClient, job: Job) {
+    const id = ++this.seq;
+    this.pending.set(id, job.cb);
+    client.publish(job.topic, job.body, job.qos === 1 ? QOS1 : QOS0, (err?: Error) => {
+      // answered already when the connection dropped: exactly one report per message
+      const answer = this.pending.get(id);
+      if (!answer) return;
+      this.pending.delete(id);
+      this.answered();
+      // a reason code is the broker's verdict on this message; an error without one is mqtt.js giving up on the connection
+      answer(!err ? OK : typeof (err as { code?: unknown }).code === 'number' ? classifyMqttError(err) : this.lost());
+      this.schedule();
+    });
+  }
+
+  pump(): void {
+    let client = this.client();
+    while (client && this.head < this.queue.length && this.pending.size < this.size) {
+      const room = this.size - this.pending.size;
+      if (this.queue.length - this.head > room) {
+        // a few free slots while acknowledgements are on their way: wait for more, so that merges are worth it
+        if (room < Math.min(MIN_MERGE_ROOM, this.size) && this.pending.size > 0) break;
+        // more waiting than the window takes: JSON bodies for one topic leave together
+        const taken = takeMerged(this.queue, this.head, room);
+        this.queue = taken.rest;
+        this.head = 0;
+        for (const job of taken.out) this.publish(client, job);
+      } else {
+        const job = this.queue[this.head] as Job;
+        this.queue[this.head++] = undefined;
+        this.publish(client, job);
+      }
+      client = this.client();
+    }
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Answers every publish waiting for its PUBACK. */
+  failPending(error: string): void {
+    if (!this.pending.size) return;
+    const r: SendResult = { ok: false, error };
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const cb of all) cb(r);
+  }
+
+  /** Answers every publish not yet handed to mqtt.js. */
+  failQueued(error: string): void {
+    if (!this.queued) return;
+    const r: SendResult = { ok: false, error };
+    const all = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    for (const w of all) if (w) w.cb(r);
+  }
+}
