@@ -80,6 +80,30 @@ describe('cloud MQTT: public mqtt.js API only', function () {
   });
 });
 
+describe('cloud MQTT against aedes: a publish the broker never acknowledges', function () {
+  it('is answered ok:false (transient) after the answer timeout instead of holding its slot forever; the next one goes through', async function () {
+    const { startAedesBroker } = require('../../scripts/plant/aedes-broker');
+    const broker = await startAedesBroker(0);
+    let held = 0;
+    // the broker accepts the first publish on hold/… but never acknowledges it
+    broker.aedes.authorizePublish = (_c: unknown, p: any, cb: (e: Error | null) => void) => { if (p.topic.startsWith('hold/') && held++ === 0) return; cb(null); };
+    const conn = connection({ url: broker.url, answerTimeoutMs: 200 });
+    try {
+      await waitFor(() => conn.state === 'connected', 'connected');
+      const [r] = await submitAll(publisher(conn, { topic: compileTopic('hold/{sensorId}') }), [reading(1)]);
+      assert.strictEqual(r.ok, false);
+      assert.ok(!r.permanent);
+      await waitFor(() => conn.state === 'connected', 'reconnected', 10000);
+      assert.deepStrictEqual(await submitAll(publisher(conn, { topic: compileTopic('hold/{sensorId}') }), [reading(2)]), [{ ok: true }]);
+      assert.strictEqual(conn.inFlight, 0);
+    } finally {
+      await conn.stop();
+      opened.splice(opened.indexOf(conn), 1);
+      await broker.close();
+    }
+  });
+});
+
 describe('cloud MQTT against Mosquitto: CONNACK limits and reason codes (MQTT 5)', function () {
   const brokers: TestBroker[] = [];
   const subs: mqtt.MqttClient[] = [];
@@ -121,6 +145,36 @@ describe('cloud MQTT against Mosquitto: CONNACK limits and reason codes (MQTT 5)
     assert.ok(sub.got.length >= 5, `split into ${sub.got.length} messages`);
     assert.deepStrictEqual(sub.got.flatMap((g) => JSON.parse(g.payload)).map((r: any) => r.value), [...batch.map((r) => r.value), 100, 101], 'order kept');
     assert.deepStrictEqual(states, [], 'the broker never dropped us for a packet too large');
+  });
+
+  // Mosquitto answers a publish over message_size_limit with PUBACK 0x95, a code MQTT 5 does not allow in PUBACK
+  // (mqtt.js cannot read it): the largest publish in flight is taken as refused for its size, never dead-lettered on that guess
+  it('size refusal without a stated limit (Mosquitto message_size_limit): a batch is answered transient and goes out split on the retries', async function () {
+    const b = await broker('message_size_limit 1000\n');
+    const sub = await subscriber(b.url, 't/#');
+    subs.push(sub.c);
+    const conn = connection({ url: b.url, protocolVersion: 5 });
+    await waitFor(() => conn.state === 'connected', 'connected');
+    assert.strictEqual(conn.limits.maxPacketSize, 0, 'the broker states no packet size');
+    const pub = publisher(conn, { topic: compileTopic('t/{plantId}') });
+    const batch = Array.from({ length: 60 }, (_, i) => reading(i));
+    const attempts: SendResult[] = [];
+    // the store-and-forward buffer's part: send the same batch again while the answer is transient
+    for (let i = 0; i < 10; i++) {
+      await waitFor(() => conn.state === 'connected', 'connected', 10000);
+      const [r] = await submitAll(pub, [batch]);
+      attempts.push(r);
+      if (r.ok || r.permanent) break;
+    }
+    const last = attempts[attempts.length - 1];
+    assert.deepStrictEqual(last, { ok: true }, JSON.stringify(attempts));
+    assert.ok(attempts.length > 1 && attempts.slice(0, -1).every((r) => !r.ok && !r.permanent && /too large/.test(r.error as string)), JSON.stringify(attempts));
+    // parts of a refused attempt that fitted were delivered already (at least once): every reading arrived
+    const values = () => new Set(sub.got.flatMap((g) => JSON.parse(g.payload)).map((r: any) => r.value));
+    await waitFor(() => values().size === 60, 'the 60 readings').catch((e) => {
+      throw new Error(`${e.message}: ${JSON.stringify(attempts)} got ${sub.got.map((g) => g.payload.length)}`);
+    });
+    assert.ok(sub.got.every((g) => Buffer.byteLength(g.payload) <= 1000));
   });
 
   it('maximum QoS 0: QoS 1 is refused with a transient answer and a warning; QoS 0 and the state topic still work', async function () {

@@ -39,7 +39,7 @@ export function installationId(userDir: string): { id: string; persisted: boolea
 
 /** `genix-<host>-<8 hex>`: the hex part is fixed per installation and endpoint node, different between gateways. */
 export function defaultClientId(installation: string, nodeId: string, host = os.hostname()): string {
-  const h = host.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 24) || 'host';
+  const h = host.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 24).replace(/^-+|-+$/g, '') || 'host';
   const suffix = crypto.createHash('sha256').update(`${installation}:${nodeId}`).digest('hex').slice(0, 8);
   return `genix-${h}-${suffix}`;
 }

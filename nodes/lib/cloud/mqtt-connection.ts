@@ -39,6 +39,8 @@ export interface MqttConnectionOptions {
 }
 
 
+const ms = (n: number) => (n < 10000 ? `${n} ms` : `${Math.round(n / 1000)} s`);
+
 type Options = Required<Omit<MqttConnectionOptions, 'username' | 'password' | 'tls' | 'stateTopic'>> & MqttConnectionOptions;
 
 export class MqttConnection extends EventEmitter implements Transport {
@@ -59,6 +61,10 @@ export class MqttConnection extends EventEmitter implements Transport {
   private watchTimer: NodeJS.Timeout | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   private readonly window: PublishWindow;
+  /** the last publish sent at a moment of the watchdog: still unanswered one period later means stuck */
+  private checkpoint = { seq: 0, at: 0 };
+  /** the persistent session holds a publish the broker refuses: answer what it holds and start a new session */
+  private dropSession = false;
   private readonly o: Options;
   private readonly takeover: TakeoverDetector;
   private readonly watch: AnswerWatch;
@@ -150,6 +156,15 @@ export class MqttConnection extends EventEmitter implements Transport {
     client.on('error', (err: Error & { code?: unknown }) => {
       if (client !== this.client) return;
       this.lastError = redact(err?.message ?? String(err), this.secrets());
+      if (/invalid puback reason code/i.test(this.lastError) && this.state === 'connected') {
+        // an MQTT 5 reason code PUBACK may not carry; Mosquitto's message_size_limit answers 0x95 this way.
+        // The largest publish in flight is the likely one: retried split (never dead-lettered on a guess)
+        this.window.failLargest({ ok: false, tooLarge: true, error: 'the broker refused a publish with a reason code not allowed in PUBACK (e.g. Mosquitto\'s message_size_limit: packet too large)' });
+        // a persistent session would resend the refused publish forever: start a new one
+        this.dropSession = true;
+        this.abandon(`the broker sent a PUBACK reason code that MQTT 5 does not allow`);
+        return;
+      }
       // a broker without retain or QoS 1 refuses our last will: connect again without it
       if (err?.code === 0x9a) this.willRetain = false;
       if (err?.code === 0x9b) this.willQos = 0;
@@ -181,6 +196,7 @@ export class MqttConnection extends EventEmitter implements Transport {
     }, this.o.stableMs);
     this.stableTimer.unref();
     this.watch.reset(now);
+    this.checkpoint = { seq: 0, at: 0 };
     if (this.o.answerTimeoutMs > 0 && !this.watchTimer) {
       this.watchTimer = setInterval(() => this.checkAnswers(), Math.max(20, Math.floor(this.o.answerTimeoutMs / 4)));
       this.watchTimer.unref();
@@ -204,14 +220,30 @@ export class MqttConnection extends EventEmitter implements Transport {
       // any answer proves the broker reads our writes; an UNSUBSCRIBE changes nothing at the broker
       client.unsubscribe(PROBE_TOPIC, () => { if (client === this.client) this.watch.answered(); });
     } else if (verdict === 'dead') {
-      const quiet = 2 * this.o.answerTimeoutMs;
-      this.lastError = `no answer from the broker for ${quiet < 10000 ? `${quiet} ms` : `${Math.round(quiet / 1000)} s`}: connection half-open or broker stalled`;
-      this.setProblem('unresponsive', `${this.lastError}; reconnecting`);
-      this.emit('link-error', this.lastError);
-      // nothing more goes to this connection; the close event follows and does the rest (answers, reconnect)
-      this.setState('disconnected', this.lastError);
-      client.end(true);
+      this.setProblem('unresponsive');
+      this.abandon(`no answer from the broker for ${ms(2 * this.o.answerTimeoutMs)}: connection half-open or broker stalled`, true);
+      return;
     }
+    // the broker answers, but one publish never gets its PUBACK: mqtt.js could not read it, or the broker lost it
+    const now = Date.now();
+    const every = 2 * this.o.answerTimeoutMs;
+    if (now - this.checkpoint.at < every) return;
+    if (this.checkpoint.at && this.window.oldest() <= this.checkpoint.seq) {
+      this.abandon(`a publish got no acknowledgement within ${ms(every)} while the broker answered others`);
+      return;
+    }
+    this.checkpoint = { seq: this.window.seq, at: now };
+  }
+
+  /** Gives up on the current connection: no more publishes on it, the close event answers and reconnects. */
+  private abandon(why: string, warn = false) {
+    const client = this.client;
+    if (!client) return;
+    this.lastError = why;
+    if (warn) this.emit('warning', `${why}; reconnecting`);
+    this.emit('link-error', why);
+    this.setState('disconnected', why);
+    client.end(true);
   }
 
   private clearTimer(name: 'expiryTimer' | 'stableTimer' | 'watchTimer' | 'reconnectTimer') {
@@ -233,10 +265,12 @@ export class MqttConnection extends EventEmitter implements Transport {
     }
     this.disconnectReason = undefined;
     this.window.failQueued(why);
-    if (this.o.clean || this.stopping) {
+    if (this.o.clean || this.stopping || this.dropSession) {
       // clean session: nothing will be resent, so every unacknowledged publish is answered now and the flow retries
       this.window.failPending(why);
       if (!this.stopping) this.discard(client);
+      if (this.dropSession) this.sessionStore = null;
+      this.dropSession = false;
     } else if (this.window.inFlight) {
       this.holdForSession(client);
     }

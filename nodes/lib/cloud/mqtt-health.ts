@@ -10,7 +10,7 @@ export const SESSION_TAKEN_OVER = 0x8e;
  * over", is reported once as a suspected takeover loop.
  */
 export class TakeoverDetector {
-  private connectedAt = 0;
+  private connectedAt: number | null = null;
   private shortInARow = 0;
   suspected = false;
 
@@ -29,8 +29,8 @@ export class TakeoverDetector {
   /** A connection closed that we did not close. True when this close makes the loop suspected (once per episode). */
   closed(now: number, reasonCode?: number): boolean {
     const at = this.connectedAt;
-    this.connectedAt = 0;
-    if (!at) return false; // never connected: a refused or failed connect is not a takeover
+    this.connectedAt = null;
+    if (at === null) return false; // never connected: a refused or failed connect is not a takeover
     if (reasonCode === SESSION_TAKEN_OVER) this.shortInARow = Math.max(this.shortInARow + 1, this.threshold);
     else if (now - at < this.stableMs) this.shortInARow++;
     else this.shortInARow = 0;

@@ -14,9 +14,10 @@ const MIN_MERGE_ROOM = 16;
 export class PublishWindow {
   /** publishes allowed in flight: maxInFlight, or less if the broker says so */
   size: number;
-  /** our sequence number → the answer of a publish waiting for its PUBACK */
-  private pending = new Map<number, (r: SendResult) => void>();
-  private seq = 0;
+  /** our sequence number → a publish waiting for its PUBACK (in the order they were sent) */
+  private pending = new Map<number, Job>();
+  /** sequence number of the last publish handed to mqtt.js */
+  seq = 0;
   private queue: Array<Job | undefined> = [];
   private head = 0;
   private scheduled = false;
@@ -66,15 +67,15 @@ export class PublishWindow {
 
   private publish(client: MqttClient, job: Job) {
     const id = ++this.seq;
-    this.pending.set(id, job.cb);
+    this.pending.set(id, job);
     client.publish(job.topic, job.body, job.qos === 1 ? QOS1 : QOS0, (err?: Error) => {
       // answered already when the connection dropped: exactly one report per message
-      const answer = this.pending.get(id);
-      if (!answer) return;
+      const waiting = this.pending.get(id);
+      if (!waiting) return;
       this.pending.delete(id);
       this.answered();
       // a reason code is the broker's verdict on this message; an error without one is mqtt.js giving up on the connection
-      answer(!err ? OK : typeof (err as { code?: unknown }).code === 'number' ? classifyMqttError(err) : this.lost());
+      waiting.cb(!err ? OK : typeof (err as { code?: unknown }).code === 'number' ? classifyMqttError(err) : this.lost());
       this.schedule();
     });
   }
@@ -107,13 +108,35 @@ export class PublishWindow {
     }
   }
 
+  /** Sequence number of the oldest publish still waiting for its PUBACK (Infinity: none). */
+  oldest(): number {
+    for (const id of this.pending.keys()) return id;
+    return Infinity;
+  }
+
+  /** Answers the largest publish in flight with `r` (the one a size refusal most likely meant). */
+  failLargest(r: SendResult): void {
+    let best = -1;
+    let bytes = -1;
+    for (const [id, job] of this.pending) {
+      if (job.body.length > bytes) {
+        bytes = job.body.length;
+        best = id;
+      }
+    }
+    const job = this.pending.get(best);
+    if (!job) return;
+    this.pending.delete(best);
+    job.cb(r);
+  }
+
   /** Answers every publish waiting for its PUBACK. */
   failPending(error: string): void {
     if (!this.pending.size) return;
     const r: SendResult = { ok: false, error };
     const all = [...this.pending.values()];
     this.pending.clear();
-    for (const cb of all) cb(r);
+    for (const job of all) job.cb(r);
   }
 
   /** Answers every publish not yet handed to mqtt.js. */
