@@ -249,6 +249,14 @@ describe('cloud lib: MQTT 3.1.1 and 5 wire format (Mosquitto)', function () {
         assert.deepStrictEqual(values, [...values].sort((x, y) => x - y), `${t} in order`);
         assert.ok(values.every((v) => `rm/TEMP-${v % 3}` === t));
       }
+      // merging off: one publish per reading, each its JSON object
+      const plain = new CloudPublisher(conn, { topic: compileTopic('rm/{sensorId}'), qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 0, mergeWhenBusy: false });
+      const before = publishes;
+      got.length = 0;
+      assert.ok((await submitAll(plain, Array.from({ length: 50 }, (_, i) => reading(i))).all).every((r) => r.ok));
+      assert.strictEqual(publishes - before, 50);
+      await waitFor(() => got.length === 50, '50 messages');
+      assert.ok(got.every((g) => !g.payload.startsWith('[')));
     } finally {
       await conn.stop();
       await sub.endAsync(true);

@@ -86,7 +86,7 @@ export class PublishWindow {
       const room = this.size - this.pending.size;
       if (this.queue.length - this.head > room) {
         // a few free slots while acknowledgements are on their way: wait for more, so that merges are worth it
-        if (room < Math.min(MIN_MERGE_ROOM, this.size) && this.pending.size > 0) break;
+        if (room < Math.min(MIN_MERGE_ROOM, Math.ceil(this.size / 4)) && this.pending.size > 0) break;
         // more waiting than the window takes: JSON bodies for one topic leave together
         const taken = takeMerged(this.queue, this.head, room);
         this.queue = taken.rest;
