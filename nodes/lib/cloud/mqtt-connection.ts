@@ -7,37 +7,10 @@ import type { Framing, LinkState, Problem, Transport } from './transport';
 import { Backoff } from '../common/backoff';
 import { BrokerLimits, NO_LIMITS, limitsFromConnack, payloadLimit } from './broker-limits';
 import { AnswerWatch, TakeoverDetector, SESSION_TAKEN_OVER } from './mqtt-health';
-import { noStore, PROBE_TOPIC, clientOptions } from './mqtt-options';
+import { noStore, PROBE_TOPIC, clientOptions, MqttConnectionOptions } from './mqtt-options';
 import { PublishWindow } from './publish-window';
 
-export interface MqttConnectionOptions {
-  url: string;
-  clientId: string;
-  protocolVersion?: 4 | 5;
-  username?: string;
-  password?: string;
-  keepaliveSec?: number;
-  /** false = persistent session (clean session / clean start off): the session resends what was in flight */
-  clean?: boolean;
-  /** clean session off: how long the session may hold unacknowledged publishes while disconnected (MQTT 5: also the session expiry interval) */
-  sessionExpirySec?: number;
-  reconnectMinMs?: number;
-  reconnectMaxMs?: number;
-  connectTimeoutMs?: number;
-  /** no answer (PUBACK, probe) for this long while one is expected: the connection is dead. 0 = never */
-  answerTimeoutMs?: number;
-  /** a connection that lasted this long is stable: backoff and takeover suspicion start over */
-  stableMs?: number;
-  /** TLS options (ca, cert, key, rejectUnauthorized, servername) from a tls-config node */
-  tls?: Record<string, unknown>;
-  /** retained online/offline state topic: birth message on connect, last will on loss */
-  stateTopic?: string;
-  /** publishes waiting for PUBACK at once; more wait in a bounded queue */
-  maxInFlight?: number;
-  /** publishes allowed to wait for a free in-flight slot; beyond it they are refused at once */
-  maxQueued?: number;
-}
-
+export type { MqttConnectionOptions };
 
 const ms = (n: number) => (n < 10000 ? `${n} ms` : `${Math.round(n / 1000)} s`);
 
@@ -65,6 +38,8 @@ export class MqttConnection extends EventEmitter implements Transport {
   private checkpoint = { seq: 0, at: 0 };
   /** the persistent session holds a publish the broker refuses: answer what it holds and start a new session */
   private dropSession = false;
+  /** the current connection is being closed by us (half-open, stuck acknowledgement) */
+  private abandoned = false;
   private readonly o: Options;
   private readonly takeover: TakeoverDetector;
   private readonly watch: AnswerWatch;
@@ -240,6 +215,7 @@ export class MqttConnection extends EventEmitter implements Transport {
     const client = this.client;
     if (!client) return;
     this.lastError = why;
+    this.abandoned = true;
     if (warn) this.emit('warning', `${why}; reconnecting`);
     this.emit('link-error', why);
     this.setState('disconnected', why);
@@ -259,11 +235,14 @@ export class MqttConnection extends EventEmitter implements Transport {
     this.clearTimer('stableTimer');
     this.clearTimer('watchTimer');
     const why = this.stopping ? 'endpoint closed' : this.lost().error as string;
-    if (!this.stopping && this.takeover.closed(Date.now(), this.disconnectReason)) {
+    // a connection we gave up on ourselves says nothing about another client with our id
+    if (this.abandoned) this.takeover.forget();
+    else if (!this.stopping && this.takeover.closed(Date.now(), this.disconnectReason)) {
       const sure = this.disconnectReason === SESSION_TAKEN_OVER;
       this.setProblem('takeover', `${sure ? 'the broker handed our session to another connection' : `the broker closed the connection right after connecting ${this.takeover.shortCloses} times in a row`}: another client is probably using the client id "${this.o.clientId}". On a fleet leave Client ID empty so that each gateway gets its own.`);
     }
     this.disconnectReason = undefined;
+    this.abandoned = false;
     this.window.failQueued(why);
     if (this.o.clean || this.stopping || this.dropSession) {
       // clean session: nothing will be resent, so every unacknowledged publish is answered now and the flow retries

@@ -20,6 +20,11 @@ export class TakeoverDetector {
     this.connectedAt = now;
   }
 
+  /** A close we caused ourselves: not counted either way. */
+  forget(): void {
+    this.connectedAt = null;
+  }
+
   /** The connection survived `stableMs`: whatever happened before is over. */
   stable(): void {
     this.shortInARow = 0;

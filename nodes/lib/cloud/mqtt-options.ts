@@ -20,6 +20,34 @@ class NoStoreImpl {
 // mqtt.js types its store's stream with readable-stream's Readable; node's is the same at run time
 export const noStore = (): IStore => new NoStoreImpl() as unknown as IStore;
 
+export interface MqttConnectionOptions {
+  url: string;
+  clientId: string;
+  protocolVersion?: 4 | 5;
+  username?: string;
+  password?: string;
+  keepaliveSec?: number;
+  /** false = persistent session (clean session / clean start off): the session resends what was in flight */
+  clean?: boolean;
+  /** clean session off: how long the session may hold unacknowledged publishes while disconnected (MQTT 5: also the session expiry interval) */
+  sessionExpirySec?: number;
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  connectTimeoutMs?: number;
+  /** no answer (PUBACK, probe) for this long while one is expected: the connection is dead. 0 = never */
+  answerTimeoutMs?: number;
+  /** a connection that lasted this long is stable: backoff and takeover suspicion start over */
+  stableMs?: number;
+  /** TLS options (ca, cert, key, rejectUnauthorized, servername) from a tls-config node */
+  tls?: Record<string, unknown>;
+  /** retained online/offline state topic: birth message on connect, last will on loss */
+  stateTopic?: string;
+  /** publishes waiting for PUBACK at once; more wait in a bounded queue */
+  maxInFlight?: number;
+  /** publishes allowed to wait for a free in-flight slot; beyond it they are refused at once */
+  maxQueued?: number;
+}
+
 interface Wanted {
   clientId: string;
   protocolVersion: 4 | 5;
