@@ -2,7 +2,7 @@
 // mqtt.js's public API only (publish with a callback); speed comes from our window and per-turn batching.
 import { EventEmitter } from 'events';
 import mqtt, { MqttClient, IClientOptions, IStore, Store } from 'mqtt';
-import { SendResult, redact } from './errors';
+import { PACKET_TOO_LARGE, SendResult, redact } from './errors';
 import type { Framing, LinkState, Problem, Transport } from './transport';
 import { Backoff } from '../common/backoff';
 import { BrokerLimits, NO_LIMITS, limitsFromConnack, payloadLimit } from './broker-limits';
@@ -149,6 +149,11 @@ export class MqttConnection extends EventEmitter implements Transport {
       if (client !== this.client) return;
       this.disconnectReason = packet?.reasonCode;
       if (packet?.reasonCode) this.lastError = `the broker disconnected us (reason code 0x${packet.reasonCode.toString(16)})`;
+      if (packet?.reasonCode === PACKET_TOO_LARGE) {
+        // a packet over a limit the broker did not state: the largest publish in flight goes again split, not as it was
+        this.window.failLargest({ ok: false, tooLarge: true, error: `${this.lastError}: packet too large` });
+        this.dropSession = true;
+      }
     });
     client.on('close', () => { if (client === this.client) this.onClose(client); });
   }
