@@ -7,8 +7,11 @@ export interface SendResult {
   permanent?: boolean;
   /** the cloud asked us to wait this long before retrying */
   retryAfterMs?: number;
-  /** the far end refused the size of this message: several readings can be split and sent again (never in msg.delivery) */
-  tooLarge?: boolean;
+  /**
+   * the far end refused the size of this message (never in msg.delivery): several readings are split and sent again;
+   * 'likely' when the refusal named no message and this was the largest in flight (then never final)
+   */
+  tooLarge?: boolean | 'likely';
 }
 
 export const OK: SendResult = Object.freeze({ ok: true }) as SendResult;

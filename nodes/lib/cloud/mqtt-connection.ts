@@ -134,7 +134,7 @@ export class MqttConnection extends EventEmitter implements Transport {
       if (/invalid puback reason code/i.test(this.lastError) && this.state === 'connected') {
         // an MQTT 5 reason code PUBACK may not carry; Mosquitto's message_size_limit answers 0x95 this way.
         // The largest publish in flight is the likely one: retried split (never dead-lettered on a guess)
-        this.window.failLargest({ ok: false, tooLarge: true, error: 'the broker refused a publish with a reason code not allowed in PUBACK (e.g. Mosquitto\'s message_size_limit: packet too large)' });
+        this.window.failLargest({ ok: false, tooLarge: 'likely', error: 'the broker refused a publish with a reason code not allowed in PUBACK (e.g. Mosquitto\'s message_size_limit: packet too large)' });
         // a persistent session would resend the refused publish forever: start a new one
         this.dropSession = true;
         this.abandon(`the broker sent a PUBACK reason code that MQTT 5 does not allow`);
@@ -151,7 +151,7 @@ export class MqttConnection extends EventEmitter implements Transport {
       if (packet?.reasonCode) this.lastError = `the broker disconnected us (reason code 0x${packet.reasonCode.toString(16)})`;
       if (packet?.reasonCode === PACKET_TOO_LARGE) {
         // a packet over a limit the broker did not state: the largest publish in flight goes again split, not as it was
-        this.window.failLargest({ ok: false, tooLarge: true, error: `${this.lastError}: packet too large` });
+        this.window.failLargest({ ok: false, tooLarge: 'likely', error: `${this.lastError}: packet too large` });
         this.dropSession = true;
       }
     });
@@ -330,7 +330,7 @@ export class MqttConnection extends EventEmitter implements Transport {
       const room = this.bodyLimit(topic);
       const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
       if (size > room) {
-        cb({ ok: false, tooLarge: true, error: `message of ${size} bytes is over the broker's maximum packet size (${this.limits.maxPacketSize} bytes)` });
+        cb({ ok: false, tooLarge: 'likely', error: `message of ${size} bytes is over the broker's maximum packet size (${this.limits.maxPacketSize} bytes)` });
         return;
       }
     }

@@ -160,7 +160,8 @@ export class CloudPublisher {
         return;
       }
       if (n === 1) {
-        cb({ ok: false, permanent: true, error: r.error });
+        // a single reading cannot be split: refused for good when the broker named it, retried when we only guessed
+        cb(r.tooLarge === true ? { ok: false, permanent: true, error: r.error } : { ok: false, error: r.error });
         return;
       }
       const size = typeof body === 'string' ? byteLength(body) : body.length;
