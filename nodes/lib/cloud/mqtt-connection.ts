@@ -330,7 +330,7 @@ export class MqttConnection extends EventEmitter implements Transport {
       const room = this.bodyLimit(topic);
       const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
       if (size > room) {
-        cb({ ok: false, tooLarge: 'likely', error: `message of ${size} bytes is over the broker's maximum packet size (${this.limits.maxPacketSize} bytes)` });
+        cb({ ok: false, tooLarge: true, error: `message of ${size} bytes is over the broker's maximum packet size (${this.limits.maxPacketSize} bytes)` });
         return;
       }
     }
