@@ -9,6 +9,7 @@ import { startIngest } from '../helpers/http-ingest';
 import { makePki, TestPki } from '../helpers/tls';
 import { freePort, waitForPort } from '../helpers/net';
 import { waitFor } from '../helpers/wait';
+import { startTcpProxy } from '../helpers/tcp-proxy';
 
 const endpointNode = require('../../dist/nodes/genix-cloud-endpoint.js');
 const publisherNode = require('../../dist/nodes/genix-cloud-publisher.js');
@@ -280,6 +281,26 @@ describe('genix-cloud-publisher node', function () {
       assert.ok(seen.every((x) => !x.includes(secret)));
     } finally {
       await helper.unload();
+      await broker.stop();
+    }
+  });
+
+  it('half-open connection with keepalive 0: the status says the broker does not answer, a warning is logged, and it recovers', async function () {
+    const broker = await brokerKinds[0].start();
+    const proxy = await startTcpProxy(broker.port);
+    try {
+      await helper.load([endpointNode, publisherNode], flow({ url: `mqtt://127.0.0.1:${proxy.port}`, keepalive: 0, answerTimeoutMs: 300 }));
+      const pub = helper.getNode('pub');
+      const texts = () => pub.status.getCalls().map((c: any) => `${c.args[0].fill}:${c.args[0].text}`);
+      await waitFor(() => helper.getNode('ep').transport.state === 'connected', 'connected');
+      proxy.cut({ blackhole: true });
+      await waitFor(() => texts().some((t: string) => /^red:genix-cloud-publisher\.status\.unresponsive/.test(t)), 'unresponsive status', 10000);
+      assert.ok(helper.getNode('ep').warn.getCalls().some((c: any) => /no answer from the broker/.test(String(c.args[0]))));
+      proxy.restore();
+      await waitFor(() => /^green:genix-cloud-publisher\.status\.connected/.test(texts()[texts().length - 1]), 'connected again', 10000);
+    } finally {
+      await helper.unload();
+      await proxy.close();
       await broker.stop();
     }
   });
