@@ -68,6 +68,8 @@ export class MqttConnection extends EventEmitter implements Transport {
       ...options,
     };
     if (!this.o.stableMs) this.o.stableMs = Math.max(10000, 2 * this.o.reconnectMaxMs);
+    // MQTT packet ids are 16 bits: more publishes in flight would reuse an id still waiting for its PUBACK
+    this.o.maxInFlight = Math.max(1, Math.min(65535, this.o.maxInFlight));
     this.retry = new Backoff(this.o.reconnectMinMs, this.o.reconnectMaxMs);
     this.takeover = new TakeoverDetector(this.o.stableMs);
     this.watch = new AnswerWatch(this.o.answerTimeoutMs);
