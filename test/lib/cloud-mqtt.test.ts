@@ -1,57 +1,15 @@
-// The cloud MQTT connection against a real Mosquitto: what the broker states in CONNACK, MQTT 5 reason codes,
-// takeover loops, half-open connections and who resends after a disconnect.
+// The cloud MQTT connection against a real Mosquitto: what the broker states in CONNACK, MQTT 5 reason codes.
 import assert from 'assert';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import mqtt from 'mqtt';
-import { MqttConnection, MqttConnectionOptions } from '../../nodes/lib/cloud/mqtt-connection';
-import { CloudPublisher, PublisherOptions } from '../../nodes/lib/cloud/publisher';
+import { MqttConnection } from '../../nodes/lib/cloud/mqtt-connection';
 import { compileTopic } from '../../nodes/lib/cloud/topic';
 import { classifyMqttError, SendResult } from '../../nodes/lib/cloud/errors';
-import { startMosquitto, mosquittoPath, TestBroker } from '../helpers/brokers';
-import { startTcpProxy, TcpProxy } from '../helpers/tcp-proxy';
+import { startMosquitto, TestBroker } from '../helpers/brokers';
 import { waitFor } from '../helpers/wait';
-
-const reading = (i: number, extra: object = {}) => ({ sensorId: `S-${i % 3}`, value: i, ts: 1686000000000 + i, quality: 'good', plantId: 'p1', ...extra });
-
-/** Mosquitto is a prerequisite: under CI its absence fails the suite, locally the suite is skipped with the reason. */
-function needMosquitto(ctx: Mocha.Context) {
-  if (mosquittoPath()) return;
-  const why = 'mosquitto is not installed (apt-get install mosquitto)';
-  if (process.env.CI === 'true') throw new Error(why);
-  process.stdout.write(`      skipped: ${why}\n`);
-  ctx.skip();
-}
-
-function submitAll(pub: CloudPublisher, payloads: unknown[]): Promise<SendResult[]> {
-  return Promise.all(payloads.map((p, i) => new Promise<SendResult>((resolve, reject) => {
-    let calls = 0;
-    const bad = pub.submit(p, undefined, (r) => {
-      if (++calls > 1) reject(new Error(`input ${i} answered twice`));
-      resolve(r);
-    });
-    if (bad) reject(new Error(bad));
-  })));
-}
-
-async function subscriber(url: string, topic = '#', v: 4 | 5 = 5) {
-  const c = await mqtt.connectAsync(url, { reconnectPeriod: 0, protocolVersion: v });
-  const got: Array<{ topic: string; payload: string; retain: boolean }> = [];
-  c.on('message', (t, p, packet) => got.push({ topic: t, payload: p.toString(), retain: packet.retain }));
-  await c.subscribeAsync(topic, { qos: 1 });
-  return { c, got };
-}
-
-const opened: MqttConnection[] = [];
-function connection(o: Partial<MqttConnectionOptions> & { url: string }): MqttConnection {
-  const c = new MqttConnection({ clientId: `t-${Math.random().toString(16).slice(2, 10)}`, reconnectMinMs: 50, reconnectMaxMs: 200, ...o });
-  opened.push(c);
-  c.start();
-  return c;
-}
-const publisher = (conn: MqttConnection, o: Partial<PublisherOptions> = {}) =>
-  new CloudPublisher(conn, { topic: compileTopic('t/{sensorId}'), qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 0, ...o });
+import { reading, needMosquitto, submitAll, subscriber, opened, connection, publisher } from './cloud-mqtt-helpers';
 
 describe('cloud MQTT: public mqtt.js API only', function () {
   it('no code in nodes/ reaches into mqtt.js internals (message ids, outgoing table, socket writes)', function () {
@@ -77,30 +35,6 @@ describe('cloud MQTT: public mqtt.js API only', function () {
     for (const c of [0x87, 0x90, 0x95, 0x99]) assert.strictEqual(classifyMqttError(err(c)).permanent, true, `0x${c.toString(16)}`);
     for (const c of [0x80, 0x83, 0x89, 0x91, 0x96, 0x97, 0x9b]) assert.ok(!classifyMqttError(err(c)).permanent, `0x${c.toString(16)}`);
     assert.match(classifyMqttError(err(0x87)).error as string, /reason code 0x87/);
-  });
-});
-
-describe('cloud MQTT against aedes: a publish the broker never acknowledges', function () {
-  it('is answered ok:false (transient) after the answer timeout instead of holding its slot forever; the next one goes through', async function () {
-    const { startAedesBroker } = require('../../scripts/plant/aedes-broker');
-    const broker = await startAedesBroker(0);
-    let held = 0;
-    // the broker accepts the first publish on hold/… but never acknowledges it
-    broker.aedes.authorizePublish = (_c: unknown, p: any, cb: (e: Error | null) => void) => { if (p.topic.startsWith('hold/') && held++ === 0) return; cb(null); };
-    const conn = connection({ url: broker.url, answerTimeoutMs: 200 });
-    try {
-      await waitFor(() => conn.state === 'connected', 'connected');
-      const [r] = await submitAll(publisher(conn, { topic: compileTopic('hold/{sensorId}') }), [reading(1)]);
-      assert.strictEqual(r.ok, false);
-      assert.ok(!r.permanent);
-      await waitFor(() => conn.state === 'connected', 'reconnected', 10000);
-      assert.deepStrictEqual(await submitAll(publisher(conn, { topic: compileTopic('hold/{sensorId}') }), [reading(2)]), [{ ok: true }]);
-      assert.strictEqual(conn.inFlight, 0);
-    } finally {
-      await conn.stop();
-      opened.splice(opened.indexOf(conn), 1);
-      await broker.close();
-    }
   });
 });
 
@@ -259,142 +193,5 @@ describe('cloud MQTT against Mosquitto: CONNACK limits and reason codes (MQTT 5)
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('cloud MQTT against Mosquitto: takeover loops, half-open connections, session resend', function () {
-  let b: TestBroker;
-  let proxy: TcpProxy | null = null;
-  const subs: mqtt.MqttClient[] = [];
-  before(async function () {
-    needMosquitto(this);
-    b = (await startMosquitto()) as TestBroker;
-  });
-  after(async function () { if (b) await b.stop(); });
-  afterEach(async function () {
-    while (opened.length) await (opened.pop() as MqttConnection).stop();
-    while (subs.length) await (subs.pop() as mqtt.MqttClient).endAsync(true);
-    if (proxy) await proxy.close();
-    proxy = null;
-  });
-
-  for (const v of [4, 5] as const) {
-    it(`MQTT ${v === 5 ? '5' : '3.1.1'}: two gateways with one client id are reported as a takeover loop, with the id and no secret`, async function () {
-      const warnings: string[] = [];
-      const a = connection({ url: b.url, clientId: `fleet-${v}`, protocolVersion: v, password: 'loop-s3cret-pw', username: 'gateway' });
-      const c = connection({ url: b.url, clientId: `fleet-${v}`, protocolVersion: v, password: 'loop-s3cret-pw', username: 'gateway' });
-      for (const x of [a, c]) x.on('warning', (w: string) => warnings.push(w));
-      await waitFor(() => a.problem === 'takeover' || c.problem === 'takeover', 'a takeover loop reported', 20000);
-      const w = warnings.find((x) => /another client/.test(x)) as string;
-      assert.ok(w, warnings.join('\n'));
-      assert.ok(w.includes(`"fleet-${v}"`), w);
-      assert.ok(!warnings.some((x) => x.includes('loop-s3cret-pw')));
-      // one of them leaves: the other settles and the suspicion ends once its connection is stable
-      await c.stop();
-    });
-  }
-
-  it('a single gateway reconnecting after a broker restart is not taken for a takeover loop', async function () {
-    const own = (await startMosquitto()) as TestBroker;
-    try {
-      const conn = connection({ url: own.url, protocolVersion: 5 });
-      await waitFor(() => conn.state === 'connected', 'connected');
-      await own.stop();
-      await waitFor(() => conn.state !== 'connected', 'loss noticed');
-      await own.restart();
-      await waitFor(() => conn.state === 'connected', 'reconnected', 10000);
-      assert.strictEqual(conn.problem, '');
-    } finally {
-      await own.stop();
-    }
-  });
-
-  it('keepalive 0, half-open TCP with readings in flight: no answer is noticed, every reading answered ok:false, then recovery', async function () {
-    proxy = await startTcpProxy(b.port);
-    const warnings: string[] = [];
-    const conn = connection({ url: `mqtt://127.0.0.1:${proxy.port}`, keepaliveSec: 0, answerTimeoutMs: 400 });
-    conn.on('warning', (w: string) => warnings.push(w));
-    await waitFor(() => conn.state === 'connected', 'connected');
-    const pub = publisher(conn);
-    assert.deepStrictEqual(await submitAll(pub, [reading(0)]), [{ ok: true }]);
-    proxy.cut({ blackhole: true });
-    const res = await submitAll(pub, Array.from({ length: 20 }, (_, i) => reading(i + 1)));
-    assert.ok(res.every((r) => r.ok === false && !r.permanent), JSON.stringify(res[0]));
-    assert.match(res[0].error as string, /no answer from the broker/);
-    assert.match(warnings.join('\n'), /no answer from the broker/);
-    proxy.restore();
-    await waitFor(() => conn.state === 'connected', 'reconnected', 10000);
-    assert.deepStrictEqual(await submitAll(pub, [reading(30)]), [{ ok: true }]);
-    assert.strictEqual(conn.problem, '');
-  });
-
-  it('keepalive 0, idle half-open TCP: the probe goes unanswered and the link is reported down', async function () {
-    proxy = await startTcpProxy(b.port);
-    const conn = connection({ url: `mqtt://127.0.0.1:${proxy.port}`, keepaliveSec: 0, answerTimeoutMs: 300 });
-    await waitFor(() => conn.state === 'connected', 'connected');
-    // an idle connection that answers probes stays up
-    await new Promise((r) => setTimeout(r, 1000));
-    assert.strictEqual(conn.state, 'connected');
-    proxy.cut({ blackhole: true });
-    await waitFor(() => conn.state !== 'connected', 'dead connection noticed without any publish', 10000);
-    assert.strictEqual(conn.problem, 'unresponsive');
-  });
-
-  it('keepalive 1 s with our watchdog off: mqtt.js\'s ping timeout ends the half-open connection and answers what was in flight', async function () {
-    proxy = await startTcpProxy(b.port);
-    const conn = connection({ url: `mqtt://127.0.0.1:${proxy.port}`, keepaliveSec: 1, answerTimeoutMs: 0 });
-    await waitFor(() => conn.state === 'connected', 'connected');
-    proxy.cut({ blackhole: true });
-    const res = await submitAll(publisher(conn), [reading(1), reading(2)]);
-    assert.ok(res.every((r) => r.ok === false && /connection lost/.test(r.error as string)), JSON.stringify(res));
-  });
-
-  /** Readings sent into a silent link, then the link is cut and restored: returns answers and what reached the broker. */
-  async function outage(o: Partial<MqttConnectionOptions>, holdMs = 0) {
-    proxy = await startTcpProxy(b.port);
-    const sub = await subscriber(b.url, 'sess/#', 4);
-    subs.push(sub.c);
-    const conn = connection({ url: `mqtt://127.0.0.1:${proxy.port}`, keepaliveSec: 0, answerTimeoutMs: 0, sessionExpirySec: 3600, ...o });
-    await waitFor(() => conn.state === 'connected', 'connected');
-    const pub = publisher(conn, { topic: compileTopic('sess/{sensorId}') });
-    proxy.cut({ blackhole: true });
-    const answers: SendResult[][] = Array.from({ length: 10 }, () => []);
-    for (let i = 0; i < 10; i++) pub.submit(reading(i), undefined, (r) => answers[i].push(r));
-    await waitFor(() => conn.inFlight === 10, 'ten publishes written into the silent link');
-    proxy.cut(); // drops the connection and refuses new ones
-    await waitFor(() => conn.state !== 'connected', 'loss noticed');
-    if (holdMs) await new Promise((r) => setTimeout(r, holdMs));
-    proxy.restore();
-    await waitFor(() => conn.state === 'connected', 'reconnected', 10000);
-    return { conn, pub, sub, answers };
-  }
-
-  it('clean session: what was in flight is answered ok:false at the disconnect and not resent by the client', async function () {
-    const { pub, sub, answers } = await outage({ clean: true });
-    assert.ok(answers.every((a) => a.length === 1 && a[0].ok === false), JSON.stringify(answers));
-    // a marker published after the reconnect: once it arrives, anything resent before it would have arrived too
-    assert.deepStrictEqual(await submitAll(pub, [reading(99, { sensorId: 'marker' })]), [{ ok: true }]);
-    await waitFor(() => sub.got.some((g) => g.topic === 'sess/marker'), 'marker');
-    assert.deepStrictEqual(sub.got.map((g) => g.topic), ['sess/marker'], 'nothing resent behind the flow');
-  });
-
-  for (const v of [4, 5] as const) {
-    it(`persistent session (MQTT ${v === 5 ? '5' : '3.1.1'}): the session resends what was in flight; each reading answered ok once and received once`, async function () {
-      const { sub, answers } = await outage({ clean: false, protocolVersion: v });
-      await waitFor(() => answers.every((a) => a.length === 1), 'every reading answered', 10000);
-      assert.ok(answers.every((a) => a[0].ok === true), JSON.stringify(answers));
-      await waitFor(() => sub.got.length === 10, 'ten readings at the subscriber');
-      await new Promise((r) => setTimeout(r, 300));
-      assert.deepStrictEqual(sub.got.map((g) => JSON.parse(g.payload).value).sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'each exactly once');
-      assert.ok(answers.every((a) => a.length === 1), 'no second answer');
-    });
-  }
-
-  it('persistent session: an outage longer than the session expiry gives the readings back (ok:false) and nothing is resent later', async function () {
-    const { pub, sub, answers } = await outage({ clean: false, protocolVersion: 5, sessionExpirySec: 1 }, 1500);
-    assert.ok(answers.every((a) => a.length === 1 && a[0].ok === false && /session expiry/.test(a[0].error as string)), JSON.stringify(answers));
-    assert.deepStrictEqual(await submitAll(pub, [reading(99, { sensorId: 'marker' })]), [{ ok: true }]);
-    await waitFor(() => sub.got.some((g) => g.topic === 'sess/marker'), 'marker');
-    assert.deepStrictEqual(sub.got.map((g) => g.topic), ['sess/marker'], 'the expired readings are the buffer\'s to resend, not the client\'s');
   });
 });
