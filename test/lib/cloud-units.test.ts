@@ -4,44 +4,55 @@ import assert from 'assert';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { takeMerged, Job } from '../../nodes/lib/cloud/merge';
+import { TopicQueue, Job } from '../../nodes/lib/cloud/merge';
 import { TakeoverDetector, AnswerWatch, SESSION_TAKEN_OVER } from '../../nodes/lib/cloud/mqtt-health';
 import { defaultClientId, installationId, validNodeId, INSTALLATION_FILE } from '../../nodes/lib/cloud/client-id';
 import { limitsFromConnack, payloadLimit } from '../../nodes/lib/cloud/broker-limits';
 import type { SendResult } from '../../nodes/lib/cloud/errors';
 
-function jobs(specs: Array<[string, string, number | undefined]>, answers: SendResult[][]): Job[] {
-  return specs.map(([topic, body, mergeLimit], i) => {
+function queued(specs: Array<[string, string, number | undefined]>, answers: SendResult[][]): { q: TopicQueue; jobs: Job[] } {
+  const q = new TopicQueue();
+  const jobs = specs.map(([topic, body, mergeLimit], i) => {
     answers[i] = [];
-    return { topic, body, qos: 1, mergeLimit, cb: (r) => answers[i].push(r) };
+    const job: Job = { topic, body, qos: 1, mergeLimit, cb: (r) => answers[i].push(r) };
+    q.add(job);
+    return job;
   });
+  return { q, jobs };
 }
 
 describe('cloud units: merging waiting bodies', function () {
-  it('merges per topic in order within room; a job never overtakes an earlier one of its topic', function () {
+  it('merges the front of each topic in turn; a job never overtakes an earlier one of its topic; one answer per input', function () {
     const answers: SendResult[][] = [];
-    const q = jobs([
+    const { q } = queued([
       ['a', '{"v":1}', 0], ['b', '{"v":2}', 0], ['a', '[{"v":3},{"v":4}]', 0], ['c', '{"v":5}', 0],
       ['b', '{"v":6}', 0], ['c', 'raw', undefined], ['a', '{"v":7}', 0], ['c', '{"v":8}', 0],
     ], answers);
-    const { out, rest } = takeMerged(q, 0, 2);
-    assert.deepStrictEqual(out.map((j) => [j.topic, j.body]), [['a', '[{"v":1},{"v":3},{"v":4},{"v":7}]'], ['b', '[{"v":2},{"v":6}]']]);
-    // c had no room: all of c waits, in order
-    assert.deepStrictEqual(rest.map((j) => j.body), ['{"v":5}', 'raw', '{"v":8}']);
+    const out: Job[] = [];
+    for (let j = q.next(true); j; j = q.next(true)) out.push(j);
+    assert.deepStrictEqual(out.map((j) => [j.topic, j.body]), [
+      ['a', '[{"v":1},{"v":3},{"v":4},{"v":7}]'], ['b', '[{"v":2},{"v":6}]'], ['c', '{"v":5}'], ['c', 'raw'], ['c', '{"v":8}'],
+    ]);
+    assert.strictEqual(q.size, 0);
     out[0].cb({ ok: true });
-    assert.deepStrictEqual(answers.map((a) => a.length), [1, 0, 1, 0, 0, 0, 1, 0], 'one answer per merged input');
+    assert.deepStrictEqual(answers.map((a) => a.length), [1, 0, 1, 0, 0, 0, 1, 0], 'each merged input answered once');
   });
 
-  it('keeps a body alone when nothing joins it, respects the byte limit, and never passes a size refusal of a merge on as final', function () {
+  it('without backpressure each body goes as it is; merges respect the byte limit; a size refusal of a merge is not final', function () {
     const answers: SendResult[][] = [];
-    const q = jobs([['a', '{"v":1}', 20], ['a', '{"v":2}', 20], ['a', '{"v":3}', 20], ['z', '{"v":9}', 0]], answers);
-    const { out, rest } = takeMerged(q, 0, 5);
-    assert.deepStrictEqual(out.map((j) => j.body), ['[{"v":1},{"v":2}]', '{"v":3}', '{"v":9}']);
-    assert.ok(out.every((j) => Buffer.byteLength(j.body) <= 20));
-    assert.strictEqual(out[2], q[3], 'a lone body is sent unchanged');
-    assert.deepStrictEqual(rest, []);
-    out[0].cb({ ok: false, tooLarge: true, error: 'too large' });
-    assert.deepStrictEqual(answers[0], [{ ok: false, error: 'too large' }]);
+    const { q, jobs } = queued([['a', '{"v":1}', 20], ['a', '{"v":2}', 20], ['a', '{"v":3}', 20], ['z', '{"v":9}', 0]], answers);
+    const first = q.next(false) as Job;
+    assert.strictEqual(first, jobs[0], 'sent unchanged');
+    const rest: Job[] = [];
+    for (let j = q.next(true); j; j = q.next(true)) rest.push(j);
+    // topics take turns: a, then z, then a again
+    assert.deepStrictEqual(rest.map((j) => j.body), ['{"v":9}', '[{"v":2},{"v":3}]']);
+    assert.ok(rest.every((j) => Buffer.byteLength(j.body) <= 20));
+    rest[1].cb({ ok: false, tooLarge: true, error: 'too large' });
+    assert.deepStrictEqual(answers[1], [{ ok: false, error: 'too large' }]);
+    const { q: q2 } = queued([['x', '{"v":1}', 0], ['y', '{"v":2}', 0], ['x', '{"v":3}', 0]], []);
+    assert.deepStrictEqual(q2.drain().map((j) => j.body), ['{"v":1}', '{"v":3}', '{"v":2}']);
+    assert.strictEqual(q2.size, 0);
   });
 });
 

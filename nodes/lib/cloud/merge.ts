@@ -1,5 +1,6 @@
-// Under backpressure (more bodies waiting than free in-flight slots) JSON bodies for the same topic leave
-// as one array: the broker acknowledges one publish instead of dozens, and every input still gets its answer.
+// Publishes waiting for a free in-flight slot, kept per topic. Under backpressure (more waiting than free
+// slots) the JSON bodies at the front of one topic leave as one array: the broker acknowledges one publish
+// instead of dozens, and every input still gets its answer. Each job is touched a constant number of times.
 import type { SendResult } from './errors';
 
 export interface Job {
@@ -11,36 +12,21 @@ export interface Job {
   mergeLimit?: number;
 }
 
-interface Merged {
-  topic: string;
-  qos: 0 | 1;
-  limit: number;
-  first: Job;
-  /** the readings of each body, without brackets */
-  parts: string[];
-  bytes: number;
-  cbs: Array<(r: SendResult) => void>;
+interface Waiting {
+  jobs: Array<Job | undefined>;
+  head: number;
 }
 
 const inner = (body: string): string => (body.charCodeAt(0) === 91 /* [ */ ? body.slice(1, -1) : body);
 
-function size(s: string): number {
-  return Buffer.byteLength(s);
-}
+const mergeable = (job: Job): job is Job & { body: string; mergeLimit: number } => job.mergeLimit !== undefined && typeof job.body === 'string';
 
-function fits(m: Merged, add: number, limit: number): boolean {
-  const l = m.limit && limit ? Math.min(m.limit, limit) : m.limit || limit;
-  return !l || m.bytes + add + 1 <= l;
-}
-
-/** One publish for a merge of several jobs: its answer goes to each of them. */
-function toJob(m: Merged): Job {
-  if (m.cbs.length === 1) return m.first;
-  const cbs = m.cbs;
+/** One publish for several jobs: its answer goes to each of them. */
+function merged(first: Job, parts: string[], cbs: Array<(r: SendResult) => void>): Job {
   return {
-    topic: m.topic,
-    qos: m.qos,
-    body: '[' + m.parts.filter((p) => p !== '').join(',') + ']',
+    topic: first.topic,
+    qos: first.qos,
+    body: '[' + parts.join(',') + ']',
     cb: (r) => {
       // a size refusal of a merge is no verdict on any one input: they are retried, and then may go apart
       const each = r.tooLarge ? { ok: false, error: r.error } : r;
@@ -49,57 +35,82 @@ function toJob(m: Merged): Job {
   };
 }
 
-// how far past the head one pass looks for bodies to merge: bounds the work of a pass
-const SCAN = 8192;
+export class TopicQueue {
+  private lists = new Map<string, Waiting>();
+  /** topics with waiting jobs, served in turn */
+  private order: string[] = [];
+  private orderHead = 0;
+  size = 0;
 
-/**
- * Takes jobs from the waiting `queue` into at most `room` publishes, merging mergeable JSON bodies per topic and QoS.
- * Looks past jobs it cannot place yet, but never lets a job overtake an earlier one for the same topic.
- * Returns the publishes and the jobs left waiting, in their order.
- */
-export function takeMerged(queue: Array<Job | undefined>, head: number, room: number): { out: Job[]; rest: Job[] } {
-  const out: Array<Job | Merged> = [];
-  const open = new Map<string, Merged>();
-  // topics with a job left waiting: later jobs for them wait too
-  const blocked = new Set<string>();
-  const rest: Job[] = [];
-  const end = Math.min(queue.length, head + SCAN);
-  for (let h = head; h < end; h++) {
-    const job = queue[h] as Job;
-    const key = job.qos + job.topic;
-    if (blocked.has(key)) {
-      rest.push(job);
-      continue;
+  add(job: Job): void {
+    const key = job.qos === 1 ? job.topic : '\0' + job.topic;
+    const list = this.lists.get(key);
+    if (list) list.jobs.push(job);
+    else {
+      this.lists.set(key, { jobs: [job], head: 0 });
+      this.order.push(key);
     }
-    if (job.mergeLimit === undefined || typeof job.body !== 'string') {
-      if (out.length < room) {
-        out.push(job);
-        open.delete(key);
-      } else {
-        rest.push(job);
-        blocked.add(key);
-      }
-      continue;
-    }
-    const part = inner(job.body);
-    const bytes = size(part);
-    const m = open.get(key);
-    if (m && fits(m, bytes, job.mergeLimit)) {
-      m.parts.push(part);
-      m.bytes += bytes + 1;
-      if (job.mergeLimit && (!m.limit || job.mergeLimit < m.limit)) m.limit = job.mergeLimit;
-      m.cbs.push(job.cb);
-      continue;
-    }
-    if (out.length >= room) {
-      rest.push(job);
-      blocked.add(key);
-      continue;
-    }
-    const fresh: Merged = { topic: job.topic, qos: job.qos, limit: job.mergeLimit, first: job, parts: [part], bytes: bytes + 2, cbs: [job.cb] };
-    open.set(key, fresh);
-    out.push(fresh);
+    this.size++;
   }
-  for (let h = end; h < queue.length; h++) rest.push(queue[h] as Job);
-  return { out: out.map((x) => ('cbs' in x ? toJob(x) : x)), rest };
+
+  /**
+   * The next publish, topic after topic: one job as it is, or with `merge` the run of mergeable jobs at the
+   * front of the topic joined into one array within their byte limit (a run of one stays as it was).
+   */
+  next(merge: boolean): Job | undefined {
+    if (this.orderHead >= this.order.length) return undefined;
+    const key = this.order[this.orderHead++];
+    const list = this.lists.get(key) as Waiting;
+    const first = list.jobs[list.head] as Job;
+    list.jobs[list.head++] = undefined;
+    this.size--;
+    let out: Job = first;
+    if (merge && mergeable(first) && list.head < list.jobs.length) {
+      let limit = first.mergeLimit;
+      const firstPart = inner(first.body);
+      const parts = firstPart ? [firstPart] : [];
+      const cbs = [first.cb];
+      let bytes = 2 + Buffer.byteLength(firstPart);
+      while (list.head < list.jobs.length) {
+        const job = list.jobs[list.head] as Job;
+        if (!mergeable(job)) break;
+        const part = inner(job.body);
+        const b = Buffer.byteLength(part) + 1;
+        const l = limit && job.mergeLimit ? Math.min(limit, job.mergeLimit) : limit || job.mergeLimit;
+        if (l && bytes + b > l) break;
+        limit = l;
+        bytes += b;
+        if (part) parts.push(part);
+        cbs.push(job.cb);
+        list.jobs[list.head++] = undefined;
+        this.size--;
+      }
+      if (cbs.length > 1) out = merged(first, parts, cbs);
+    }
+    if (list.head === list.jobs.length) this.lists.delete(key);
+    else {
+      if (list.head > 1024 && list.head * 2 > list.jobs.length) {
+        list.jobs = list.jobs.slice(list.head);
+        list.head = 0;
+      }
+      // the topic still has waiting jobs: its turn comes again after the others
+      this.order.push(key);
+    }
+    if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
+      this.order = this.order.slice(this.orderHead);
+      this.orderHead = 0;
+    }
+    return out;
+  }
+
+  /** Takes every waiting job out, each topic's in order. */
+  drain(): Job[] {
+    const all: Job[] = [];
+    for (const list of this.lists.values()) for (let i = list.head; i < list.jobs.length; i++) all.push(list.jobs[i] as Job);
+    this.lists.clear();
+    this.order = [];
+    this.orderHead = 0;
+    this.size = 0;
+    return all;
+  }
 }

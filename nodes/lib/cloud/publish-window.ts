@@ -1,8 +1,8 @@
-// The publishes of one MQTT connection: at most `size` waiting for their PUBACK, the rest queued in order,
-// handed to mqtt.js once per event-loop turn, merged per topic when more wait than the window takes.
+// The publishes of one MQTT connection: at most `size` waiting for their PUBACK, the rest queued per topic in
+// order, handed to mqtt.js once per event-loop turn, merged per topic when more wait than the window takes.
 import type { MqttClient } from 'mqtt';
 import { OK, SendResult, classifyMqttError } from './errors';
-import { Job, takeMerged } from './merge';
+import { Job, TopicQueue } from './merge';
 
 // shared publish options (mqtt.js copies them): no object per message
 const QOS0 = Object.freeze({ qos: 0 as const });
@@ -18,8 +18,7 @@ export class PublishWindow {
   private pending = new Map<number, Job>();
   /** sequence number of the last publish handed to mqtt.js */
   seq = 0;
-  private queue: Array<Job | undefined> = [];
-  private head = 0;
+  private queue = new TopicQueue();
   private scheduled = false;
   private readonly tick = () => {
     this.scheduled = false;
@@ -45,7 +44,7 @@ export class PublishWindow {
   }
 
   get queued(): number {
-    return this.queue.length - this.head;
+    return this.queue.size;
   }
 
   /** Queues a publish for this turn's batch; refuses at once when the queue is full. */
@@ -54,13 +53,13 @@ export class PublishWindow {
       job.cb({ ok: false, error: 'too many messages waiting for the broker' });
       return;
     }
-    this.queue.push(job);
+    this.queue.add(job);
     // publishes of one event-loop turn go to mqtt.js together, so its writes of that turn leave in one go
     this.schedule();
   }
 
   schedule(): void {
-    if (this.scheduled || this.head === this.queue.length) return;
+    if (this.scheduled || this.queue.size === 0) return;
     this.scheduled = true;
     setImmediate(this.tick);
   }
@@ -82,29 +81,14 @@ export class PublishWindow {
 
   pump(): void {
     let client = this.client();
-    while (client && this.head < this.queue.length && this.pending.size < this.size) {
+    while (client && this.queue.size > 0 && this.pending.size < this.size) {
       const room = this.size - this.pending.size;
-      if (this.queue.length - this.head > room) {
-        // a few free slots while acknowledgements are on their way: wait for more, so that merges are worth it
-        if (room < Math.min(MIN_MERGE_ROOM, Math.ceil(this.size / 4)) && this.pending.size > 0) break;
-        // more waiting than the window takes: JSON bodies for one topic leave together
-        const taken = takeMerged(this.queue, this.head, room);
-        this.queue = taken.rest;
-        this.head = 0;
-        for (const job of taken.out) this.publish(client, job);
-      } else {
-        const job = this.queue[this.head] as Job;
-        this.queue[this.head++] = undefined;
-        this.publish(client, job);
-      }
+      const busy = this.queue.size > room;
+      // a few free slots while acknowledgements are on their way: wait for more, so that merges are worth it
+      if (busy && room < Math.min(MIN_MERGE_ROOM, Math.ceil(this.size / 4)) && this.pending.size > 0) break;
+      // more waiting than the window takes: JSON bodies for one topic leave together
+      this.publish(client, this.queue.next(busy) as Job);
       client = this.client();
-    }
-    if (this.head === this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
     }
   }
 
@@ -143,9 +127,6 @@ export class PublishWindow {
   failQueued(error: string): void {
     if (!this.queued) return;
     const r: SendResult = { ok: false, error };
-    const all = this.queue.slice(this.head);
-    this.queue = [];
-    this.head = 0;
-    for (const w of all) if (w) w.cb(r);
+    for (const w of this.queue.drain()) w.cb(r);
   }
 }
