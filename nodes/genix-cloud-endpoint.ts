@@ -1,6 +1,9 @@
 // Config node: the one MQTT or HTTP(S) connection to the cloud, shared by every publisher using it.
+import os from 'os';
+import path from 'path';
 import type { NodeAPI, Node, NodeDef } from 'node-red';
 import { MqttConnection } from './lib/cloud/mqtt-connection';
+import { defaultClientId, installationId, validNodeId } from './lib/cloud/client-id';
 import { HttpSender } from './lib/cloud/http-sender';
 import type { Transport } from './lib/cloud/transport';
 import { redact } from './lib/cloud/errors';
@@ -19,6 +22,8 @@ interface EndpointDef extends NodeDef {
   reconnectMaxMs?: string | number;
   connectTimeoutMs?: string | number;
   maxInFlight?: string | number;
+  answerTimeoutMs?: string | number;
+  sessionExpirySec?: string | number;
   httpFormat?: 'json' | 'ndjson';
   gzip?: boolean;
   apiKeyHeader?: string;
@@ -35,6 +40,8 @@ interface CloudEndpointNode extends Node<Credentials> {
   /** null when the configuration is unusable; `configError` says why */
   transport: Transport | null;
   configError: string;
+  /** the MQTT client id in use (configured, or this installation's default) */
+  clientId: string;
   register(user: Node): Transport | null;
   deregister(user: Node): void;
 }
@@ -42,6 +49,19 @@ interface CloudEndpointNode extends Node<Credentials> {
 const num = (v: unknown, fallback: number): number => numberOr(v, fallback);
 
 export = function (RED: NodeAPI) {
+  const userDir = (): string => String((RED.settings as unknown as { userDir?: string }).userDir || path.join(os.homedir(), '.node-red'));
+
+  // the editor shows the default client id of an endpoint as the Client ID placeholder
+  RED.httpAdmin.get('/genix/cloud/default-client-id', RED.auth.needsPermission('genix-cloud-endpoint.read'), (req: any, res: any) => {
+    const id = req.query?.node;
+    if (!validNodeId(id)) {
+      res.status(400).json({ error: 'query parameter "node" must be a node id (1 to 64 letters, digits, ".", "_" or "-")' });
+      return;
+    }
+    const inst = installationId(userDir());
+    res.json({ clientId: defaultClientId(inst.id, id), persisted: inst.persisted });
+  });
+
   function GenixCloudEndpoint(this: CloudEndpointNode, config: EndpointDef) {
     RED.nodes.createNode(this, config);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- Node-RED handlers need the node object
@@ -52,6 +72,7 @@ export = function (RED: NodeAPI) {
     let started = false;
     node.transport = null;
     node.configError = '';
+    node.clientId = '';
 
     let tls: Record<string, unknown> | undefined;
     if (config.tls) {
@@ -80,7 +101,15 @@ export = function (RED: NodeAPI) {
         });
       } else {
         if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(url)) throw new Error('the URL must start with mqtt://, mqtts://, ws:// or wss://');
-        const clientId = config.clientId || `genix-${node.id}`;
+        const configured = String(config.clientId ?? '').trim();
+        // an id taken from the flow would be the same on every gateway that imports it: default per installation
+        const inst = configured ? null : installationId(userDir());
+        const clientId = configured || defaultClientId((inst as { id: string }).id, node.id);
+        node.clientId = clientId;
+        if (inst) {
+          node.log(`MQTT client id ${clientId} (this installation's default)`);
+          if (!inst.persisted) node.warn(`cannot save the installation id under ${userDir()}: the default MQTT client id ${clientId} changes at the next start`);
+        }
         mqttConn = new MqttConnection({
           url,
           clientId,
@@ -94,10 +123,14 @@ export = function (RED: NodeAPI) {
           reconnectMinMs: Math.max(10, num(config.reconnectMinMs, 1000)),
           reconnectMaxMs: Math.max(10, num(config.reconnectMaxMs, 30000)),
           connectTimeoutMs: num(config.connectTimeoutMs, 10000),
-          maxInFlight: Math.max(1, num(config.maxInFlight, 2000)),
+          maxInFlight: Math.max(1, num(config.maxInFlight, 200)),
+          answerTimeoutMs: Math.max(0, num(config.answerTimeoutMs, 30000)),
+          sessionExpirySec: Math.max(1, num(config.sessionExpirySec, 3600)),
           tls,
         });
         mqttConn.on('link-error', (text: string) => node.debug(`connection error: ${text}`));
+        // takeover loop, half-open connection, QoS the broker refuses: once per episode, never with secrets
+        mqttConn.on('warning', (text: string) => node.warn(redact(text, secrets)));
       }
       node.transport = (mqttConn ?? httpSender) as Transport;
     } catch (e) {

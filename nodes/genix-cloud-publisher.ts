@@ -20,6 +20,7 @@ interface PublisherDef extends NodeDef {
   batchMaxMessages?: string | number;
   batchMaxMs?: string | number;
   batchMaxBytes?: string | number;
+  mergeWhenBusy?: boolean;
 }
 
 const int = (v: unknown, fallback: number): number => numberOr(v, fallback, { min: 0, integer: true });
@@ -70,6 +71,7 @@ export = function (RED: NodeAPI) {
         batchMaxMessages: Math.max(1, int(config.batchMaxMessages, 1)),
         batchMaxMs: Math.max(1, int(config.batchMaxMs, 100)),
         batchMaxBytes: int(config.batchMaxBytes, 131072),
+        mergeWhenBusy: config.mergeWhenBusy !== false,
       });
     } else {
       node.error(problem);
@@ -84,8 +86,10 @@ export = function (RED: NodeAPI) {
     const show = () => {
       if (!transport || !publisher) return;
       const s: LinkState = transport.state;
-      const fill = s === 'connected' ? 'green' : s === 'disconnected' ? 'red' : 'yellow';
-      const text = `${RED._(`genix-cloud-publisher.status.${s}`)} · ${rate} msg/s`;
+      const problem = transport.problem;
+      // a problem (takeover loop, no answer, QoS refused) says more than the link state it causes
+      const fill = problem ? (s === 'connected' ? 'yellow' : 'red') : s === 'connected' ? 'green' : s === 'disconnected' ? 'red' : 'yellow';
+      const text = `${RED._(`genix-cloud-publisher.status.${problem || s}`)} · ${rate} msg/s`;
       const key = fill + text;
       if (key === shown) return;
       shown = key;

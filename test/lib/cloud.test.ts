@@ -210,35 +210,60 @@ describeIf(mosquittoPath(), 'Mosquitto is not installed (apt-get install mosquit
   before(async function () { broker = (await startMosquitto()) as TestBroker; });
   after(async function () { await broker.stop(); });
 
-  it('MQTT 5: keeps no more publishes in flight than the broker\'s Receive Maximum', async function () {
+  it('MQTT 5: keeps no more publishes in flight than the broker\'s Receive Maximum; what waits merges per topic, in order, each input answered once', async function () {
     const small = (await startMosquitto(undefined, 'max_inflight_messages 5\n')) as TestBroker;
+    const sub = await mqtt.connectAsync(small.url, { reconnectPeriod: 0 });
+    const got: Array<{ topic: string; payload: string }> = [];
+    sub.on('message', (topic, p) => got.push({ topic, payload: p.toString() }));
+    await sub.subscribeAsync('rm/#', { qos: 1 });
     const conn = new MqttConnection({ url: small.url, clientId: 'rm-5', protocolVersion: 5, maxInFlight: 2000 });
     try {
       conn.start();
       await waitFor(() => conn.state === 'connected', 'connected');
-      const pub = new CloudPublisher(conn, { topic: compileTopic('rm/{sensorId}'), qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 0 });
+      assert.strictEqual(conn.limits.receiveMaximum, 5);
+      const pub = new CloudPublisher(conn, { topic: compileTopic('rm/{sensorId}'), qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 0, mergeWhenBusy: true });
       let most = 0;
+      let publishes = 0;
+      conn.client!.on('packetsend', (p: any) => {
+        if (p.cmd !== 'publish') return;
+        publishes++;
+        most = Math.max(most, conn.inFlight);
+      });
       const states: string[] = [];
       conn.on('state', (st: string) => states.push(st));
-      const { all } = submitAll(pub, Array.from({ length: 200 }, (_, i) => reading(i)));
-      most = Math.max(most, conn.inFlight);
-      const res = await all;
+      const res = await submitAll(pub, Array.from({ length: 200 }, (_, i) => reading(i))).all;
       assert.ok(res.every((r) => r.ok), JSON.stringify(res.find((r) => !r.ok)));
       assert.ok(most <= 5, `${most} in flight`);
+      assert.ok(publishes < 100, `${publishes} publishes for 200 readings: waiting readings merged`);
       assert.deepStrictEqual(states, [], 'never disconnected');
+      await waitFor(() => got.reduce((n, g) => n + (g.payload.startsWith('[') ? JSON.parse(g.payload).length : 1), 0) === 200, 'all 200 readings');
+      for (const t of ['rm/TEMP-0', 'rm/TEMP-1', 'rm/TEMP-2']) {
+        const values = got.filter((g) => g.topic === t).flatMap((g) => [].concat(JSON.parse(g.payload))).map((r: any) => r.value);
+        assert.deepStrictEqual(values, [...values].sort((x, y) => x - y), `${t} in order`);
+        assert.ok(values.every((v) => `rm/TEMP-${v % 3}` === t));
+      }
+      // merging off: one publish per reading, each its JSON object
+      const plain = new CloudPublisher(conn, { topic: compileTopic('rm/{sensorId}'), qos: 1, batchMaxMessages: 1, batchMaxMs: 10, batchMaxBytes: 0, mergeWhenBusy: false });
+      const before = publishes;
+      got.length = 0;
+      assert.ok((await submitAll(plain, Array.from({ length: 50 }, (_, i) => reading(i))).all).every((r) => r.ok));
+      assert.strictEqual(publishes - before, 50);
+      await waitFor(() => got.length === 50, '50 messages');
+      assert.ok(got.every((g) => !g.payload.startsWith('[')));
     } finally {
       await conn.stop();
+      await sub.endAsync(true);
       await small.stop();
     }
   });
 
   for (const v of [4, 5] as const) {
     it(`MQTT ${v === 5 ? '5' : '3.1.1'}: QoS 1 and 0 bodies of every length class arrive intact on their topics`, async function () {
-      const sub = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0, protocolVersion: v });
+      const sub = await mqtt.connectAsync(broker!.url, { reconnectPeriod: 0, protocolVersion: v });
       const got: Array<{ topic: string; payload: string }> = [];
       sub.on('message', (topic, p) => got.push({ topic, payload: p.toString() }));
       await sub.subscribeAsync(`v${v}/#`, { qos: 1 });
-      const conn = new MqttConnection({ url: broker.url, clientId: `wire-${v}`, protocolVersion: v });
+      const conn = new MqttConnection({ url: broker!.url, clientId: `wire-${v}`, protocolVersion: v });
       try {
         conn.start();
         await waitFor(() => conn.state === 'connected', 'connected');

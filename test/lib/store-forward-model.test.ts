@@ -7,7 +7,7 @@ import fs from 'fs';
 import path from 'path';
 import fc from 'fast-check';
 import { StoreForwardBuffer, Outgoing } from '../../nodes/lib/store-forward';
-import { mountTmpfs, unmountTmpfs } from './store-forward-tmpfs';
+import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs';
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 

@@ -7,6 +7,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { waitFor } from '../helpers/wait';
+import { requirePrereq } from '../helpers/prereq';
 
 function prlimitAvailable(): string | null {
   try {
@@ -23,11 +24,7 @@ describe('store-forward writer: SQLite I/O errors', function () {
   let child: ChildProcess | null = null;
   beforeEach(function () {
     const missing = prlimitAvailable();
-    if (missing) {
-      if (process.env.CI === 'true') throw new Error(missing);
-      console.log(`      skipped: ${missing}`);
-      this.skip();
-    }
+    requirePrereq(this, !missing, missing ?? '');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-sf-ioerr-'));
   });
   afterEach(() => {

@@ -1,4 +1,7 @@
 import assert from 'assert';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
 import mqtt from 'mqtt';
 const helper = require('node-red-node-test-helper');
 import { brokerKinds, startMosquitto, TestBroker } from '../helpers/brokers';
@@ -7,6 +10,7 @@ import { makePki, TestPki } from '../helpers/tls';
 import { freePort, waitForPort } from '../helpers/net';
 import { waitFor } from '../helpers/wait';
 import { describeIf, itIf } from '../helpers/prereq';
+import { startTcpProxy } from '../helpers/tcp-proxy';
 
 const endpointNode = require('../../dist/nodes/genix-cloud-endpoint.js');
 const publisherNode = require('../../dist/nodes/genix-cloud-publisher.js');
@@ -214,6 +218,91 @@ describe('genix-cloud-publisher node', function () {
       await helper.unload();
       await ingest.close();
       pki.cleanup();
+    }
+  });
+
+  it('default client id: host name + an id saved in the user directory, the same after a restart, different on another gateway; shown by the admin route', async function () {
+    const broker = await brokerKinds[0].start();
+    const dirs = [fs.mkdtempSync(path.join(os.tmpdir(), 'genix-gw-a-')), fs.mkdtempSync(path.join(os.tmpdir(), 'genix-gw-b-'))];
+    const idOn = async (userDir: string) => {
+      helper.settings({ userDir });
+      const sub = await subscriber(broker.url, 'gw/+/state');
+      try {
+        // the same flow on every gateway: no client id configured
+        await helper.load([endpointNode, publisherNode], flow({ url: broker.url, stateTopic: 'gw/{clientId}/state' }));
+        await waitFor(() => sub.got.some((g) => JSON.parse(g.payload).state === 'online'), 'birth message');
+        const id = JSON.parse(sub.got.find((g) => JSON.parse(g.payload).state === 'online')!.payload).clientId as string;
+        const shown = await helper.request().get('/genix/cloud/default-client-id').query({ node: 'ep' }).expect(200);
+        assert.strictEqual(shown.body.clientId, id, 'the dialog shows the id in use');
+        assert.strictEqual(helper.getNode('ep').clientId, id);
+        return id;
+      } finally {
+        await helper.unload();
+        await sub.c.endAsync(true);
+      }
+    };
+    try {
+      const a1 = await idOn(dirs[0]);
+      assert.match(a1, new RegExp(`^genix-${os.hostname().toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 24).replace(/^-+|-+$/g, '')}-[0-9a-f]{8}$`));
+      assert.notStrictEqual(a1, 'genix-ep');
+      assert.ok(fs.existsSync(path.join(dirs[0], '.genix-installation-id')), 'installation id saved');
+      assert.strictEqual(await idOn(dirs[0]), a1, 'same installation: same id');
+      const b1 = await idOn(dirs[1]);
+      assert.notStrictEqual(b1, a1, 'another installation importing the same flow: another id');
+      // bad input to the admin route: 400 with a message, never a stack
+      await helper.load([endpointNode, publisherNode], flow({ url: broker.url }));
+      for (const q of [{}, { node: '../../etc/passwd' }, { node: 'x'.repeat(65) }, { node: ['a', 'b'] }]) {
+        const r = await helper.request().get('/genix/cloud/default-client-id').query(q).expect(400);
+        assert.match(r.body.error, /node id/);
+        assert.ok(!/\bat .*\.(js|ts):\d+/.test(r.text), r.text);
+      }
+    } finally {
+      helper.settings({ userDir: undefined });
+      await helper.unload();
+      await broker.stop();
+      for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  (brokerKinds[1].available || process.env.CI === 'true' ? it : it.skip)('two endpoints sharing one client id: takeover status on the publishers and a warning naming the id, never the password', async function () {
+    const broker = (await startMosquitto()) as TestBroker;
+    const secret = 'dup-s3cret-pw';
+    try {
+      const ep = { type: 'genix-cloud-endpoint', protocol: 'mqtt', url: broker.url, clientId: 'dup-gw', protocolVersion: '5', reconnectMinMs: 50, reconnectMaxMs: 200 };
+      await helper.load([endpointNode, publisherNode], [
+        { id: 'ep1', ...ep }, { id: 'ep2', ...ep },
+        { id: 'pub1', type: 'genix-cloud-publisher', endpoint: 'ep1', topic: 't/{sensorId}', qos: '1', wires: [] },
+        { id: 'pub2', type: 'genix-cloud-publisher', endpoint: 'ep2', topic: 't/{sensorId}', qos: '1', wires: [] },
+      ], { ep1: { username: 'gw', password: secret }, ep2: { username: 'gw', password: secret } });
+      const statusOf = (id: string) => helper.getNode(id).status.getCalls().map((c: any) => c.args[0]);
+      await waitFor(() => ['pub1', 'pub2'].some((id) => statusOf(id).some((st: any) => /genix-cloud-publisher\.status\.takeover/.test(st.text))), 'takeover status', 20000);
+      const warned = ['ep1', 'ep2'].flatMap((id) => helper.getNode(id).warn.getCalls().map((c: any) => String(c.args[0])));
+      assert.ok(warned.some((w) => w.includes('"dup-gw"') && /another client/.test(w)), warned.join('\n'));
+      const seen = [...warned, ...['pub1', 'pub2'].flatMap((id) => statusOf(id).map((st: any) => JSON.stringify(st)))];
+      assert.ok(seen.every((x) => !x.includes(secret)));
+    } finally {
+      await helper.unload();
+      await broker.stop();
+    }
+  });
+
+  it('half-open connection with keepalive 0: the status says the broker does not answer, a warning is logged, and it recovers', async function () {
+    const broker = await brokerKinds[0].start();
+    const proxy = await startTcpProxy(broker.port);
+    try {
+      await helper.load([endpointNode, publisherNode], flow({ url: `mqtt://127.0.0.1:${proxy.port}`, keepalive: 0, answerTimeoutMs: 300 }));
+      const pub = helper.getNode('pub');
+      const texts = () => pub.status.getCalls().map((c: any) => `${c.args[0].fill}:${c.args[0].text}`);
+      await waitFor(() => helper.getNode('ep').transport.state === 'connected', 'connected');
+      proxy.cut({ blackhole: true });
+      await waitFor(() => texts().some((t: string) => /^red:genix-cloud-publisher\.status\.unresponsive/.test(t)), 'unresponsive status', 10000);
+      assert.ok(helper.getNode('ep').warn.getCalls().some((c: any) => /no answer from the broker/.test(String(c.args[0]))));
+      proxy.restore();
+      await waitFor(() => /^green:genix-cloud-publisher\.status\.connected/.test(texts()[texts().length - 1]), 'connected again', 10000);
+    } finally {
+      await helper.unload();
+      await proxy.close();
+      await broker.stop();
     }
   });
 

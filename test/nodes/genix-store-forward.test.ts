@@ -6,7 +6,7 @@ import os from 'os';
 import path from 'path';
 const helper = require('node-red-node-test-helper');
 import { waitFor } from '../helpers/wait';
-import { mountTmpfs, unmountTmpfs } from '../lib/store-forward-tmpfs';
+import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs';
 
 import fc from 'fast-check';
 

@@ -7,6 +7,11 @@ export interface SendResult {
   permanent?: boolean;
   /** the cloud asked us to wait this long before retrying */
   retryAfterMs?: number;
+  /**
+   * the far end refused the size of this message (never in msg.delivery): several readings are split and sent again;
+   * 'likely' when the refusal named no message and this was the largest in flight (then never final)
+   */
+  tooLarge?: boolean | 'likely';
 }
 
 export const OK: SendResult = Object.freeze({ ok: true }) as SendResult;
@@ -32,16 +37,23 @@ export function classifyHttpStatus(status: number, retryAfter?: string | string[
   return r;
 }
 
-// MQTT 5 PUBACK reason codes that will not change on a retry of the same message.
-const PERMANENT_MQTT_REASONS = new Set([0x87 /* not authorized */, 0x90 /* topic name invalid */, 0x99 /* payload format invalid */]);
+// MQTT 5 reason codes (PUBACK or DISCONNECT) that will not change on a retry of the same message.
+const PERMANENT_MQTT_REASONS = new Set([
+  0x87, // not authorized
+  0x90, // topic name invalid
+  0x95, // packet too large (a batch of several readings is split instead, see CloudPublisher)
+  0x99, // payload format invalid
+]);
+export const PACKET_TOO_LARGE = 0x95;
 
-/** An mqtt.js publish error → delivery result. */
+/** An mqtt.js publish error → delivery result; reason codes not listed above (quota, busy, unspecified…) are retried. */
 export function classifyMqttError(err: any): SendResult {
   const code = typeof err?.code === 'number' ? err.code : undefined;
   const r: SendResult = { ok: false, error: err?.message ? String(err.message) : String(err) };
   if (code !== undefined) {
     r.error = `${r.error} (reason code 0x${code.toString(16)})`;
     if (PERMANENT_MQTT_REASONS.has(code)) r.permanent = true;
+    if (code === PACKET_TOO_LARGE) r.tooLarge = true;
   }
   return r;
 }

@@ -4,7 +4,7 @@ import http from 'http';
 import https from 'https';
 import zlib from 'zlib';
 import { OK, SendResult, classifyHttpStatus, redact } from './errors';
-import type { Framing, LinkState, Transport } from './transport';
+import type { Framing, LinkState, Problem, Transport } from './transport';
 
 export interface HttpSenderOptions {
   url: string;
@@ -31,6 +31,7 @@ export class HttpSender extends EventEmitter implements Transport {
   readonly kind = 'http' as const;
   readonly framing: Framing;
   state: LinkState = 'connected';
+  readonly problem: Problem = '';
   private readonly url: URL;
   private readonly agent: http.Agent;
   private readonly headers: Record<string, string>;
@@ -69,6 +70,11 @@ export class HttpSender extends EventEmitter implements Transport {
     if (s === this.state) return;
     this.state = s;
     this.emit('state', s, detail);
+  }
+
+  /** HTTP states no size limit up front; a 413 answer is permanent. */
+  bodyLimit(_topic: string): number {
+    return 0;
   }
 
   refusal(): SendResult | null {

@@ -12,8 +12,10 @@ export interface PublisherOptions {
   batchMaxMessages: number;
   /** longest a reading waits for its batch to fill */
   batchMaxMs: number;
-  /** largest message body on the wire (the broker's maximum packet size); 0 = no limit */
+  /** largest message body on the wire; 0 = no limit. The broker's own maximum packet size (MQTT 5) applies too */
   batchMaxBytes: number;
+  /** while more bodies wait than the link has room for, JSON bodies for one topic may leave as one array */
+  mergeWhenBusy?: boolean;
 }
 
 export type Answer = (r: SendResult) => void;
@@ -68,6 +70,8 @@ export class CloudPublisher {
   /** readings carried in acknowledged wire messages */
   readingsDelivered = 0;
   private groups = new Map<string, Group>();
+  /** a body size the far end refused (MQTT 5 reason 0x95) although no stated limit forbade it: stay below it */
+  private learnedLimit = 0;
   private closed = false;
   private readonly onState = (s: string) => { if (s !== 'connected') this.flushAll(); };
 
@@ -104,37 +108,82 @@ export class CloudPublisher {
       const topic = this.o.topic ? this.o.topic(payload) : (fallbackTopic as string);
       if (this.o.batchMaxMessages > 1) return this.addToBatch(topic, s, this.counted(answer));
       body = this.transport.framing === 'ndjson' ? s + '\n' : s;
-      return this.sendOne(topic, body, answer);
+      return this.sendOne(topic, body, answer, true);
     }
     body = Buffer.isBuffer(payload) ? payload : String(payload);
     const topic = this.o.topic ? this.o.topic({ sensorId: fallbackTopic ?? undefined }) : (fallbackTopic as string);
-    return this.sendOne(topic, body, answer);
+    return this.sendOne(topic, body, answer, false);
   }
 
   private counted(answer: Answer): Answer {
     return (r) => { this.count(r); answer(r); };
   }
 
-  private tooBig(body: string | Buffer): boolean {
-    const limit = this.o.batchMaxBytes;
-    if (!limit || body.length * 3 <= limit) return false;
+  /** Largest body for `topic`: the smallest of batchMaxBytes, the broker's maximum packet size and a learned refusal (0 = none, -1 = none fits). */
+  private limitFor(topic: string): number {
+    let l = this.o.batchMaxBytes;
+    const t = this.transport.bodyLimit(topic);
+    if (t && (!l || t < l)) l = t;
+    if (this.learnedLimit && (!l || (l > 0 && this.learnedLimit < l))) l = this.learnedLimit;
+    return l;
+  }
+
+  private limitText(topic: string): string {
+    const t = this.transport.bodyLimit(topic);
+    const l = this.limitFor(topic);
+    if (t && l === t) return `the broker's maximum packet size (${t < 0 ? 'not even the topic fits' : `${t} bytes of payload on this topic`})`;
+    if (l === this.learnedLimit && l !== this.o.batchMaxBytes) return `the size the broker last refused (${l} bytes)`;
+    return `batchMaxBytes (${this.o.batchMaxBytes})`;
+  }
+
+  private tooBig(body: string | Buffer, limit: number): boolean {
+    if (!limit) return false;
+    if (limit < 0) return true;
+    if (body.length * 3 <= limit) return false;
     return (typeof body === 'string' ? byteLength(body) : body.length) > limit;
   }
 
-  /** One message on its own: a single closure per message does the counting and the answer. */
-  private sendOne(topic: string, body: string | Buffer, answer: Answer): null {
-    if (this.tooBig(body)) {
-      this.answeredFailed++;
-      answer({ ok: false, permanent: true, error: `message larger than batchMaxBytes (${this.o.batchMaxBytes})` });
-      return null;
-    }
+  /**
+   * Sends one wire body carrying `n` readings. A size refusal is final for a single reading; a batch is
+   * answered as transient and the limit learned, so the retry goes out split into smaller bodies.
+   */
+  private sendWire(topic: string, body: string | Buffer, n: number, cb: Answer, json = true, limit?: number) {
+    const merge = json && this.o.mergeWhenBusy && this.transport.framing === 'json' ? (limit ?? this.limitFor(topic)) : undefined;
     this.transport.send(topic, body, this.o.qos, (r) => {
       if (r.ok) {
-        this.answeredOk++;
-        this.readingsDelivered++;
-      } else this.answeredFailed++;
+        this.readingsDelivered += n;
+        cb(r);
+        return;
+      }
+      if (!r.tooLarge) {
+        cb(r);
+        return;
+      }
+      if (n === 1) {
+        // a single reading cannot be split: refused for good when the broker named it, retried when we only guessed
+        cb(r.tooLarge === true ? { ok: false, permanent: true, error: r.error } : { ok: false, error: r.error });
+        return;
+      }
+      const size = typeof body === 'string' ? byteLength(body) : body.length;
+      const half = Math.max(1, Math.floor(size / 2));
+      if (!this.learnedLimit || half < this.learnedLimit) this.learnedLimit = half;
+      cb({ ok: false, error: `${r.error}; the batch of ${n} readings is split into smaller messages on the next attempt` });
+    }, merge);
+  }
+
+  /** One message on its own: a single closure per message does the counting and the answer. */
+  private sendOne(topic: string, body: string | Buffer, answer: Answer, json: boolean): null {
+    const limit = this.limitFor(topic);
+    if (this.tooBig(body, limit)) {
+      this.answeredFailed++;
+      answer({ ok: false, permanent: true, error: `message larger than ${this.limitText(topic)}` });
+      return null;
+    }
+    this.sendWire(topic, body, 1, (r) => {
+      if (r.ok) this.answeredOk++;
+      else this.answeredFailed++;
       answer(r);
-    });
+    }, json, limit);
     return null;
   }
 
@@ -164,40 +213,38 @@ export class CloudPublisher {
       return this.mergeArray(byTopic ?? new Map([[first, items]]), done);
     }
     const framing = this.transport.framing;
-    const limit = this.o.batchMaxBytes;
     const wire: Array<{ topic: string; body: string; n: number }> = [];
     let oversize = 0;
+    let oversizeTopic = '';
     try {
       for (const [topic, list] of byTopic ?? [[first, items] as [string, unknown[]]]) {
+        const limit = this.limitFor(topic);
         if (framing === 'json') {
           // one serialization for the whole array: the common case of a replay batch within the byte limit
           const body = JSON.stringify(list);
-          if (!this.tooBig(body)) {
+          if (!this.tooBig(body, limit)) {
             wire.push({ topic, body, n: list.length });
             continue;
           }
         }
-        oversize += this.split(topic, list, wire);
+        const over = this.split(topic, list, wire, limit);
+        if (over) {
+          oversize += over;
+          oversizeTopic = topic;
+        }
       }
     } catch (e) {
       return `msg.payload cannot be serialized: ${(e as Error).message}`;
     }
     const tracker = new Tracker(wire.length + (oversize ? 1 : 0), done);
-    for (const w of wire) {
-      const n = w.n;
-      this.transport.send(w.topic, w.body, this.o.qos, (r) => {
-        if (r.ok) this.readingsDelivered += n;
-        tracker.part(r);
-      });
-    }
-    if (oversize) tracker.part({ ok: false, permanent: true, error: `${oversize} reading(s) larger than batchMaxBytes (${limit}) cannot be sent` });
+    for (const w of wire) this.sendWire(w.topic, w.body, w.n, (r) => tracker.part(r));
+    if (oversize) tracker.part({ ok: false, permanent: true, error: `${oversize} reading(s) larger than ${this.limitText(oversizeTopic)} cannot be sent` });
     return null;
   }
 
   /** Cuts one topic's readings into bodies within the byte limit; returns how many readings can never fit. */
-  private split(topic: string, list: unknown[], wire: Array<{ topic: string; body: string; n: number }>): number {
+  private split(topic: string, list: unknown[], wire: Array<{ topic: string; body: string; n: number }>, limit: number): number {
     const framing = this.transport.framing;
-    const limit = this.o.batchMaxBytes;
     const open = frameOpen(framing) * 2;
     let oversize = 0;
     let cur: string[] = [];
@@ -205,7 +252,7 @@ export class CloudPublisher {
     for (const item of list) {
       const p = JSON.stringify(item) ?? 'null';
       const b = limit ? byteLength(p) + 1 : 0;
-      if (limit && b + open > limit) {
+      if (limit && (limit < 0 || b + open > limit)) {
         oversize++;
         continue;
       }
@@ -235,24 +282,31 @@ export class CloudPublisher {
     // one hold on the tracker until every reading is placed, so an early flush cannot answer too soon
     const tracker = new Tracker(1, done);
     let oversize = 0;
-    for (const [topic, list] of parts) for (const p of list) if (!this.join(topic, p, tracker)) oversize++;
-    if (oversize) tracker.part({ ok: false, permanent: true, error: `${oversize} reading(s) larger than batchMaxBytes (${this.o.batchMaxBytes}) cannot be sent` });
+    let oversizeTopic = '';
+    for (const [topic, list] of parts) {
+      for (const p of list) {
+        if (this.join(topic, p, tracker)) continue;
+        oversize++;
+        oversizeTopic = topic;
+      }
+    }
+    if (oversize) tracker.part({ ok: false, permanent: true, error: `${oversize} reading(s) larger than ${this.limitText(oversizeTopic)} cannot be sent` });
     else tracker.part(OK);
     return null;
   }
 
   private addToBatch(topic: string, part: string, done: Answer): null {
     const tracker = new Tracker(0, done);
-    if (!this.join(topic, part, tracker)) done({ ok: false, permanent: true, error: `reading larger than batchMaxBytes (${this.o.batchMaxBytes})` });
+    if (!this.join(topic, part, tracker)) done({ ok: false, permanent: true, error: `reading larger than ${this.limitText(topic)}` });
     return null;
   }
 
   /** Adds one serialized reading to its topic's batch on behalf of `owner`; false when it can never fit. */
   private join(topic: string, part: string, owner: Tracker): boolean {
-    const limit = this.o.batchMaxBytes;
+    const limit = this.limitFor(topic);
     const b = limit ? byteLength(part) + 1 : part.length;
     const framing = this.transport.framing;
-    if (limit && b + frameOpen(framing) * 2 > limit) return false;
+    if (limit && (limit < 0 || b + frameOpen(framing) * 2 > limit)) return false;
     let g = this.groups.get(topic);
     if (g && limit && g.bytes + b > limit) {
       this.flush(g);
@@ -283,9 +337,7 @@ export class CloudPublisher {
     if (this.groups.get(g.topic) === g) this.groups.delete(g.topic);
     if (!g.parts.length) return;
     const owners = g.owners;
-    const n = g.parts.length;
-    this.transport.send(g.topic, frame(g.parts, this.transport.framing, true), this.o.qos, (r) => {
-      if (r.ok) this.readingsDelivered += n;
+    this.sendWire(g.topic, frame(g.parts, this.transport.framing, true), g.parts.length, (r) => {
       for (const t of owners) t.part(r);
     });
   }
