@@ -5,16 +5,13 @@ import { CloudPublisher, PublisherOptions } from '../../nodes/lib/cloud/publishe
 import { compileTopic } from '../../nodes/lib/cloud/topic';
 import type { SendResult } from '../../nodes/lib/cloud/errors';
 import { mosquittoPath } from '../helpers/brokers';
+import { requirePrereq } from '../helpers/prereq';
 
 export const reading = (i: number, extra: object = {}) => ({ sensorId: `S-${i % 3}`, value: i, ts: 1686000000000 + i, quality: 'good', plantId: 'p1', ...extra });
 
 /** Mosquitto is a prerequisite: under CI its absence fails the suite, locally the suite is skipped with the reason. */
 export function needMosquitto(ctx: Mocha.Context) {
-  if (mosquittoPath()) return;
-  const why = 'mosquitto is not installed (apt-get install mosquitto)';
-  if (process.env.CI === 'true') throw new Error(why);
-  process.stdout.write(`      skipped: ${why}\n`);
-  ctx.skip();
+  requirePrereq(ctx, mosquittoPath(), 'Mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)');
 }
 
 export function submitAll(pub: CloudPublisher, payloads: unknown[]): Promise<SendResult[]> {

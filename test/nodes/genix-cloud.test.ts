@@ -264,7 +264,7 @@ describe('genix-cloud-publisher node', function () {
     }
   });
 
-  (brokerKinds[1].available || process.env.CI === 'true' ? it : it.skip)('two endpoints sharing one client id: takeover status on the publishers and a warning naming the id, never the password', async function () {
+  itIf(brokerKinds[1].available, 'Mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)')('two endpoints sharing one client id: takeover status on the publishers and a warning naming the id, never the password', async function () {
     const broker = (await startMosquitto()) as TestBroker;
     const secret = 'dup-s3cret-pw';
     try {
