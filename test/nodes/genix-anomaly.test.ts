@@ -124,6 +124,20 @@ describe('genix-anomaly node', function () {
     assert.strictEqual(alarms[2].payload.limit, 100);
   });
 
+  it('an unknown msg.command: the reading is evaluated and passed on, with a warning naming the known commands', async function () {
+    const { n, out, alarms, caught } = await load();
+    const warnings: string[] = [];
+    n.on('call:warn', (call: any) => warnings.push(String(call.args[0])));
+    n.receive({ command: 'acknowledge', payload: rd('PRES-01', 9, T0) });
+    n.receive({ command: 'acknowledge', payload: rd('PRES-01', 9, T0 + 100) });
+    await waitFor(() => out.length === 2 && alarms.length === 1, 'both readings passed through, the first raised hi');
+    assert.deepStrictEqual(states(alarms), ['PRES-01 hi active']);
+    assert.deepStrictEqual(out[0].payload.alarms, ['hi']);
+    assert.strictEqual(caught.length, 0, 'not an error: no data was refused');
+    assert.strictEqual(warnings.length, 1, `one warning per unknown command name: ${JSON.stringify(warnings)}`);
+    assert.match(warnings[0], /unknownCommand|acknowledge/);
+  });
+
   it('a reading whose topic happens to be a command name is still a reading', async function () {
     const { n, out, alarms } = await load({ rules: [{ match: '*', hi: 1 }] });
     n.receive({ topic: 'reset', payload: rd('reset', 5, T0) });
