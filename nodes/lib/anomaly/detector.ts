@@ -1,17 +1,30 @@
-// The anomaly detector core: per-sensor state, detectors and the alarm lifecycle. No node-red import.
-// All delays and windows run on reading timestamps; see `tick` for how stale works in live use.
+// The anomaly detector core: detectors and the alarm lifecycle over per-sensor state (sensor.ts).
+// No node-red import. All delays and windows run on reading timestamps; see `tick` for live stale.
 import type { AlarmEvent, Reading } from '../types';
-import { compileGlob } from './glob';
 import {
-  AnomalyRule, CompiledRule, compileRules, findRule, Kind, KINDS, SEVERITY, VALUE_MASK,
-  K_DEV, K_HIHI, K_HI, K_LO, K_LOLO, K_RATE, K_Z, K_FLAT, K_STALE, K_QUAL,
+  AnomalyRule, CompiledRule, compileRules, findRule, Kind, KINDS, SEVERITY, SEVERITY_RANK,
+  K_DEV, K_HIHI, K_HI, K_LO, K_LOLO, K_RATE, K_Z, K_FLAT, K_STALE, K_QUAL, K_DRIFT,
 } from './rules';
+import {
+  AlarmRecord, SensorState, learnPeriod, decimalStep, staleLimit, flatLimit, zOf, cusum, learn, rateOf,
+  F_LAST_TS, F_LAST_V, F_ARRIVAL, F_PERIOD, F_RES, F_FLAT_REF, F_FLAT_SINCE, F_EP_SINCE, F_EP_COUNT, F_EP_MASK, F_EP_KIND, F_EP_SEV,
+} from './sensor';
+import { EMPTY, activeList, describe, ruleLimit, usable, isReading, annotateReading } from './text';
+import { exportDetector, importDetector, ExportedState } from './persist';
+import { compileGlob } from './glob';
+
+export { isReading, readingProblem, annotateReading } from './text';
+export type { ExportedState } from './persist';
 
 export interface AnomalyEvent extends AlarmEvent {
   kind: Kind;
   acknowledged?: boolean;
   shelvedUntil?: number;
   chattering?: boolean;
+  /** grouping: the sensor's alarm episode (every kind that was active in it, how often, how long) */
+  episode?: { since: number; count: number; kinds: string[]; active: string[]; durationMs?: number };
+  /** grouping: per-rule detail of the episode */
+  detail?: Array<{ kind: string; active: boolean; since?: number; value?: unknown; limit?: number }>;
 }
 
 export interface DetectorOptions {
@@ -23,72 +36,43 @@ export interface DetectorOptions {
   maxSensors?: number;
   /** live use: a reading more than this far ahead of the wall clock does not move the shared clock; default 60 s */
   maxClockLeadMs?: number;
+  /** one episode per sensor: one "active" event when the first alarm rises, one "cleared" when the last clears */
+  group?: boolean;
 }
 
-const EMPTY: readonly string[] = Object.freeze([]);
-const TIMER_SLOTS = (K_Z + 1) * 2;
+const TIMER_SLOTS = (K_DRIFT + 1) * 2;
 const MINUTE = 60000;
 const WINDOW_MINUTES = 10;
 
-/** One alarm (sensor × kind): created the first time it changes state. */
-class AlarmRecord {
-  activeSince = NaN;
-  acked = false;
-  shelvedUntil = 0;
-  chattering = false;
-  /** the two previous activation times, newest first (chattering: 3 within the window) */
-  act0 = -Infinity;
-  act1 = -Infinity;
-  value: unknown = undefined;
-  /** a sensor's records form a short linked list: most sensors have none, a few have one or two */
-  next: AlarmRecord | null = null;
-  constructor(readonly kind: number) {}
-}
-
-class SensorState {
-  index = 0;
-  active = 0;
-  list: readonly string[] = EMPTY;
-  lastTs = -Infinity;
-  lastValue = NaN;
-  lastValueTs = NaN;
-  mean = 0;
-  var = 0;
-  n = 0;
-  statsSince = NaN;
-  statsTs = NaN;
-  flatRef = NaN;
-  flatSince = NaN;
-  alarms: AlarmRecord | null = null;
-  /** on-delay / off-delay start per value alarm kind (NaN = not pending); created on the first trip */
-  timers: Float64Array | null = null;
-  constructor(readonly sensorId: string, public rule: CompiledRule) {}
-}
-
 export class AnomalyDetector {
-  private rules: CompiledRule[];
+  /** @internal (persist.ts) */ rules: CompiledRule[];
   /** rules set by a control message (exported with the state so they survive a restart) */
-  private rulesOverride: AnomalyRule[] | null = null;
+  /** @internal */ rulesOverride: AnomalyRule[] | null = null;
   /** null caches "no rule matches" so unmatched sensors cost one lookup */
-  private readonly sensors = new Map<string, SensorState | null>();
-  private readonly list: SensorState[] = [];
+  /** @internal */ readonly sensors = new Map<string, SensorState | null>();
+  /** @internal */ readonly list: SensorState[] = [];
   private events: AnomalyEvent[] = [];
   private readonly sweepMs: number;
   private readonly chatterWindowMs: number;
   private readonly maxSensors: number;
   private readonly maxClockLeadMs: number;
+  readonly group: boolean;
   /** the newest ts allowed to move the shared clock (Infinity until a wall clock is known) */
   private clockCap = Infinity;
   /** readings of sensors not tracked because maxSensors was reached */
   untracked = 0;
   /** latest reading time seen on any sensor */
-  private clockTs = -Infinity;
-  private clockWall = 0;
+  /** @internal */ clockTs = -Infinity;
+  /** "latest seen time" at the last arrival, and the wall clock then (live use) */
+  /** @internal */ base = -Infinity;
+  /** @internal */ clockWall = 0;
+  /** after a restore: the first reading restarts every sensor's stale count (no burst after downtime) */
+  /** @internal */ rebase = false;
   private nextSweepTs = -Infinity;
-  private activeCount = 0;
-  private shelvedCount = 0;
-  private readonly minuteKey = new Float64Array(WINDOW_MINUTES).fill(-1);
-  private readonly minuteCount = new Float64Array(WINDOW_MINUTES);
+  /** @internal */ activeCount = 0;
+  /** @internal */ shelvedCount = 0;
+  /** @internal */ readonly minuteKey = new Float64Array(WINDOW_MINUTES).fill(-1);
+  /** @internal */ readonly minuteCount = new Float64Array(WINDOW_MINUTES);
   /** bumped on every state change, so the owner knows when to save */
   changes = 0;
 
@@ -98,6 +82,12 @@ export class AnomalyDetector {
     this.chatterWindowMs = opts.chatterWindowMs ?? 60000;
     this.maxSensors = opts.maxSensors ?? 100000;
     this.maxClockLeadMs = opts.maxClockLeadMs ?? 60000;
+    this.group = opts.group === true;
+  }
+
+  /** The detector clock: the newest reading time, or the latest-seen time of the last arrival if later. */
+  private clock(): number {
+    return this.clockTs > this.base ? this.clockTs : this.base;
   }
 
   /** Evaluates one reading; returns the sensor's active alarm kinds (a shared frozen array). */
@@ -108,22 +98,29 @@ export class AnomalyDetector {
     const ts = r.ts;
     // One sensor with a clock far in the future must not make every other sensor look stale.
     if (ts > this.clockTs && ts <= this.clockCap) {
+      if (this.rebase) this.restartStaleCounts(ts);
       this.clockTs = ts;
-      if (ts >= this.nextSweepTs) this.sweep(ts);
+      if (ts >= this.nextSweepTs) this.sweep(this.clock());
     }
+    this.rebase = false;
     if (s === null) return EMPTY;
-    const t = ts > s.lastTs ? ts : s.lastTs;
-    s.lastTs = t;
+    const f = s.f;
+    const last = f[F_LAST_TS];
+    const t = ts > last ? ts : last;
     const rule = s.rule;
-    if ((s.active & (1 << K_STALE)) !== 0) this.clear(s, K_STALE, t, r.value, rule.staleMs, NaN);
+    const v = r.value;
     const bad = r.quality === 'bad';
     if (rule.quality && bad !== ((s.active & (1 << K_QUAL)) !== 0)) {
-      if (bad) this.activate(s, K_QUAL, t, r.value, NaN, NaN);
-      else this.clear(s, K_QUAL, t, r.value, NaN, NaN);
+      if (bad) this.activate(s, K_QUAL, t, v, NaN, NaN);
+      else this.clear(s, K_QUAL, t, v, NaN, NaN);
     }
-    const v = r.value;
-    if (bad || typeof v !== 'number' || v !== v || v === Infinity || v === -Infinity) return s.list;
-    this.evaluate(s, rule, v, t);
+    // Only a usable value shows the sensor is alive: NaN, ±Infinity, null and bad quality do not.
+    if (bad || !usable(v)) return s.list;
+    if (s.periods !== null && ts > last && last !== -Infinity) learnPeriod(s, ts - last);
+    f[F_LAST_TS] = t;
+    f[F_ARRIVAL] = this.clock();
+    if ((s.active & (1 << K_STALE)) !== 0) this.clear(s, K_STALE, t, v, staleLimit(rule, f[F_PERIOD]), NaN);
+    if (typeof v === 'number') this.evaluate(s, rule, v, t);
     return s.list;
   }
 
@@ -143,6 +140,7 @@ export class AnomalyDetector {
   private evaluate(s: SensorState, rule: CompiledRule, v: number, t: number): void {
     const mask = rule.mask;
     const db = rule.deadband;
+    const f = s.f;
     if ((mask & (1 << K_DEV)) !== 0) {
       const d = v - rule.baseline;
       const a = d < 0 ? -d : d;
@@ -153,53 +151,44 @@ export class AnomalyDetector {
     if ((mask & (1 << K_LO)) !== 0) this.condition(s, K_LO, v < rule.lo, v >= rule.lo + db, t, v, rule.lo, v - rule.lo);
     if ((mask & (1 << K_LOLO)) !== 0) this.condition(s, K_LOLO, v < rule.lolo, v >= rule.lolo + db, t, v, rule.lolo, v - rule.lolo);
     if ((mask & (1 << K_RATE)) !== 0) {
-      const dt = t - s.lastValueTs;
-      if (dt > 0) {
-        const rate = ((v - s.lastValue) * 1000) / dt;
+      const rate = rateOf(s, v, t);
+      if (rate === rate) {
         const a = rate < 0 ? -rate : rate;
-        this.condition(s, K_RATE, a > rule.rate, a <= rule.rate, t, v, rule.rate, rate);
+        this.condition(s, K_RATE, a > rule.rate, a <= rule.rate - rule.rateDeadband, t, v, rule.rate, rate);
       }
     }
-    if ((mask & (1 << K_Z)) !== 0) this.zscore(s, rule, v, t);
+    if (rule.stats) this.statistics(s, rule, v, t);
     if ((mask & (1 << K_FLAT)) !== 0) {
-      const d = v - s.flatRef;
+      const d = v - f[F_FLAT_REF];
       if (!(d <= rule.flatlineEpsilon && d >= -rule.flatlineEpsilon)) {
-        if ((s.active & (1 << K_FLAT)) !== 0) this.clear(s, K_FLAT, t, v, rule.flatlineMs, t - s.flatSince);
-        s.flatRef = v;
-        s.flatSince = t;
-      } else if ((s.active & (1 << K_FLAT)) === 0 && t - s.flatSince >= rule.flatlineMs) {
-        this.activate(s, K_FLAT, t, v, rule.flatlineMs, t - s.flatSince);
+        if ((s.active & (1 << K_FLAT)) !== 0) this.clear(s, K_FLAT, t, v, flatLimit(rule, f[F_PERIOD]), t - f[F_FLAT_SINCE]);
+        f[F_FLAT_REF] = v;
+        f[F_FLAT_SINCE] = t;
+      } else if ((s.active & (1 << K_FLAT)) === 0) {
+        const lim = flatLimit(rule, f[F_PERIOD]);
+        if (t - f[F_FLAT_SINCE] >= lim) this.activate(s, K_FLAT, t, v, lim, t - f[F_FLAT_SINCE]);
       }
     }
-    s.lastValue = v;
-    s.lastValueTs = t;
+    f[F_LAST_V] = v;
   }
 
-  /** Rolling mean and variance as exponentially weighted moments with a time constant (West's update). */
-  private zscore(s: SensorState, rule: CompiledRule, v: number, t: number): void {
-    if (s.n === 0) {
-      s.mean = v;
-      s.var = 0;
-      s.n = 1;
-      s.statsSince = t;
-      s.statsTs = t;
-      return;
+  /** z-score and drift against the rolling baseline (judged before this value is learned). */
+  private statistics(s: SensorState, rule: CompiledRule, v: number, t: number): void {
+    const f = s.f;
+    const step = decimalStep(v);
+    if (step < f[F_RES]) f[F_RES] = step;
+    const z = zOf(s, v, t);
+    if (z === z) {
+      if ((rule.mask & (1 << K_Z)) !== 0) {
+        const a = z < 0 ? -z : z;
+        this.condition(s, K_Z, a > rule.zscore, a <= rule.zscoreClear, t, v, rule.zscore, z);
+      }
+      if ((rule.mask & (1 << K_DRIFT)) !== 0) {
+        const c = cusum(s, z);
+        this.condition(s, K_DRIFT, c > rule.drift, c <= rule.drift / 2, t, v, rule.drift, c);
+      }
     }
-    const std = Math.sqrt(s.var);
-    if (t - s.statsSince >= rule.zscoreWarmupMs && s.n >= 10 && std > rule.zscoreMinStd) {
-      const z = (v - s.mean) / std;
-      const a = z < 0 ? -z : z;
-      this.condition(s, K_Z, a > rule.zscore, a <= rule.zscoreClear, t, v, rule.zscore, z);
-    }
-    const dt = t - s.statsTs;
-    s.statsTs = t;
-    // Learning pauses while a value alarm is active, so a fault does not become the new normal.
-    if ((s.active & VALUE_MASK) !== 0 || dt <= 0) return;
-    const alpha = 1 - Math.exp(-dt / rule.zscoreWindowMs);
-    const d = v - s.mean;
-    s.mean += alpha * d;
-    s.var = (1 - alpha) * (s.var + alpha * d * d);
-    if (s.n < 1e9) s.n++;
+    learn(s, v, t);
   }
 
   /** On-delay / off-delay state machine of one value alarm. */
@@ -232,7 +221,8 @@ export class AnomalyDetector {
     }
   }
 
-  private record(s: SensorState, k: number): AlarmRecord {
+  /** @internal */
+  record(s: SensorState, k: number): AlarmRecord {
     for (let a = s.alarms; a !== null; a = a.next) if (a.kind === k) return a;
     const a = new AlarmRecord(k);
     a.next = s.alarms;
@@ -255,8 +245,13 @@ export class AnomalyDetector {
     a.act0 = t;
     const shelved = a.shelvedUntil > 0;
     if (!shelved) {
-      this.countActivation(t);
-      this.emit(s, a, 'active', t, v, limit, dev, `${s.sensorId} ${KINDS[k]} alarm: ${describe(k, v, limit, dev)}`);
+      const msg = `${s.sensorId} ${KINDS[k]} alarm: ${describe(k, v, limit, dev)}`;
+      if (!this.group) {
+        this.countActivation(t);
+        this.emit(s, a, 'active', t, v, limit, dev, msg);
+      } else {
+        this.episodeOn(s, a, t, v, limit, dev, msg);
+      }
     }
     if (chatter && !a.chattering) {
       a.chattering = true;
@@ -267,15 +262,57 @@ export class AnomalyDetector {
     }
   }
 
-  private clear(s: SensorState, k: number, t: number, v: unknown, limit: number, dev: number): void {
+  /** @internal */
+  clear(s: SensorState, k: number, t: number, v: unknown, limit: number, dev: number, why = ''): void {
     const a = this.record(s, k);
     s.active &= ~(1 << k);
     this.activeCount--;
     this.changes++;
     s.list = activeList(s.active);
     a.value = v;
-    if (a.shelvedUntil === 0) this.emit(s, a, 'cleared', t, v, limit, dev, `${s.sensorId} ${KINDS[k]} alarm cleared: ${describe(k, v, limit, dev)}`);
+    if (a.shelvedUntil === 0) {
+      const msg = `${s.sensorId} ${KINDS[k]} alarm cleared${why ? ` (${why})` : `: ${describe(k, v, limit, dev)}`}`;
+      if (!this.group) this.emit(s, a, 'cleared', t, v, limit, dev, msg);
+      else this.episodeOff(s, t, v, limit, dev, msg);
+    }
     a.activeSince = NaN;
+  }
+
+  // ---- grouping: one episode per sensor ---------------------------------------------------
+
+  private episodeOn(s: SensorState, a: AlarmRecord, t: number, v: unknown, limit: number, dev: number, msg: string): void {
+    const f = s.f;
+    const k = a.kind;
+    if (f[F_EP_SINCE] !== f[F_EP_SINCE]) {
+      f[F_EP_SINCE] = t;
+      f[F_EP_COUNT] = 1;
+      f[F_EP_MASK] = 1 << k;
+      f[F_EP_KIND] = k;
+      f[F_EP_SEV] = SEVERITY_RANK[k];
+      this.countActivation(t);
+      this.emit(s, a, 'active', t, v, limit, dev, msg);
+      return;
+    }
+    f[F_EP_COUNT]++;
+    f[F_EP_MASK] = f[F_EP_MASK] | (1 << k);
+    if (SEVERITY_RANK[k] > f[F_EP_SEV]) {
+      f[F_EP_SEV] = SEVERITY_RANK[k];
+      this.emit(s, a, 'escalated', t, v, limit, dev, `${msg} (escalates the episode since ${new Date(f[F_EP_SINCE]).toISOString()})`);
+    }
+  }
+
+  /** Closes the episode when no announced (unshelved) alarm of the sensor is left active. */
+  private episodeOff(s: SensorState, t: number, v: unknown, limit: number, dev: number, msg: string): void {
+    const f = s.f;
+    if (f[F_EP_SINCE] !== f[F_EP_SINCE]) return;
+    for (let a = s.alarms; a !== null; a = a.next) if ((s.active & (1 << a.kind)) !== 0 && a.shelvedUntil === 0) return;
+    const first = this.record(s, f[F_EP_KIND]);
+    const secs = Math.round((t - f[F_EP_SINCE]) / 100) / 10;
+    const kinds = activeList(f[F_EP_MASK]);
+    this.emit(s, first, 'cleared', t, v, limit, dev, `${msg}; episode over after ${secs} s (${kinds.join(', ')}; ${f[F_EP_COUNT]} activation${f[F_EP_COUNT] === 1 ? '' : 's'})`);
+    f[F_EP_SINCE] = NaN;
+    f[F_EP_COUNT] = 0;
+    f[F_EP_MASK] = 0;
   }
 
   private emit(s: SensorState, a: AlarmRecord, state: string, t: number, v: unknown, limit: number, dev: number, message: string): void {
@@ -286,6 +323,25 @@ export class AnomalyDetector {
     if (a.acked) ev.acknowledged = true;
     if (a.shelvedUntil > 0) ev.shelvedUntil = a.shelvedUntil;
     if (a.chattering) ev.chattering = true;
+    const f = s.f;
+    if (this.group && f[F_EP_SINCE] === f[F_EP_SINCE]) {
+      const mask = f[F_EP_MASK];
+      ev.activeSince = f[F_EP_SINCE];
+      ev.severity = f[F_EP_SEV] === 3 ? 'high' : f[F_EP_SEV] === 2 ? 'medium' : 'low';
+      ev.episode = { since: f[F_EP_SINCE], count: f[F_EP_COUNT], kinds: activeList(mask).slice(), active: s.list.slice() };
+      if (state === 'cleared') ev.episode.durationMs = t - f[F_EP_SINCE];
+      ev.detail = [];
+      for (let k = 0; k < KINDS.length; k++) {
+        if ((mask & (1 << k)) === 0) continue;
+        const r = this.record(s, k);
+        const d: NonNullable<AnomalyEvent['detail']>[number] = { kind: KINDS[k], active: (s.active & (1 << k)) !== 0 };
+        if (r.act0 !== -Infinity) d.since = r.act0;
+        if (r.value !== undefined) d.value = r.value;
+        const lim = this.limitOf(s, k);
+        if (lim === lim) d.limit = lim;
+        ev.detail.push(d);
+      }
+    }
     this.events.push(ev);
   }
 
@@ -297,7 +353,8 @@ export class AnomalyDetector {
     return out;
   }
 
-  private addSensor(id: string): SensorState | null {
+  /** @internal */
+  addSensor(id: string): SensorState | null {
     if (this.sensors.size >= this.maxSensors) {
       this.untracked++;
       return null;
@@ -307,23 +364,40 @@ export class AnomalyDetector {
       this.sensors.set(id, null);
       return null;
     }
-    const s = new SensorState(id, rule);
+    const s = new SensorState(id, rule, EMPTY);
     s.index = this.list.length;
     this.list.push(s);
     this.sensors.set(id, s);
     return s;
   }
 
-  /** Looks for stale sensors and expired shelves at `now` (reading time). */
+  /** The limit an alarm of kind k of this sensor is judged on (stale and flatline follow the learned period). */
+  /** @internal */
+  limitOf(s: SensorState, k: number): number {
+    if (k === K_STALE) return staleLimit(s.rule, s.f[F_PERIOD]);
+    if (k === K_FLAT) return flatLimit(s.rule, s.f[F_PERIOD]);
+    return ruleLimit(s.rule, k);
+  }
+
+  /** After a restore: every sensor's stale count starts again at the first new reading. */
+  private restartStaleCounts(now: number): void {
+    for (const s of this.list) if (s.f[F_ARRIVAL] === s.f[F_ARRIVAL] && s.f[F_ARRIVAL] < now) s.f[F_ARRIVAL] = now;
+  }
+
+  /** Looks for stale sensors and expired shelves at `now` (detector clock). */
   private sweep(now: number): void {
     this.nextSweepTs = now + this.sweepMs;
     const list = this.list;
     const staleBit = 1 << K_STALE;
     for (let i = 0; i < list.length; i++) {
       const s = list[i];
-      const due = s.lastTs + s.rule.staleMs;
-      // The event carries the moment the sensor became stale, not when the sweep noticed.
-      if (due <= now && (s.active & staleBit) === 0 && s.lastTs !== -Infinity) this.activate(s, K_STALE, due, s.lastValue === s.lastValue ? s.lastValue : null, s.rule.staleMs, now - s.lastTs);
+      if ((s.rule.mask & staleBit) === 0 || (s.active & staleBit) !== 0) continue;
+      const f = s.f;
+      const arrival = f[F_ARRIVAL];
+      if (arrival !== arrival) continue;
+      const lim = staleLimit(s.rule, f[F_PERIOD]);
+      // Judged on this sensor's own arrivals; the event carries the moment it became stale.
+      if (arrival + lim <= now) this.activate(s, K_STALE, arrival + lim, f[F_LAST_V] === f[F_LAST_V] ? f[F_LAST_V] : null, lim, now - arrival);
     }
     if (this.shelvedCount > 0) {
       for (let i = 0; i < list.length; i++) {
@@ -332,20 +406,23 @@ export class AnomalyDetector {
     }
   }
 
-  /** Records when the latest readings arrived (wall clock), for `tick`. */
+  /** Records that readings arrive now (wall clock), for `tick`. */
   arrival(wallNow: number): void {
+    if (this.clockTs !== -Infinity) this.base = this.now(wallNow);
     this.clockWall = wallNow;
     this.clockCap = wallNow + this.maxClockLeadMs;
   }
 
   /**
-   * "Latest seen time": the newest reading ts, advanced by the wall-clock time since the last arrival.
-   * Replays at any speed give the same data-driven alarms; this only adds stale alarms when data stops.
+   * "Latest seen time": the newest reading ts, or the latest-seen time at the last arrival advanced
+   * by the wall-clock time since, whichever is later. Replays at any speed give the same alarms.
    */
   now(wallNow?: number): number {
-    if (this.clockTs === -Infinity) return wallNow ?? -Infinity;
-    if (wallNow === undefined) return this.clockTs;
-    return this.clockTs + Math.max(0, wallNow - this.clockWall);
+    const c = this.clock();
+    if (c === -Infinity) return wallNow ?? -Infinity;
+    if (wallNow === undefined || this.base === -Infinity) return c;
+    const live = this.base + Math.max(0, wallNow - this.clockWall);
+    return live > c ? live : c;
   }
 
   /** Timer entry: sweeps at the latest-seen time so stale fires even when nothing arrives. */
@@ -365,8 +442,8 @@ export class AnomalyDetector {
     this.minuteCount[slot]++;
   }
 
-  /** Announced activations in the 10 minutes up to `now` (reading time). */
-  alarmsPer10Min(now = this.clockTs): number {
+  /** Announced activations (episodes when grouping) in the 10 minutes up to `now` (reading time). */
+  alarmsPer10Min(now = this.clock()): number {
     const m = Math.floor(now / MINUTE);
     let n = 0;
     for (let i = 0; i < WINDOW_MINUTES; i++) if (this.minuteKey[i] > m - WINDOW_MINUTES && this.minuteKey[i] <= m) n += this.minuteCount[i];
@@ -381,6 +458,12 @@ export class AnomalyDetector {
   activeKinds(sensorId: string): readonly string[] {
     const s = this.sensors.get(sensorId);
     return s ? s.list : EMPTY;
+  }
+
+  /** The learned period of a sensor in ms (NaN until known). */
+  periodOf(sensorId: string): number {
+    const s = this.sensors.get(sensorId);
+    return s ? s.f[F_PERIOD] : NaN;
   }
 
   // ---- operator actions -------------------------------------------------------------------
@@ -412,7 +495,7 @@ export class AnomalyDetector {
         a.acked = true;
         n++;
         this.changes++;
-        this.emit(s, a, 'acknowledged', t, a.value, ruleLimit(s.rule, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm acknowledged`);
+        this.emit(s, a, 'acknowledged', t, a.value, this.limitOf(s, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm acknowledged`);
       }
     });
     return n;
@@ -457,7 +540,7 @@ export class AnomalyDetector {
     if (a.shelvedUntil === 0) this.shelvedCount++;
     a.shelvedUntil = until;
     this.changes++;
-    this.emit(s, a, 'shelved', t, a.value, ruleLimit(s.rule, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm shelved until ${new Date(until).toISOString()} (${why})`);
+    this.emit(s, a, 'shelved', t, a.value, this.limitOf(s, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm shelved until ${new Date(until).toISOString()} (${why})`);
   }
 
   private unshelveRecord(s: SensorState, a: AlarmRecord, t: number): void {
@@ -466,7 +549,7 @@ export class AnomalyDetector {
     this.shelvedCount--;
     this.changes++;
     const active = (s.active & (1 << a.kind)) !== 0;
-    this.emit(s, a, 'unshelved', t, a.value, ruleLimit(s.rule, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm unshelved${active ? ', still active' : ''}`);
+    this.emit(s, a, 'unshelved', t, a.value, this.limitOf(s, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm unshelved${active ? ', still active' : ''}`);
   }
 
   /** Forgets sensors' state; active alarms are cleared with an event. Returns how many sensors. */
@@ -481,8 +564,7 @@ export class AnomalyDetector {
     for (let k = 0; k < KINDS.length; k++) {
       if ((s.active & (1 << k)) === 0) continue;
       const a = this.record(s, k);
-      if (a.shelvedUntil === 0) this.emit(s, a, 'cleared', t, a.value, ruleLimit(s.rule, a.kind), NaN, `${s.sensorId} ${KINDS[k]} alarm cleared (${why})`);
-      this.activeCount--;
+      this.clear(s, k, t, a.value, this.limitOf(s, k), NaN, why);
     }
     for (let a = s.alarms; a !== null; a = a.next) if (a.shelvedUntil > 0) this.shelvedCount--;
     this.changes++;
@@ -512,27 +594,9 @@ export class AnomalyDetector {
     return this.rulesOverride !== null;
   }
 
-  // ---- persistence ------------------------------------------------------------------------
-
   /** A JSON-safe snapshot of everything needed to carry on after a redeploy or restart. */
   exportState(): ExportedState {
-    const sensors: ExportedSensor[] = [];
-    for (const s of this.list) {
-      const alarms: ExportedAlarm[] = [];
-      for (let a = s.alarms; a !== null; a = a.next) {
-        alarms.push([a.kind, j(a.activeSince), a.acked ? 1 : 0, a.shelvedUntil, a.chattering ? 1 : 0, [j(a.act0), j(a.act1)], jv(a.value)]);
-      }
-      sensors.push([s.sensorId, s.rule.index, j(s.lastTs), j(s.lastValue), j(s.lastValueTs), s.mean, s.var, s.n, j(s.statsSince), j(s.statsTs),
-        j(s.flatRef), j(s.flatSince), s.active, s.timers ? Array.from(s.timers, j) : [], alarms]);
-    }
-    return {
-      v: 1,
-      clockTs: j(this.clockTs),
-      rules: this.rulesOverride ?? undefined,
-      ruleSigs: this.rules.map((r) => JSON.stringify(r.source)),
-      minutes: [Array.from(this.minuteKey), Array.from(this.minuteCount)],
-      sensors,
-    };
+    return exportDetector(this);
   }
 
   /**
@@ -540,72 +604,8 @@ export class AnomalyDetector {
    * cleared (events returned through takeEvents); the rest carry on without new "active" events.
    */
   importState(state: ExportedState, wallNow = Date.now()): void {
-    if (!state || state.v !== 1 || !Array.isArray(state.sensors)) throw new Error('not an anomaly detector state (v1)');
-    if (state.rules) this.setRules(state.rules, wallNow, true);
-    const sigs = this.rules.map((r) => JSON.stringify(r.source));
-    this.clockTs = state.clockTs === null ? -Infinity : state.clockTs;
-    this.clockWall = wallNow;
-    if (Array.isArray(state.minutes)) {
-      state.minutes[0].forEach((v, i) => { if (i < WINDOW_MINUTES) this.minuteKey[i] = v; });
-      state.minutes[1].forEach((v, i) => { if (i < WINDOW_MINUTES) this.minuteCount[i] = v; });
-    }
-    for (const e of state.sensors) {
-      const [id, oldRule, lastTs, lastValue, lastValueTs, mean, variance, n, statsSince, statsTs, flatRef, flatSince, active, timers, alarms] = e;
-      if (this.sensors.has(id)) continue;
-      const s = this.addSensor(id);
-      if (s === null) continue;
-      const same = state.ruleSigs?.[oldRule] === sigs[s.rule.index];
-      s.lastTs = lastTs ?? -Infinity;
-      s.lastValue = lastValue ?? NaN;
-      s.lastValueTs = lastValueTs ?? NaN;
-      s.mean = mean;
-      s.var = variance;
-      s.n = n;
-      s.statsSince = statsSince ?? NaN;
-      s.statsTs = statsTs ?? NaN;
-      s.flatRef = flatRef ?? NaN;
-      s.flatSince = flatSince ?? NaN;
-      if (same && timers.length === TIMER_SLOTS) s.timers = Float64Array.from(timers, (v) => v ?? NaN);
-      for (const [k, activeSince, acked, shelvedUntil, chattering, acts, value] of alarms) {
-        if (k < 0 || k >= KINDS.length) continue;
-        const a = this.record(s, k);
-        a.activeSince = activeSince ?? NaN;
-        a.acked = acked === 1;
-        a.chattering = chattering === 1;
-        a.act0 = acts[0] ?? -Infinity;
-        a.act1 = acts[1] ?? -Infinity;
-        a.value = value;
-        if (shelvedUntil > 0) {
-          a.shelvedUntil = shelvedUntil;
-          this.shelvedCount++;
-        }
-        if ((active & (1 << k)) === 0) continue;
-        s.active |= 1 << k;
-        this.activeCount++;
-        if ((s.rule.mask & (1 << k)) === 0) this.clear(s, k, this.now(), a.value, NaN, NaN);
-      }
-      s.list = activeList(s.active);
-    }
+    importDetector(this, state, wallNow);
   }
-}
-
-export type ExportedAlarm = [number, number | null, number, number, number, Array<number | null>, unknown];
-export type ExportedSensor = [string, number, number | null, number | null, number | null, number, number, number, number | null, number | null,
-  number | null, number | null, number, Array<number | null>, ExportedAlarm[]];
-export interface ExportedState {
-  v: 1;
-  clockTs: number | null;
-  rules?: AnomalyRule[];
-  ruleSigs?: string[];
-  minutes?: [number[], number[]];
-  sensors: ExportedSensor[];
-}
-
-function j(v: number): number | null {
-  return Number.isFinite(v) ? v : null;
-}
-function jv(v: unknown): unknown {
-  return typeof v === 'number' && !Number.isFinite(v) ? null : v;
 }
 
 function isCompiled(r: unknown[]): r is CompiledRule[] {
@@ -617,70 +617,4 @@ function kindIndex(kind: string | undefined): number {
   const k = (KINDS as readonly string[]).indexOf(kind);
   if (k < 0) throw new Error(`unknown alarm kind "${kind}" (one of ${KINDS.join(', ')})`);
   return k;
-}
-
-/** The list of active kinds for a bitmask, cached: alarms change rarely and lists are shared. */
-const listCache = new Map<number, readonly string[]>();
-function activeList(mask: number): readonly string[] {
-  if (mask === 0) return EMPTY;
-  let l = listCache.get(mask);
-  if (l === undefined) {
-    const kinds: string[] = [];
-    for (let k = 0; k < KINDS.length; k++) if ((mask & (1 << k)) !== 0) kinds.push(KINDS[k]);
-    l = Object.freeze(kinds);
-    listCache.set(mask, l);
-  }
-  return l;
-}
-
-/** The configured limit of an alarm kind, for lifecycle events. */
-function ruleLimit(r: CompiledRule, k: number): number {
-  switch (k) {
-    case K_DEV: return r.deviation;
-    case K_HIHI: return r.hihi;
-    case K_HI: return r.hi;
-    case K_LO: return r.lo;
-    case K_LOLO: return r.lolo;
-    case K_RATE: return r.rate;
-    case K_Z: return r.zscore;
-    case K_FLAT: return r.flatlineMs;
-    case K_STALE: return r.staleMs;
-    default: return NaN;
-  }
-}
-
-function describe(k: number, v: unknown, limit: number, dev: number): string {
-  const f = (x: number) => (Number.isFinite(x) ? String(Math.round(x * 1000) / 1000) : String(x));
-  switch (k) {
-    case K_DEV: return `value ${f(v as number)} deviates ${f(dev)} from baseline (limit ±${f(limit)})`;
-    case K_HIHI: case K_HI: return `value ${f(v as number)} vs high limit ${f(limit)}`;
-    case K_LO: case K_LOLO: return `value ${f(v as number)} vs low limit ${f(limit)}`;
-    case K_RATE: return `rate ${f(dev)}/s (limit ±${f(limit)}/s)`;
-    case K_Z: return `z-score ${f(dev)} (limit ±${f(limit)})`;
-    case K_FLAT: return `value ${String(v)} unchanged for ${f(dev / 1000)} s (limit ${f(limit / 1000)} s)`;
-    case K_STALE: return `no reading for ${f(dev / 1000)} s (limit ${f(limit / 1000)} s)`;
-    case K_QUAL: return `quality bad (value ${String(v)})`;
-    default: return String(v);
-  }
-}
-
-/** A reading the detector can evaluate: sensorId string and finite numeric ts. */
-export function isReading(r: unknown): r is Reading {
-  return r !== null && typeof r === 'object' && typeof (r as Reading).sensorId === 'string' && (r as Reading).sensorId !== '' &&
-    typeof (r as Reading).ts === 'number' && Number.isFinite((r as Reading).ts);
-}
-
-/** Why a value is not a reading (for error messages). */
-export function readingProblem(r: unknown): string {
-  if (r === null || typeof r !== 'object' || Array.isArray(r)) return 'payload is not a reading object';
-  const x = r as Record<string, unknown>;
-  if (typeof x.sensorId !== 'string' || x.sensorId === '') return 'reading.sensorId must be a non-empty string';
-  if (typeof x.ts !== 'number' || !Number.isFinite(x.ts)) return 'reading.ts must be epoch milliseconds';
-  return '';
-}
-
-/** Sets reading.alarms to the active kinds, only when there are any. */
-export function annotateReading(r: Reading & { alarms?: readonly string[] }, list: readonly string[]): void {
-  if (list.length !== 0) r.alarms = list;
-  else if (r.alarms !== undefined) delete r.alarms;
 }

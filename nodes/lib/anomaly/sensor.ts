@@ -1,0 +1,268 @@
+// Per-sensor state of the anomaly detector and the statistics on it: learned period, resolution,
+// rolling mean/σ with a bounded freeze, drift CUSUM and the windowed rate. No node-red import.
+import type { CompiledRule } from './rules';
+import { K_Z, K_DRIFT, VALUE_MASK } from './rules';
+
+// Every number of a sensor lives in one Float64Array (a few hundred bytes per sensor, see the bench).
+export const F_LAST_TS = 0; // own reading time of the last usable reading
+export const F_LAST_V = 1; // last numeric value
+export const F_REF_TS = 2; // reading-to-reading rate: reference time (moves only when time moves)
+export const F_REF_V = 3;
+export const F_ARRIVAL = 4; // detector clock when the last usable reading arrived (stale is judged on it)
+export const F_PERIOD = 5; // learned median inter-arrival, NaN until known
+export const F_MEAN = 6;
+export const F_VAR = 7;
+export const F_N = 8;
+export const F_STATS_SINCE = 9;
+export const F_STATS_TS = 10;
+export const F_FROZEN = 11; // learning frozen since (NaN = learning)
+export const F_RES = 12; // resolution (smallest decimal step seen), Infinity until known
+export const F_CUP = 13; // drift CUSUM, upward and downward
+export const F_CDN = 14;
+export const F_RW = 15; // windowed rate: exponentially weighted sums around (newest t, newest v)
+export const F_RT = 16;
+export const F_RTT = 17;
+export const F_RV = 18;
+export const F_RTV = 19;
+export const F_RATE_TS = 20;
+export const F_FLAT_REF = 21;
+export const F_FLAT_SINCE = 22;
+export const F_EP_SINCE = 23; // alarm episode (grouping): since, activations, kinds seen, first kind, announced severity
+export const F_EP_COUNT = 24;
+export const F_EP_MASK = 25;
+export const F_EP_KIND = 26;
+export const F_EP_SEV = 27;
+export const F_SIZE = 28;
+
+const INIT = new Float64Array(F_SIZE).fill(NaN);
+INIT[F_LAST_TS] = -Infinity;
+INIT[F_N] = 0;
+INIT[F_RES] = Infinity;
+INIT[F_CUP] = 0;
+INIT[F_CDN] = 0;
+INIT[F_RW] = 0;
+INIT[F_RT] = 0;
+INIT[F_RTT] = 0;
+INIT[F_RV] = 0;
+INIT[F_RTV] = 0;
+INIT[F_EP_COUNT] = 0;
+INIT[F_EP_MASK] = 0;
+
+/** intervals kept while learning the period (their median is the period) */
+export const PERIOD_SAMPLES = 9;
+/** readings before z-score and drift are judged */
+export const MIN_STATS_N = 30;
+/** default windows and limits, in sensor periods */
+export const Z_WINDOW_PERIODS = 60;
+export const RATE_WINDOW_PERIODS = 10;
+export const STALE_MIN_PERIODS = 2;
+export const FLAT_MIN_PERIODS = 3;
+/** stale limit while no period is known yet and no staleMs is set */
+export const STALE_UNKNOWN_MS = 3600000;
+/** drift CUSUM: allowance k (σ) and the clip on one reading's contribution */
+const DRIFT_K = 0.5;
+const MAX_ALPHA = 0.1;
+const DRIFT_CLIP = 4;
+
+/** One alarm (sensor × kind): created the first time it changes state. */
+export class AlarmRecord {
+  activeSince = NaN;
+  acked = false;
+  shelvedUntil = 0;
+  chattering = false;
+  /** the two previous activation times, newest first (chattering: 3 within the window) */
+  act0 = -Infinity;
+  act1 = -Infinity;
+  value: unknown = undefined;
+  /** a sensor's records form a short linked list: most sensors have none, a few have one or two */
+  next: AlarmRecord | null = null;
+  constructor(readonly kind: number) {}
+}
+
+export class SensorState {
+  index = 0;
+  active = 0;
+  list: readonly string[];
+  readonly f = Float64Array.from(INIT);
+  /** intervals seen while the period is learned; dropped once it is */
+  periods: Float64Array | null = new Float64Array(PERIOD_SAMPLES);
+  periodCount = 0;
+  alarms: AlarmRecord | null = null;
+  /** on-delay / off-delay start per value alarm kind (NaN = not pending); created on the first trip */
+  timers: Float64Array | null = null;
+  constructor(readonly sensorId: string, public rule: CompiledRule, empty: readonly string[]) {
+    this.list = empty;
+  }
+}
+
+/** Learns the sensor's period: the median of its first PERIOD_SAMPLES inter-arrival times. */
+export function learnPeriod(s: SensorState, dt: number): void {
+  const buf = s.periods;
+  if (buf === null || !(dt > 0)) return;
+  buf[s.periodCount++] = dt;
+  const sorted = buf.slice(0, s.periodCount).sort();
+  s.f[F_PERIOD] = sorted[(s.periodCount - 1) >> 1];
+  if (s.periodCount === PERIOD_SAMPLES) s.periods = null;
+}
+
+/** The decimal step of a value (0.001 for 45.123), at most 1e-6 fine; 1 for integers. */
+export function decimalStep(v: number): number {
+  let step = 1;
+  let x = v < 0 ? -v : v;
+  for (let d = 0; d < 6; d++) {
+    if (Math.abs(x - Math.round(x)) <= 1e-9 * (x > 1 ? x : 1)) return step;
+    x *= 10;
+    step /= 10;
+  }
+  return step;
+}
+
+/** Stale limit: staleMs (never below 2 periods) or stalePeriods × period; an hour while the period is unknown. */
+export function staleLimit(r: CompiledRule, period: number): number {
+  if (period !== period) return r.staleMs > STALE_UNKNOWN_MS ? r.staleMs : STALE_UNKNOWN_MS;
+  if (r.staleMs === r.staleMs) return STALE_MIN_PERIODS * period > r.staleMs ? STALE_MIN_PERIODS * period : r.staleMs;
+  return r.stalePeriods * period;
+}
+
+export function flatLimit(r: CompiledRule, period: number): number {
+  if (r.flatlineMs === r.flatlineMs) return period === period && FLAT_MIN_PERIODS * period > r.flatlineMs ? FLAT_MIN_PERIODS * period : r.flatlineMs;
+  return period === period ? r.flatlinePeriods * period : NaN;
+}
+
+/** The σ used for z: the learned deviation, never below zscoreMinStd or the sensor's resolution. */
+export function sigma(s: SensorState): number {
+  const f = s.f;
+  const std = Math.sqrt(f[F_VAR]);
+  const floor = s.rule.zscoreMinStd > f[F_RES] || f[F_RES] === Infinity ? s.rule.zscoreMinStd : f[F_RES];
+  return std > floor ? std : floor;
+}
+
+/** z of v against the rolling baseline, or NaN while warming up. */
+/** Time constant of the rolling statistics: zscoreWindowMs, else 60 learned periods. */
+export function statsWindow(s: SensorState, dt: number): number {
+  const r = s.rule;
+  const p = s.f[F_PERIOD];
+  return r.zscoreWindowMs === r.zscoreWindowMs ? r.zscoreWindowMs : Z_WINDOW_PERIODS * (p === p ? p : dt);
+}
+
+export function zOf(s: SensorState, v: number, t: number): number {
+  const f = s.f;
+  if (f[F_N] < MIN_STATS_N) return NaN;
+  const warm = s.rule.zscoreWarmupMs > 0 ? s.rule.zscoreWarmupMs : statsWindow(s, 0);
+  if (!(t - f[F_STATS_SINCE] >= warm)) return NaN;
+  const sd = sigma(s);
+  return sd > 0 ? (v - f[F_MEAN]) / sd : v === f[F_MEAN] ? 0 : NaN;
+}
+
+/** Drift CUSUM update with z; returns the larger side. */
+export function cusum(s: SensorState, z: number): number {
+  const f = s.f;
+  const c = z > DRIFT_CLIP ? DRIFT_CLIP : z < -DRIFT_CLIP ? -DRIFT_CLIP : z;
+  const cap = 2 * s.rule.drift;
+  let up = f[F_CUP] + c - DRIFT_K;
+  let dn = f[F_CDN] - c - DRIFT_K;
+  up = up < 0 ? 0 : up > cap ? cap : up;
+  dn = dn < 0 ? 0 : dn > cap ? cap : dn;
+  f[F_CUP] = up;
+  f[F_CDN] = dn;
+  return up > dn ? up : dn;
+}
+
+/**
+ * Rolling mean and variance (exponentially weighted, a plain average until the window fills).
+ * Learning pauses while a value alarm is active, for at most freezeMaxMs; then the baseline is
+ * re-seeded at the current value (returns true: the statistics' alarms are re-judged from there).
+ */
+export function learn(s: SensorState, v: number, t: number): boolean {
+  const f = s.f;
+  const r = s.rule;
+  if (f[F_N] === 0) {
+    f[F_MEAN] = v;
+    f[F_VAR] = 0;
+    f[F_N] = 1;
+    f[F_STATS_SINCE] = t;
+    f[F_STATS_TS] = t;
+    return false;
+  }
+  const dt = t - f[F_STATS_TS];
+  if ((s.active & VALUE_MASK) !== 0) {
+    f[F_STATS_TS] = t; // time spent frozen is not learning time
+    if (f[F_FROZEN] !== f[F_FROZEN]) f[F_FROZEN] = t;
+    if (t - f[F_FROZEN] < r.freezeMaxMs) return false;
+    // Frozen long enough: this is the new normal. Relearn from here; σ keeps its scale.
+    f[F_MEAN] = v;
+    f[F_CUP] = 0;
+    f[F_CDN] = 0;
+    f[F_STATS_TS] = t;
+    f[F_FROZEN] = t;
+    return true;
+  }
+  f[F_FROZEN] = NaN;
+  f[F_STATS_TS] = t;
+  if (dt <= 0) return false;
+  const w = statsWindow(s, dt);
+  const n = f[F_N];
+  let alpha = 1 - Math.exp(-dt / w);
+  if (alpha < 1 / (n + 1)) alpha = 1 / (n + 1);
+  else if (alpha > MAX_ALPHA) alpha = MAX_ALPHA; // after a gap, one reading does not replace what was learned
+  const d = v - f[F_MEAN];
+  f[F_MEAN] += alpha * d;
+  f[F_VAR] = (1 - alpha) * (f[F_VAR] + alpha * d * d);
+  if (n < 1e9) f[F_N] = n + 1;
+  return false;
+}
+
+/** true when the statistics' alarms (zscore, drift) are active */
+export function statsAlarmed(s: SensorState): boolean {
+  return (s.active & ((1 << K_Z) | (1 << K_DRIFT))) !== 0;
+}
+
+/**
+ * Rate in units/s: the exponentially weighted least-squares slope over rateWindowMs (weights
+ * with a time constant of half the window), or reading to reading when the window is 0. NaN until there is enough to judge.
+ * A repeated timestamp adds its point at the same time, so a step sent that way is not hidden.
+ */
+export function rateOf(s: SensorState, v: number, t: number): number {
+  const f = s.f;
+  const r = s.rule;
+  const win = r.rateWindowMs === r.rateWindowMs ? r.rateWindowMs : f[F_PERIOD] === f[F_PERIOD] ? RATE_WINDOW_PERIODS * f[F_PERIOD] : NaN;
+  if (win === 0) {
+    const dt = t - f[F_REF_TS];
+    if (!(dt > 0)) {
+      if (f[F_REF_TS] !== f[F_REF_TS]) { f[F_REF_TS] = t; f[F_REF_V] = v; }
+      return NaN; // time has not moved: keep the reference from before, so the next reading sees the step
+    }
+    const rate = ((v - f[F_REF_V]) * 1000) / dt;
+    f[F_REF_TS] = t;
+    f[F_REF_V] = v;
+    return rate;
+  }
+  const prevT = f[F_RATE_TS];
+  if (prevT !== prevT) {
+    f[F_RATE_TS] = t;
+    f[F_REF_V] = v;
+    f[F_RW] = 1;
+    return NaN;
+  }
+  const dt = t > prevT ? t - prevT : 0;
+  const dv = v - f[F_REF_V];
+  // Move the origin to (t, v): t' = t − dt, v' = v − dv for every earlier point.
+  const W = f[F_RW], T = f[F_RT], V = f[F_RV];
+  let TT = f[F_RTT] - 2 * dt * T + dt * dt * W;
+  let TV = f[F_RTV] - dt * V - dv * T + dt * dv * W;
+  let T1 = T - dt * W;
+  let V1 = V - dv * W;
+  let W1 = W;
+  if (dt > 0 && win === win) {
+    const lam = Math.exp((-2 * dt) / win); // exponential weights with a time constant of half the window
+    W1 *= lam; T1 *= lam; V1 *= lam; TT *= lam; TV *= lam;
+  }
+  W1 += 1; // the new point at (0, 0)
+  f[F_RW] = W1; f[F_RT] = T1; f[F_RTT] = TT; f[F_RV] = V1; f[F_RTV] = TV;
+  f[F_RATE_TS] = t > prevT ? t : prevT;
+  f[F_REF_V] = v;
+  if (win !== win || W1 < 2.5) return NaN;
+  const den = W1 * TT - T1 * T1;
+  if (!(den > 0)) return NaN;
+  return ((W1 * TV - T1 * V1) / den) * 1000;
+}
