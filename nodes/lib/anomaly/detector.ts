@@ -420,8 +420,8 @@ export class AnomalyDetector {
   now(wallNow?: number): number {
     const c = this.clock();
     if (c === -Infinity) return wallNow ?? -Infinity;
-    if (wallNow === undefined || this.base === -Infinity) return c;
-    const live = this.base + Math.max(0, wallNow - this.clockWall);
+    if (wallNow === undefined || this.clockCap === Infinity) return c;
+    const live = (this.base === -Infinity ? this.clockTs : this.base) + Math.max(0, wallNow - this.clockWall);
     return live > c ? live : c;
   }
 

@@ -71,8 +71,8 @@ export function importDetector(d: AnomalyDetector, state: ExportedState, wallNow
   if (state.rules) d.setRules(state.rules, wallNow, true);
   const sigs = d.rules.map((r) => JSON.stringify(r.source));
   d.clockTs = state.clockTs === null ? -Infinity : state.clockTs;
-  d.base = d.clockTs;
-  d.clockWall = wallNow;
+  d.base = -Infinity;
+  d.arrival(wallNow); // the latest-seen time carries on from the saved clock
   // The first reading after the restore restarts every stale count: downtime is not a sensor fault.
   d.rebase = true;
   if (Array.isArray(state.minutes)) {
