@@ -4,7 +4,7 @@ import { main, BenchResult } from './lib';
 import { startRuntime, pump } from './runtime';
 import { PlantSignals } from '../scripts/plant/signals';
 import { AnomalyDetector } from '../nodes/lib/anomaly/detector';
-import { evaluateRules, PLANT_RULES } from '../nodes/lib/anomaly/evaluate';
+import { evaluateRules, PLANT_RULES } from './evaluate';
 import type { AnomalyRule } from '../nodes/lib/anomaly/rules';
 import type { Reading } from '../nodes/lib/types';
 

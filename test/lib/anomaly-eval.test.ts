@@ -1,6 +1,6 @@
 import assert from 'assert';
 import { PlantSignals } from '../../scripts/plant/signals';
-import { evaluateRules, PLANT_RULES } from '../../nodes/lib/anomaly/evaluate';
+import { evaluateRules, PLANT_RULES } from '../../bench/evaluate';
 import { AnomalyDetector } from '../../nodes/lib/anomaly/detector';
 
 // Evaluation against the simulated plant's ground truth, on the pure core (no runtime).

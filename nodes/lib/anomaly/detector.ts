@@ -177,16 +177,16 @@ export class AnomalyDetector {
     const f = s.f;
     const step = decimalStep(v);
     if (step < f[F_RES]) f[F_RES] = step;
-    const z = zOf(s, v, t);
-    if (z === z) {
-      if ((rule.mask & (1 << K_Z)) !== 0) {
+    if ((rule.mask & (1 << K_Z)) !== 0) {
+      const z = zOf(s, v, t);
+      if (z === z) {
         const a = z < 0 ? -z : z;
         this.condition(s, K_Z, a > rule.zscore, a <= rule.zscoreClear, t, v, rule.zscore, z);
       }
-      if ((rule.mask & (1 << K_DRIFT)) !== 0) {
-        const c = cusum(s, z);
-        this.condition(s, K_DRIFT, c > rule.drift, c <= rule.drift / 2, t, v, rule.drift, c);
-      }
+    }
+    if ((rule.mask & (1 << K_DRIFT)) !== 0) {
+      const c = cusum(s, v);
+      if (c === c) this.condition(s, K_DRIFT, c > rule.drift, c <= rule.drift / 2, t, v, rule.drift, c);
     }
     learn(s, v, t);
   }

@@ -1,7 +1,10 @@
 // Per-sensor state of the anomaly detector and the statistics on it: learned period, resolution,
 // rolling mean/σ with a bounded freeze, drift CUSUM and the windowed rate. No node-red import.
 import type { CompiledRule } from './rules';
-import { K_Z, K_DRIFT, VALUE_MASK } from './rules';
+import { K_Z, K_DRIFT, K_FLAT, VALUE_MASK } from './rules';
+
+/** learning pauses while one of these is active: a value alarm, or a stuck value (it would collapse σ) */
+const FREEZE_MASK = VALUE_MASK | (1 << K_FLAT);
 
 // Every number of a sensor lives in one Float64Array (a few hundred bytes per sensor, see the bench).
 export const F_LAST_TS = 0; // own reading time of the last usable reading
@@ -32,7 +35,9 @@ export const F_EP_COUNT = 24;
 export const F_EP_MASK = 25;
 export const F_EP_KIND = 26;
 export const F_EP_SEV = 27;
-export const F_SIZE = 28;
+export const F_LMEAN = 28; // long-term baseline for drift (window DRIFT_WINDOW_PERIODS)
+export const F_LVAR = 29;
+export const F_SIZE = 30;
 
 const INIT = new Float64Array(F_SIZE).fill(NaN);
 INIT[F_LAST_TS] = -Infinity;
@@ -59,8 +64,14 @@ export const STALE_MIN_PERIODS = 2;
 export const FLAT_MIN_PERIODS = 3;
 /** stale limit while no period is known yet and no staleMs is set */
 export const STALE_UNKNOWN_MS = 3600000;
-/** drift CUSUM: allowance k (σ) and the clip on one reading's contribution */
-const DRIFT_K = 0.5;
+/** long-term baseline of the drift detector, in sensor periods, and readings before it is judged */
+export const DRIFT_WINDOW_PERIODS = 1000;
+export const MIN_DRIFT_N = 100;
+/**
+ * drift CUSUM allowance k, in long-term σ: a sine-like natural cycle normalized by its own σ peaks at
+ * √2 ≈ 1.41, so cycles never feed the sum; a sustained departure beyond 1.5 σ does.
+ */
+const DRIFT_K = 1.5;
 const MAX_ALPHA = 0.1;
 const DRIFT_CLIP = 4;
 
@@ -154,9 +165,14 @@ export function zOf(s: SensorState, v: number, t: number): number {
   return sd > 0 ? (v - f[F_MEAN]) / sd : v === f[F_MEAN] ? 0 : NaN;
 }
 
-/** Drift CUSUM update with z; returns the larger side. */
-export function cusum(s: SensorState, z: number): number {
+/** Drift CUSUM update with v against the long-term baseline; returns the larger side, NaN while warming up. */
+export function cusum(s: SensorState, v: number): number {
   const f = s.f;
+  if (f[F_N] < MIN_DRIFT_N) return NaN;
+  const sd = Math.sqrt(f[F_LVAR]);
+  const floor = sigma(s);
+  const z = (v - f[F_LMEAN]) / (sd > floor ? sd : floor);
+  if (z !== z) return NaN;
   const c = z > DRIFT_CLIP ? DRIFT_CLIP : z < -DRIFT_CLIP ? -DRIFT_CLIP : z;
   const cap = 2 * s.rule.drift;
   let up = f[F_CUP] + c - DRIFT_K;
@@ -179,18 +195,25 @@ export function learn(s: SensorState, v: number, t: number): boolean {
   if (f[F_N] === 0) {
     f[F_MEAN] = v;
     f[F_VAR] = 0;
+    f[F_LMEAN] = v;
+    f[F_LVAR] = 0;
     f[F_N] = 1;
     f[F_STATS_SINCE] = t;
     f[F_STATS_TS] = t;
     return false;
   }
   const dt = t - f[F_STATS_TS];
-  if ((s.active & VALUE_MASK) !== 0) {
+  if ((s.active & FREEZE_MASK) !== 0) {
     f[F_STATS_TS] = t; // time spent frozen is not learning time
     if (f[F_FROZEN] !== f[F_FROZEN]) f[F_FROZEN] = t;
     if (t - f[F_FROZEN] < r.freezeMaxMs) return false;
     // Frozen long enough: this is the new normal. Relearn from here; σ keeps its scale.
     f[F_MEAN] = v;
+    // The long-term baseline moves too, and its spread takes in the jump, so that a return to the old
+    // level (the fault repaired) is not itself reported as a drift.
+    const e = v - f[F_LMEAN];
+    if (e * e > f[F_LVAR]) f[F_LVAR] = e * e;
+    f[F_LMEAN] = v;
     f[F_CUP] = 0;
     f[F_CDN] = 0;
     f[F_STATS_TS] = t;
@@ -208,6 +231,16 @@ export function learn(s: SensorState, v: number, t: number): boolean {
   const d = v - f[F_MEAN];
   f[F_MEAN] += alpha * d;
   f[F_VAR] = (1 - alpha) * (f[F_VAR] + alpha * d * d);
+  if (s.rule.drift === s.rule.drift) {
+    // the long-term baseline: a plain average over the first DRIFT_WINDOW_PERIODS readings, then exponential
+    const p = f[F_PERIOD];
+    let beta = 1 - Math.exp(-dt / (DRIFT_WINDOW_PERIODS * (p === p ? p : dt)));
+    if (beta < 1 / (n + 1)) beta = 1 / (n + 1);
+    else if (beta > MAX_ALPHA) beta = MAX_ALPHA;
+    const e = v - f[F_LMEAN];
+    f[F_LMEAN] += beta * e;
+    f[F_LVAR] = (1 - beta) * (f[F_LVAR] + beta * e * e);
+  }
   if (n < 1e9) f[F_N] = n + 1;
   return false;
 }
