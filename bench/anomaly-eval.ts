@@ -8,14 +8,16 @@ import type { AnomalyRule } from '../nodes/lib/anomaly/rules';
 /** A detector under evaluation: sees every reading in time order, reports alarm episode onsets. */
 export interface Judge {
   name: string;
-  /** returns true when an alarm episode starts (or, for the detector, any event that announces one) */
   feed(sensor: number, v: number, ts: number, wall: number): void;
-  /** called once per time step after the readings of that step (stale needs a clock) */
+  /** called once per time step after the readings of that step */
   tick(ts: number): void;
+  /** alarm episodes as the operator sees them: these are counted as false alarms when no fault explains them */
   onsets: Array<{ sensor: number; ts: number }>;
+  /** every alarm activation, also one that joins an episode already open: these find faults */
+  hits: Array<{ sensor: number; ts: number }>;
 }
 
-export interface KindScore { faults: number; found: number }
+export interface KindScore { faults: number; found: number; /** median delay in the sensor's periods */ medianDelay: number }
 export interface Score {
   name: string;
   faults: number;
@@ -41,17 +43,28 @@ export function detectorJudge(name: string, rules: AnomalyRule[], sim: AnomalySi
   const det = new AnomalyDetector(rules, { group: true });
   const index = new Map(sim.sensors.map((s, i) => [s.sensorId, i]));
   const reading = { sensorId: '', value: 0, ts: 0, quality: 'good' as const };
+  const lists = sim.sensors.map(() => det.activeKinds(''));
   const j: Judge = {
     name,
     onsets: [],
+    hits: [],
     feed(sensor, v, ts) {
       reading.sensorId = sim.sensors[sensor].sensorId;
       reading.value = v;
       reading.ts = ts;
-      det.process(reading);
+      const list = det.process(reading);
+      // a kind that was not active before (the lists are shared frozen arrays: compare by reference first)
+      if (list !== lists[sensor] && list.some((k) => !lists[sensor].includes(k))) j.hits.push({ sensor, ts });
+      lists[sensor] = list;
     },
     tick() {
-      for (const e of det.takeEvents()) if (e.state === 'active') j.onsets.push({ sensor: index.get(e.sensorId) as number, ts: e.ts });
+      for (const e of det.takeEvents()) {
+        if (e.state !== 'active') continue;
+        const i = index.get(e.sensorId) as number;
+        j.onsets.push({ sensor: i, ts: e.ts });
+        j.hits.push({ sensor: i, ts: e.ts }); // stale is raised by the sweep, between readings
+        lists[i] = det.activeKinds(e.sensorId);
+      }
     },
   };
   return j;
@@ -63,9 +76,13 @@ function onOff(name: string, n: number, alarmed: (sensor: number, v: number, ts:
   const j: Judge = {
     name,
     onsets: [],
+    hits: [],
     feed(sensor, v, ts) {
       const a = alarmed(sensor, v, ts) ? 1 : 0;
-      if (a === 1 && state[sensor] === 0) j.onsets.push({ sensor, ts });
+      if (a === 1 && state[sensor] === 0) {
+        j.onsets.push({ sensor, ts });
+        j.hits.push({ sensor, ts });
+      }
       state[sensor] = a;
     },
     tick() { /* value-only: no clock */ },
@@ -143,19 +160,23 @@ export function evaluateJudges(sim: AnomalySim, judges: Judge[], durationMs: num
     bySensor.set(i, l);
   }
   const scores = judges.map((j) => {
-    const byKind = Object.fromEntries(SIM_FAULT_KINDS.map((k) => [k, { faults: 0, found: 0 }])) as Record<SimFaultKind, KindScore>;
+    const byKind = Object.fromEntries(SIM_FAULT_KINDS.map((k) => [k, { faults: 0, found: 0, medianDelay: NaN }])) as Record<SimFaultKind, KindScore>;
+    const delays = Object.fromEntries(SIM_FAULT_KINDS.map((k) => [k, [] as number[]])) as Record<SimFaultKind, number[]>;
     const fast: number[] = [];
     const slow: number[] = [];
     let found = 0;
     for (const f of scored) {
       const i = index.get(f.sensorId) as number;
       byKind[f.kind].faults++;
-      const hit = j.onsets.find((o) => o.sensor === i && o.ts >= f.start && o.ts <= f.end + graceMs(f));
+      const hit = j.hits.find((o) => o.sensor === i && o.ts >= f.start && o.ts <= f.end + graceMs(f));
       if (!hit) continue;
       found++;
       byKind[f.kind].found++;
-      (f.periodMs < 60000 ? fast : slow).push((hit.ts - f.start) / f.periodMs);
+      const d = (hit.ts - f.start) / f.periodMs;
+      (f.periodMs < 60000 ? fast : slow).push(d);
+      delays[f.kind].push(d);
     }
+    for (const k of SIM_FAULT_KINDS) byKind[k].medianDelay = median(delays[k]);
     let falseEpisodes = 0;
     for (const o of j.onsets) {
       const fs = bySensor.get(o.sensor);

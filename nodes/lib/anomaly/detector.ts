@@ -6,8 +6,8 @@ import {
   K_DEV, K_HIHI, K_HI, K_LO, K_LOLO, K_RATE, K_Z, K_FLAT, K_STALE, K_QUAL, K_DRIFT,
 } from './rules';
 import {
-  AlarmRecord, SensorState, learnPeriod, decimalStep, staleLimit, flatLimit, zOf, cusum, learn, rateOf,
-  F_LAST_TS, F_LAST_V, F_ARRIVAL, F_PERIOD, F_RES, F_FLAT_REF, F_FLAT_SINCE, F_EP_SINCE, F_EP_COUNT, F_EP_MASK, F_EP_KIND, F_EP_SEV,
+  AlarmRecord, SensorState, learnPeriod, updateResolution, zOf, cusum, learn, rateOf,
+  F_EP_SINCE, F_EP_COUNT, F_EP_MASK, F_EP_KIND, F_EP_SEV,
 } from './sensor';
 import { EMPTY, activeList, describe, ruleLimit, usable, isReading, annotateReading } from './text';
 import { exportDetector, importDetector, ExportedState } from './persist';
@@ -102,10 +102,9 @@ export class AnomalyDetector {
       this.clockTs = ts;
       if (ts >= this.nextSweepTs) this.sweep(this.clock());
     }
-    this.rebase = false;
+    if (this.rebase) this.rebase = false;
     if (s === null) return EMPTY;
-    const f = s.f;
-    const last = f[F_LAST_TS];
+    const last = s.lastTs;
     const t = ts > last ? ts : last;
     const rule = s.rule;
     const v = r.value;
@@ -115,11 +114,11 @@ export class AnomalyDetector {
       else this.clear(s, K_QUAL, t, v, NaN, NaN);
     }
     // Only a usable value shows the sensor is alive: NaN, ±Infinity, null and bad quality do not.
-    if (bad || !usable(v)) return s.list;
+    if (bad || (typeof v === 'number' ? v - v !== 0 : !usable(v))) return s.list; // v - v is NaN for NaN and ±Infinity
     if (s.periods !== null && ts > last && last !== -Infinity) learnPeriod(s, ts - last);
-    f[F_LAST_TS] = t;
-    f[F_ARRIVAL] = this.clock();
-    if ((s.active & (1 << K_STALE)) !== 0) this.clear(s, K_STALE, t, v, staleLimit(rule, f[F_PERIOD]), NaN);
+    s.lastTs = t;
+    s.arrival = this.clockTs > this.base ? this.clockTs : this.base;
+    if ((s.active & (1 << K_STALE)) !== 0) this.clear(s, K_STALE, t, v, s.staleLim, NaN);
     if (typeof v === 'number') this.evaluate(s, rule, v, t);
     return s.list;
   }
@@ -140,7 +139,6 @@ export class AnomalyDetector {
   private evaluate(s: SensorState, rule: CompiledRule, v: number, t: number): void {
     const mask = rule.mask;
     const db = rule.deadband;
-    const f = s.f;
     if ((mask & (1 << K_DEV)) !== 0) {
       const d = v - rule.baseline;
       const a = d < 0 ? -d : d;
@@ -159,24 +157,21 @@ export class AnomalyDetector {
     }
     if (rule.stats) this.statistics(s, rule, v, t);
     if ((mask & (1 << K_FLAT)) !== 0) {
-      const d = v - f[F_FLAT_REF];
+      const d = v - s.flatRef;
       if (!(d <= rule.flatlineEpsilon && d >= -rule.flatlineEpsilon)) {
-        if ((s.active & (1 << K_FLAT)) !== 0) this.clear(s, K_FLAT, t, v, flatLimit(rule, f[F_PERIOD]), t - f[F_FLAT_SINCE]);
-        f[F_FLAT_REF] = v;
-        f[F_FLAT_SINCE] = t;
-      } else if ((s.active & (1 << K_FLAT)) === 0) {
-        const lim = flatLimit(rule, f[F_PERIOD]);
-        if (t - f[F_FLAT_SINCE] >= lim) this.activate(s, K_FLAT, t, v, lim, t - f[F_FLAT_SINCE]);
+        if ((s.active & (1 << K_FLAT)) !== 0) this.clear(s, K_FLAT, t, v, s.flatLim, t - s.flatSince);
+        s.flatRef = v;
+        s.flatSince = t;
+      } else if ((s.active & (1 << K_FLAT)) === 0 && t - s.flatSince >= s.flatLim) {
+        this.activate(s, K_FLAT, t, v, s.flatLim, t - s.flatSince);
       }
     }
-    f[F_LAST_V] = v;
+    s.lastValue = v;
   }
 
   /** z-score and drift against the rolling baseline (judged before this value is learned). */
   private statistics(s: SensorState, rule: CompiledRule, v: number, t: number): void {
-    const f = s.f;
-    const step = decimalStep(v);
-    if (step < f[F_RES]) f[F_RES] = step;
+    updateResolution(s, v);
     if ((rule.mask & (1 << K_Z)) !== 0) {
       const z = zOf(s, v, t);
       if (z === z) {
@@ -374,14 +369,14 @@ export class AnomalyDetector {
   /** The limit an alarm of kind k of this sensor is judged on (stale and flatline follow the learned period). */
   /** @internal */
   limitOf(s: SensorState, k: number): number {
-    if (k === K_STALE) return staleLimit(s.rule, s.f[F_PERIOD]);
-    if (k === K_FLAT) return flatLimit(s.rule, s.f[F_PERIOD]);
+    if (k === K_STALE) return s.staleLim;
+    if (k === K_FLAT) return s.flatLim;
     return ruleLimit(s.rule, k);
   }
 
   /** After a restore: every sensor's stale count starts again at the first new reading. */
   private restartStaleCounts(now: number): void {
-    for (const s of this.list) if (s.f[F_ARRIVAL] === s.f[F_ARRIVAL] && s.f[F_ARRIVAL] < now) s.f[F_ARRIVAL] = now;
+    for (const s of this.list) if (s.arrival < now) s.arrival = now;
   }
 
   /** Looks for stale sensors and expired shelves at `now` (detector clock). */
@@ -392,12 +387,9 @@ export class AnomalyDetector {
     for (let i = 0; i < list.length; i++) {
       const s = list[i];
       if ((s.rule.mask & staleBit) === 0 || (s.active & staleBit) !== 0) continue;
-      const f = s.f;
-      const arrival = f[F_ARRIVAL];
-      if (arrival !== arrival) continue;
-      const lim = staleLimit(s.rule, f[F_PERIOD]);
-      // Judged on this sensor's own arrivals; the event carries the moment it became stale.
-      if (arrival + lim <= now) this.activate(s, K_STALE, arrival + lim, f[F_LAST_V] === f[F_LAST_V] ? f[F_LAST_V] : null, lim, now - arrival);
+      // Judged on this sensor's own arrivals (NaN: none yet); the event carries the moment it became stale.
+      const due = s.arrival + s.staleLim;
+      if (due <= now) this.activate(s, K_STALE, due, s.lastValue === s.lastValue ? s.lastValue : null, s.staleLim, now - s.arrival);
     }
     if (this.shelvedCount > 0) {
       for (let i = 0; i < list.length; i++) {
@@ -463,7 +455,7 @@ export class AnomalyDetector {
   /** The learned period of a sensor in ms (NaN until known). */
   periodOf(sensorId: string): number {
     const s = this.sensors.get(sensorId);
-    return s ? s.f[F_PERIOD] : NaN;
+    return s ? s.period : NaN;
   }
 
   // ---- operator actions -------------------------------------------------------------------

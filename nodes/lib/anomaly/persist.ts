@@ -3,14 +3,16 @@ import type { AnomalyRule } from './rules';
 import { KINDS } from './rules';
 import type { AnomalyDetector } from './detector';
 import {
-  SensorState, F_SIZE, F_LAST_TS, F_LAST_V, F_REF_TS, F_REF_V, F_ARRIVAL, F_MEAN, F_VAR, F_N, F_STATS_SINCE, F_STATS_TS,
-  F_FLAT_REF, F_FLAT_SINCE, F_RES, PERIOD_SAMPLES,
+  SensorState, F_SIZE, F_STATS_SINCE, PERIOD_SAMPLES,
 } from './sensor';
 import { activeList, j, jv } from './text';
 
 export type ExportedAlarm = [number, number | null, number, number, number, Array<number | null>, unknown];
-/** v2: [sensorId, rule index, numbers (sensor.ts F_*), active mask, timers, alarms, period samples or null] */
-export type ExportedSensor = [string, number, Array<number | null>, number, Array<number | null>, ExportedAlarm[], number[] | null];
+/**
+ * v2: [sensorId, rule index, [lastTs, lastValue, arrival, period, flatRef, flatSince, refTs, refV, mean, variance, n, statsTs, res, warm, frozen], numbers (sensor.ts F_*),
+ * active mask, timers, alarms, period samples or null]
+ */
+export type ExportedSensor = [string, number, Array<number | null>, Array<number | null>, number, Array<number | null>, ExportedAlarm[], number[] | null];
 /** v1 (before the learned period and windowed statistics) */
 type ExportedSensorV1 = [string, number, number | null, number | null, number | null, number, number, number, number | null, number | null,
   number | null, number | null, number, Array<number | null>, ExportedAlarm[]];
@@ -27,8 +29,9 @@ export interface ExportedState {
 /** An infinite default survives JSON as null: put it back. */
 function back(v: number | null | undefined, i: number): number {
   if (v !== null && v !== undefined) return v;
-  return i === F_LAST_TS ? -Infinity : i === F_RES ? Infinity : NaN;
+  return i < 0 ? Infinity : NaN;
 }
+const num = (v: number | null | undefined, d = NaN): number => (v === null || v === undefined ? d : v);
 
 export function exportDetector(d: AnomalyDetector): ExportedState {
   const sensors: ExportedSensor[] = [];
@@ -37,7 +40,7 @@ export function exportDetector(d: AnomalyDetector): ExportedState {
     for (let a = s.alarms; a !== null; a = a.next) {
       alarms.push([a.kind, j(a.activeSince), a.acked ? 1 : 0, a.shelvedUntil, a.chattering ? 1 : 0, [j(a.act0), j(a.act1)], jv(a.value)]);
     }
-    sensors.push([s.sensorId, s.rule.index, Array.from(s.f, j), s.active, s.timers ? Array.from(s.timers, j) : [], alarms,
+    sensors.push([s.sensorId, s.rule.index, [j(s.lastTs), j(s.lastValue), j(s.arrival), j(s.period), j(s.flatRef), j(s.flatSince), j(s.refTs), j(s.refV), j(s.mean), s.variance, s.n, j(s.statsTs), j(s.res), s.warm, j(s.frozen)], Array.from(s.f, j), s.active, s.timers ? Array.from(s.timers, j) : [], alarms,
       s.periods ? Array.from(s.periods.subarray(0, s.periodCount)) : null]);
   }
   return {
@@ -52,18 +55,18 @@ export function exportDetector(d: AnomalyDetector): ExportedState {
 
 function fromV1(s: SensorState, e: ExportedSensorV1): void {
   const f = s.f;
-  f[F_LAST_TS] = back(e[2], F_LAST_TS);
-  f[F_LAST_V] = back(e[3], F_LAST_V);
-  f[F_REF_TS] = back(e[4], F_REF_TS);
-  f[F_REF_V] = f[F_LAST_V];
-  f[F_ARRIVAL] = f[F_LAST_TS] === -Infinity ? NaN : f[F_LAST_TS];
-  f[F_MEAN] = e[5];
-  f[F_VAR] = e[6];
-  f[F_N] = e[7];
+  s.lastTs = num(e[2], -Infinity);
+  s.lastValue = num(e[3]);
+  s.arrival = s.lastTs === -Infinity ? NaN : s.lastTs;
+  s.refTs = num(e[4]);
+  s.refV = s.lastValue;
+  s.mean = e[5];
+  s.variance = e[6];
+  s.n = e[7];
   f[F_STATS_SINCE] = back(e[8], F_STATS_SINCE);
-  f[F_STATS_TS] = back(e[9], F_STATS_TS);
-  f[F_FLAT_REF] = back(e[10], F_FLAT_REF);
-  f[F_FLAT_SINCE] = back(e[11], F_FLAT_SINCE);
+  s.statsTs = num(e[9]);
+  s.flatRef = num(e[10]);
+  s.flatSince = num(e[11]);
 }
 
 export function importDetector(d: AnomalyDetector, state: ExportedState, wallNow: number): void {
@@ -97,11 +100,27 @@ export function importDetector(d: AnomalyDetector, state: ExportedState, wallNow
       alarms = v1[14];
     } else {
       const v2 = e as ExportedSensor;
-      for (let i = 0; i < F_SIZE && i < v2[2].length; i++) s.f[i] = back(v2[2][i], i);
-      active = v2[3];
-      timers = v2[4];
-      alarms = v2[5];
-      const p = v2[6];
+      const h = v2[2];
+      s.lastTs = num(h[0], -Infinity);
+      s.lastValue = num(h[1]);
+      s.arrival = num(h[2]);
+      s.setPeriod(num(h[3]));
+      s.flatRef = num(h[4]);
+      s.flatSince = num(h[5]);
+      s.refTs = num(h[6]);
+      s.refV = num(h[7]);
+      s.mean = num(h[8]);
+      s.variance = num(h[9], 0);
+      s.n = num(h[10], 0);
+      s.statsTs = num(h[11]);
+      s.res = num(h[12], Infinity);
+      s.warm = num(h[13], 0);
+      s.frozen = num(h[14]);
+      for (let i = 0; i < F_SIZE && i < v2[3].length; i++) s.f[i] = back(v2[3][i], i);
+      active = v2[4];
+      timers = v2[5];
+      alarms = v2[6];
+      const p = v2[7];
       if (p === null) s.periods = null;
       else if (Array.isArray(p)) {
         s.periodCount = Math.min(p.length, PERIOD_SAMPLES);

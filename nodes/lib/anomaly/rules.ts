@@ -20,7 +20,7 @@ export interface AnomalyRule {
   offDelayMs?: number;
   /** maximum |rate of change| in units per second */
   rate?: number;
-  /** the rate is the least-squares slope over this window (exponentially weighted); 0 = reading to reading; default 5 sensor periods */
+  /** the rate is the least-squares slope over this window (exponentially weighted); default 0 = reading to reading */
   rateWindowMs?: number;
   /** hysteresis in units per second: a rate alarm clears only below rate − rateDeadband */
   rateDeadband?: number;
@@ -85,7 +85,7 @@ export interface CompiledRule {
   onDelayMs: number;
   offDelayMs: number;
   rate: number;
-  /** NaN = 5 sensor periods */
+  /** 0 = reading to reading */
   rateWindowMs: number;
   rateDeadband: number;
   zscore: number;
@@ -133,7 +133,7 @@ function compileRule(r: any, i: number): CompiledRule {
     index: i, match: r.match, test: compileGlob(r.match), source: r, mask: 0, stats: false,
     baseline: num('baseline'), deviation: num('deviation'), hihi: num('hihi'), hi: num('hi'), lo: num('lo'), lolo: num('lolo'),
     deadband: orDefault(num('deadband'), 0), onDelayMs: orDefault(num('onDelayMs'), 0), offDelayMs: orDefault(num('offDelayMs'), 0),
-    rate: num('rate'), rateWindowMs: num('rateWindowMs'), rateDeadband: orDefault(num('rateDeadband'), 0),
+    rate: num('rate'), rateWindowMs: orDefault(num('rateWindowMs'), 0), rateDeadband: orDefault(num('rateDeadband'), 0),
     zscore: num('zscore'), zscoreClear: NaN,
     zscoreWindowMs: num('zscoreWindowMs'), zscoreWarmupMs: orDefault(num('zscoreWarmupMs'), 0), zscoreMinStd: orDefault(num('zscoreMinStd'), 0),
     freezeMaxMs: orDefault(num('freezeMaxMs'), 3600000), drift: num('drift'),

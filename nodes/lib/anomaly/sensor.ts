@@ -6,43 +6,38 @@ import { K_Z, K_DRIFT, K_FLAT, VALUE_MASK } from './rules';
 /** learning pauses while one of these is active: a value alarm, or a stuck value (it would collapse σ) */
 const FREEZE_MASK = VALUE_MASK | (1 << K_FLAT);
 
-// Every number of a sensor lives in one Float64Array (a few hundred bytes per sensor, see the bench).
-export const F_LAST_TS = 0; // own reading time of the last usable reading
-export const F_LAST_V = 1; // last numeric value
-export const F_REF_TS = 2; // reading-to-reading rate: reference time (moves only when time moves)
-export const F_REF_V = 3;
-export const F_ARRIVAL = 4; // detector clock when the last usable reading arrived (stale is judged on it)
-export const F_PERIOD = 5; // learned median inter-arrival, NaN until known
-export const F_MEAN = 6;
-export const F_VAR = 7;
-export const F_N = 8;
-export const F_STATS_SINCE = 9;
-export const F_STATS_TS = 10;
-export const F_FROZEN = 11; // learning frozen since (NaN = learning)
-export const F_RES = 12; // resolution (smallest decimal step seen), Infinity until known
-export const F_CUP = 13; // drift CUSUM, upward and downward
-export const F_CDN = 14;
-export const F_RW = 15; // windowed rate: exponentially weighted sums around (newest t, newest v)
-export const F_RT = 16;
-export const F_RTT = 17;
-export const F_RV = 18;
-export const F_RTV = 19;
-export const F_RATE_TS = 20;
-export const F_FLAT_REF = 21;
-export const F_FLAT_SINCE = 22;
-export const F_EP_SINCE = 23; // alarm episode (grouping): since, activations, kinds seen, first kind, announced severity
-export const F_EP_COUNT = 24;
-export const F_EP_MASK = 25;
-export const F_EP_KIND = 26;
-export const F_EP_SEV = 27;
-export const F_LMEAN = 28; // long-term baseline for drift (window DRIFT_WINDOW_PERIODS)
-export const F_LVAR = 29;
-export const F_SIZE = 30;
+// The hot numbers of a sensor (every reading, every sweep) are properties of SensorState; the rest
+// live in one Float64Array per sensor. The F_ indices are local constants (an exported const would
+// be a property load on the module object at every use) and exported once at the end of the file.
+const F_STATS_SINCE = 0;
+const F_CUP = 1; // drift CUSUM, upward and downward
+const F_CDN = 2;
+const F_RW = 3; // windowed rate: exponentially weighted sums around (newest t, newest v)
+const F_RT = 4;
+const F_RTT = 5;
+const F_RV = 6;
+const F_RTV = 7;
+const F_RATE_TS = 8;
+const F_EP_SINCE = 9; // alarm episode (grouping): since, activations, kinds seen, first kind, announced severity
+const F_EP_COUNT = 10;
+const F_EP_MASK = 11;
+const F_EP_KIND = 12;
+const F_EP_SEV = 13;
+const F_LMEAN = 14; // long-term baseline for drift (window DRIFT_WINDOW_PERIODS)
+const F_LVAR = 15;
+const F_BETA = 16;
+const F_RDT = 17; // the same for the windowed rate
+const F_LAMBDA = 18;
+const F_RREF = 19; // windowed rate: the value origin
+const F_SIZE = 20;
+
+export {
+  F_STATS_SINCE, F_CUP, F_CDN, F_RW, F_RT, F_RTT, F_RV, F_RTV, F_RATE_TS,
+  F_EP_SINCE, F_EP_COUNT, F_EP_MASK, F_EP_KIND, F_EP_SEV, F_LMEAN, F_LVAR, F_SIZE,
+  PERIOD_SAMPLES, MIN_STATS_N, Z_WINDOW_PERIODS, STALE_MIN_PERIODS, FLAT_MIN_PERIODS, STALE_UNKNOWN_MS, DRIFT_WINDOW_PERIODS, MIN_DRIFT_N,
+};
 
 const INIT = new Float64Array(F_SIZE).fill(NaN);
-INIT[F_LAST_TS] = -Infinity;
-INIT[F_N] = 0;
-INIT[F_RES] = Infinity;
 INIT[F_CUP] = 0;
 INIT[F_CDN] = 0;
 INIT[F_RW] = 0;
@@ -54,19 +49,18 @@ INIT[F_EP_COUNT] = 0;
 INIT[F_EP_MASK] = 0;
 
 /** intervals kept while learning the period (their median is the period) */
-export const PERIOD_SAMPLES = 9;
+const PERIOD_SAMPLES = 9;
 /** readings before z-score and drift are judged */
-export const MIN_STATS_N = 30;
+const MIN_STATS_N = 30;
 /** default windows and limits, in sensor periods */
-export const Z_WINDOW_PERIODS = 60;
-export const RATE_WINDOW_PERIODS = 10;
-export const STALE_MIN_PERIODS = 2;
-export const FLAT_MIN_PERIODS = 3;
+const Z_WINDOW_PERIODS = 60;
+const STALE_MIN_PERIODS = 2;
+const FLAT_MIN_PERIODS = 3;
 /** stale limit while no period is known yet and no staleMs is set */
-export const STALE_UNKNOWN_MS = 3600000;
+const STALE_UNKNOWN_MS = 3600000;
 /** long-term baseline of the drift detector, in sensor periods, and readings before it is judged */
-export const DRIFT_WINDOW_PERIODS = 1000;
-export const MIN_DRIFT_N = 100;
+const DRIFT_WINDOW_PERIODS = 1000;
+const MIN_DRIFT_N = 100;
 /**
  * drift CUSUM allowance k, in long-term σ: a sine-like natural cycle normalized by its own σ peaks at
  * √2 ≈ 1.41, so cycles never feed the sum; a sustained departure beyond 1.5 σ does.
@@ -94,6 +88,35 @@ export class SensorState {
   index = 0;
   active = 0;
   list: readonly string[];
+  /** own reading time and value of the last usable reading */
+  lastTs = -Infinity;
+  lastValue = NaN;
+  /** detector clock when the last usable reading arrived (stale is judged on it) */
+  arrival = NaN;
+  /** learned median inter-arrival (ms), NaN until known */
+  period = NaN;
+  flatRef = NaN;
+  flatSince = NaN;
+  /** rolling statistics (hot: every reading of a sensor with zscore or drift) */
+  mean = NaN;
+  variance = 0;
+  n = 0;
+  statsTs = NaN;
+  /** resolution: the smallest decimal step seen (Infinity until known) */
+  res = Infinity;
+  /** 1 once the warm-up is over */
+  warm = 0;
+  /** learning frozen since (NaN = learning) */
+  frozen = NaN;
+  /** the last interval and the smoothing factor computed for it (regular sampling: exp() once) */
+  cdt = NaN;
+  alpha = NaN;
+  /** reading-to-reading rate: reference time and value (move only when time moves) */
+  refTs = NaN;
+  refV = NaN;
+  /** stale and flatline limits for the current period (kept with it: the sweep reads them for every sensor) */
+  staleLim: number;
+  flatLim: number;
   readonly f = Float64Array.from(INIT);
   /** intervals seen while the period is learned; dropped once it is */
   periods: Float64Array | null = new Float64Array(PERIOD_SAMPLES);
@@ -103,6 +126,14 @@ export class SensorState {
   timers: Float64Array | null = null;
   constructor(readonly sensorId: string, public rule: CompiledRule, empty: readonly string[]) {
     this.list = empty;
+    this.staleLim = staleLimit(rule, NaN);
+    this.flatLim = flatLimit(rule, NaN);
+  }
+
+  setPeriod(p: number): void {
+    this.period = p;
+    this.staleLim = staleLimit(this.rule, p);
+    this.flatLim = flatLimit(this.rule, p);
   }
 }
 
@@ -112,7 +143,7 @@ export function learnPeriod(s: SensorState, dt: number): void {
   if (buf === null || !(dt > 0)) return;
   buf[s.periodCount++] = dt;
   const sorted = buf.slice(0, s.periodCount).sort();
-  s.f[F_PERIOD] = sorted[(s.periodCount - 1) >> 1];
+  s.setPeriod(sorted[(s.periodCount - 1) >> 1]);
   if (s.periodCount === PERIOD_SAMPLES) s.periods = null;
 }
 
@@ -126,6 +157,14 @@ export function decimalStep(v: number): number {
     step /= 10;
   }
   return step;
+}
+
+/** Looks for the resolution in the first readings, then on every 64th. */
+export function updateResolution(s: SensorState, v: number): void {
+  if (s.n < 32 || (s.n & 63) === 0) {
+    const step = decimalStep(v);
+    if (step < s.res) s.res = step;
+  }
 }
 
 /** Stale limit: staleMs (never below 2 periods) or stalePeriods × period; an hour while the period is unknown. */
@@ -142,9 +181,8 @@ export function flatLimit(r: CompiledRule, period: number): number {
 
 /** The σ used for z: the learned deviation, never below zscoreMinStd or the sensor's resolution. */
 export function sigma(s: SensorState): number {
-  const f = s.f;
-  const std = Math.sqrt(f[F_VAR]);
-  const floor = s.rule.zscoreMinStd > f[F_RES] || f[F_RES] === Infinity ? s.rule.zscoreMinStd : f[F_RES];
+  const std = Math.sqrt(s.variance);
+  const floor = s.rule.zscoreMinStd > s.res || s.res === Infinity ? s.rule.zscoreMinStd : s.res;
   return std > floor ? std : floor;
 }
 
@@ -152,23 +190,26 @@ export function sigma(s: SensorState): number {
 /** Time constant of the rolling statistics: zscoreWindowMs, else 60 learned periods. */
 export function statsWindow(s: SensorState, dt: number): number {
   const r = s.rule;
-  const p = s.f[F_PERIOD];
+  const p = s.period;
   return r.zscoreWindowMs === r.zscoreWindowMs ? r.zscoreWindowMs : Z_WINDOW_PERIODS * (p === p ? p : dt);
 }
 
 export function zOf(s: SensorState, v: number, t: number): number {
   const f = s.f;
-  if (f[F_N] < MIN_STATS_N) return NaN;
-  const warm = s.rule.zscoreWarmupMs > 0 ? s.rule.zscoreWarmupMs : statsWindow(s, 0);
-  if (!(t - f[F_STATS_SINCE] >= warm)) return NaN;
+  if (s.warm !== 1) {
+    if (s.n < MIN_STATS_N) return NaN;
+    const warm = s.rule.zscoreWarmupMs > 0 ? s.rule.zscoreWarmupMs : statsWindow(s, 0);
+    if (!(t - f[F_STATS_SINCE] >= warm)) return NaN;
+    s.warm = 1;
+  }
   const sd = sigma(s);
-  return sd > 0 ? (v - f[F_MEAN]) / sd : v === f[F_MEAN] ? 0 : NaN;
+  return sd > 0 ? (v - s.mean) / sd : v === s.mean ? 0 : NaN;
 }
 
 /** Drift CUSUM update with v against the long-term baseline; returns the larger side, NaN while warming up. */
 export function cusum(s: SensorState, v: number): number {
   const f = s.f;
-  if (f[F_N] < MIN_DRIFT_N) return NaN;
+  if (s.n < MIN_DRIFT_N) return NaN;
   const sd = Math.sqrt(f[F_LVAR]);
   const floor = sigma(s);
   const z = (v - f[F_LMEAN]) / (sd > floor ? sd : floor);
@@ -192,23 +233,23 @@ export function cusum(s: SensorState, v: number): number {
 export function learn(s: SensorState, v: number, t: number): boolean {
   const f = s.f;
   const r = s.rule;
-  if (f[F_N] === 0) {
-    f[F_MEAN] = v;
-    f[F_VAR] = 0;
+  if (s.n === 0) {
+    s.mean = v;
+    s.variance = 0;
     f[F_LMEAN] = v;
     f[F_LVAR] = 0;
-    f[F_N] = 1;
+    s.n = 1;
     f[F_STATS_SINCE] = t;
-    f[F_STATS_TS] = t;
+    s.statsTs = t;
     return false;
   }
-  const dt = t - f[F_STATS_TS];
+  const dt = t - s.statsTs;
   if ((s.active & FREEZE_MASK) !== 0) {
-    f[F_STATS_TS] = t; // time spent frozen is not learning time
-    if (f[F_FROZEN] !== f[F_FROZEN]) f[F_FROZEN] = t;
-    if (t - f[F_FROZEN] < r.freezeMaxMs) return false;
+    s.statsTs = t; // time spent frozen is not learning time
+    if (s.frozen !== s.frozen) s.frozen = t;
+    if (t - s.frozen < r.freezeMaxMs) return false;
     // Frozen long enough: this is the new normal. Relearn from here; σ keeps its scale.
-    f[F_MEAN] = v;
+    s.mean = v;
     // The long-term baseline moves too, and its spread takes in the jump, so that a return to the old
     // level (the fault repaired) is not itself reported as a drift.
     const e = v - f[F_LMEAN];
@@ -216,32 +257,36 @@ export function learn(s: SensorState, v: number, t: number): boolean {
     f[F_LMEAN] = v;
     f[F_CUP] = 0;
     f[F_CDN] = 0;
-    f[F_STATS_TS] = t;
-    f[F_FROZEN] = t;
+    s.statsTs = t;
+    s.frozen = t;
     return true;
   }
-  f[F_FROZEN] = NaN;
-  f[F_STATS_TS] = t;
+  if (s.frozen === s.frozen) s.frozen = NaN;
+  s.statsTs = t;
   if (dt <= 0) return false;
-  const w = statsWindow(s, dt);
-  const n = f[F_N];
-  let alpha = 1 - Math.exp(-dt / w);
+  const n = s.n;
+  if (dt !== s.cdt) {
+    const p = s.period;
+    s.cdt = dt;
+    s.alpha = 1 - Math.exp(-dt / statsWindow(s, dt));
+    if (r.drift === r.drift) f[F_BETA] = 1 - Math.exp(-dt / (DRIFT_WINDOW_PERIODS * (p === p ? p : dt)));
+  }
+  let alpha = s.alpha;
   if (alpha < 1 / (n + 1)) alpha = 1 / (n + 1);
   else if (alpha > MAX_ALPHA) alpha = MAX_ALPHA; // after a gap, one reading does not replace what was learned
-  const d = v - f[F_MEAN];
-  f[F_MEAN] += alpha * d;
-  f[F_VAR] = (1 - alpha) * (f[F_VAR] + alpha * d * d);
-  if (s.rule.drift === s.rule.drift) {
+  const d = v - s.mean;
+  s.mean += alpha * d;
+  s.variance = (1 - alpha) * (s.variance + alpha * d * d);
+  if (r.drift === r.drift) {
     // the long-term baseline: a plain average over the first DRIFT_WINDOW_PERIODS readings, then exponential
-    const p = f[F_PERIOD];
-    let beta = 1 - Math.exp(-dt / (DRIFT_WINDOW_PERIODS * (p === p ? p : dt)));
+    let beta = f[F_BETA];
     if (beta < 1 / (n + 1)) beta = 1 / (n + 1);
     else if (beta > MAX_ALPHA) beta = MAX_ALPHA;
     const e = v - f[F_LMEAN];
     f[F_LMEAN] += beta * e;
     f[F_LVAR] = (1 - beta) * (f[F_LVAR] + beta * e * e);
   }
-  if (n < 1e9) f[F_N] = n + 1;
+  if (n < 1e9) s.n = n + 1;
   return false;
 }
 
@@ -258,27 +303,27 @@ export function statsAlarmed(s: SensorState): boolean {
 export function rateOf(s: SensorState, v: number, t: number): number {
   const f = s.f;
   const r = s.rule;
-  const win = r.rateWindowMs === r.rateWindowMs ? r.rateWindowMs : f[F_PERIOD] === f[F_PERIOD] ? RATE_WINDOW_PERIODS * f[F_PERIOD] : NaN;
+  const win = r.rateWindowMs;
   if (win === 0) {
-    const dt = t - f[F_REF_TS];
+    const dt = t - s.refTs;
     if (!(dt > 0)) {
-      if (f[F_REF_TS] !== f[F_REF_TS]) { f[F_REF_TS] = t; f[F_REF_V] = v; }
+      if (s.refTs !== s.refTs) { s.refTs = t; s.refV = v; }
       return NaN; // time has not moved: keep the reference from before, so the next reading sees the step
     }
-    const rate = ((v - f[F_REF_V]) * 1000) / dt;
-    f[F_REF_TS] = t;
-    f[F_REF_V] = v;
+    const rate = ((v - s.refV) * 1000) / dt;
+    s.refTs = t;
+    s.refV = v;
     return rate;
   }
   const prevT = f[F_RATE_TS];
   if (prevT !== prevT) {
     f[F_RATE_TS] = t;
-    f[F_REF_V] = v;
+    f[F_RREF] = v;
     f[F_RW] = 1;
     return NaN;
   }
   const dt = t > prevT ? t - prevT : 0;
-  const dv = v - f[F_REF_V];
+  const dv = v - f[F_RREF];
   // Move the origin to (t, v): t' = t − dt, v' = v − dv for every earlier point.
   const W = f[F_RW], T = f[F_RT], V = f[F_RV];
   let TT = f[F_RTT] - 2 * dt * T + dt * dt * W;
@@ -287,13 +332,17 @@ export function rateOf(s: SensorState, v: number, t: number): number {
   let V1 = V - dv * W;
   let W1 = W;
   if (dt > 0 && win === win) {
-    const lam = Math.exp((-2 * dt) / win); // exponential weights with a time constant of half the window
+    if (dt !== f[F_RDT]) {
+      f[F_RDT] = dt;
+      f[F_LAMBDA] = Math.exp((-2 * dt) / win); // exponential weights with a time constant of half the window
+    }
+    const lam = f[F_LAMBDA];
     W1 *= lam; T1 *= lam; V1 *= lam; TT *= lam; TV *= lam;
   }
   W1 += 1; // the new point at (0, 0)
   f[F_RW] = W1; f[F_RT] = T1; f[F_RTT] = TT; f[F_RV] = V1; f[F_RTV] = TV;
   f[F_RATE_TS] = t > prevT ? t : prevT;
-  f[F_REF_V] = v;
+  f[F_RREF] = v;
   if (win !== win || W1 < 2.5) return NaN;
   const den = W1 * TT - T1 * T1;
   if (!(den > 0)) return NaN;
