@@ -222,3 +222,51 @@ describe('anomaly issue 14, defect 4: non-finite values, repeated timestamps', f
     assert.strictEqual(active(evs, 'rate').length, 1, 'the 90-unit step is a rate alarm');
   });
 });
+
+describe('anomaly issue 14: alarm grouping and drift', function () {
+  it('grouping: a fault that trips three rules is one active and one cleared event, with the per-rule detail', function () {
+    const d = new AnomalyDetector([{ match: '*', hi: 60, hihi: 80, rate: 5 }], { group: true });
+    const evs: AnomalyEvent[] = [];
+    const vals = [...Array(20).fill(50), 70, 90, 90, 90, 70, ...Array(20).fill(50)];
+    vals.forEach((v, i) => { d.process(rd('TT-7', v, T0 + i * S)); evs.push(...d.takeEvents()); });
+    assert.deepStrictEqual(evs.map((e) => `${e.kind} ${e.state}`), ['hi active', 'hihi escalated', 'hi cleared'], 'one episode: hihi escalates it, one clear');
+    const end = evs[2];
+    assert.strictEqual(end.activeSince, T0 + 20 * S);
+    assert.strictEqual(end.severity, 'high');
+    assert.deepStrictEqual(end.episode?.kinds, ['hihi', 'hi', 'rate']);
+    assert.ok((end.episode?.count as number) >= 3, `count ${end.episode?.count}`);
+    assert.strictEqual(end.episode?.durationMs, end.ts - (T0 + 20 * S));
+    assert.deepStrictEqual(end.detail?.map((x) => [x.kind, x.active, x.limit]), [['hihi', false, 80], ['hi', false, 60], ['rate', false, 5]]);
+    for (const k of ['sensorId', 'kind', 'state', 'severity', 'value', 'ts', 'activeSince', 'message']) assert.ok(k in end, `DESIGN.md field ${k}`);
+  });
+
+  it('without grouping the same fault is one event per kind and state change (the option keeps the old stream)', function () {
+    const d = new AnomalyDetector([{ match: '*', hi: 60, hihi: 80, rate: 5 }]);
+    const evs: AnomalyEvent[] = [];
+    const vals = [...Array(20).fill(50), 70, 90, 90, 90, 70, ...Array(20).fill(50)];
+    vals.forEach((v, i) => { d.process(rd('TT-7', v, T0 + i * S)); evs.push(...d.takeEvents()); });
+    assert.ok(evs.length >= 6, `${evs.length} events`);
+  });
+
+  it('drift: a slow ramp that never trips the z-score is found by the CUSUM; the same noise without the ramp is not', function () {
+    const run = (slope: number) => {
+      const d = new AnomalyDetector([{ match: '*', zscore: 6, drift: 25 }]);
+      const evs: AnomalyEvent[] = [];
+      for (let i = 0; i < 6 * 3600; i++) {
+        const t = i >= 3 * 3600 ? (i - 3 * 3600) * slope : 0; // from 3 h on, value units per reading
+        d.process(rd('VT-1', Math.round((20 + 0.2 * noise(i, 4) + t) * 100) / 100, T0 + i * S));
+        evs.push(...d.takeEvents());
+      }
+      return evs;
+    };
+    const clean = run(0);
+    assert.deepStrictEqual(clean.map((e) => e.kind), []);
+    const drifting = run(0.0005); // 1.8 units per hour: 9 noise amplitudes per hour, never a jump
+    const dr = active(drifting, 'drift');
+    assert.strictEqual(dr.length >= 1, true, 'drift found');
+    const z = active(drifting, 'zscore');
+    // (once drift is active, learning is frozen and the growing distance does become a z-score)
+    assert.ok(z.length === 0 || z[0].ts > dr[0].ts, 'drift is seen before the z-score sees anything');
+    assert.ok(dr[0].ts - (T0 + 3 * HOUR) <= HOUR, `found ${(dr[0].ts - T0 - 3 * HOUR) / MIN} min after it began`);
+  });
+});

@@ -1,6 +1,10 @@
 import assert from 'assert';
 import helper from 'node-red-node-test-helper';
+import fs from 'fs';
+import path from 'path';
 import { waitFor } from '../helpers/wait';
+import { DEFAULT_RULES, compileRules } from '../../nodes/lib/anomaly/rules';
+import { demoAnomalyRules } from '../../scripts/demo-flow';
 
 const anomalyNode = require('../../dist/nodes/genix-anomaly.js');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
@@ -40,6 +44,24 @@ async function load(props: object = {}): Promise<Rig> {
   return attach();
 }
 const states = (alarms: any[]) => alarms.map((m) => `${m.topic} ${m.payload.kind} ${m.payload.state}`);
+
+describe('genix-anomaly editor defaults', function () {
+  // The editor cannot import the library: its two rule sets are copies, checked here against their homes.
+  const html = fs.readFileSync(path.resolve(__dirname, '..', '..', 'nodes', 'genix-anomaly.html'), 'utf8');
+  const jsArray = (name: string) => {
+    const m = new RegExp(`var ${name} = (\\[[\\s\\S]*?\\]);`).exec(html);
+    assert.ok(m, `${name} in genix-anomaly.html`);
+    return Function(`return ${m[1]}`)();
+  };
+  it('a new node starts with DEFAULT_RULES (learned periods: no tuning), and they compile', function () {
+    assert.deepStrictEqual(jsArray('DEFAULT_RULES'), DEFAULT_RULES);
+    assert.match(html, /rules: \{ value: DEFAULT_RULES/);
+    assert.doesNotThrow(() => compileRules(DEFAULT_RULES));
+  });
+  it('the "use demo plant rules" button gives the demo flow\'s rules', function () {
+    assert.deepStrictEqual(jsArray('DEMO_RULES'), demoAnomalyRules);
+  });
+});
 
 describe('genix-anomaly node', function () {
   afterEach(async function () {

@@ -29,7 +29,8 @@ const F_BETA = 16;
 const F_RDT = 17; // the same for the windowed rate
 const F_LAMBDA = 18;
 const F_RREF = 19; // windowed rate: the value origin
-const F_SIZE = 20;
+const F_BETAV = 20;
+const F_SIZE = 21;
 
 export {
   F_STATS_SINCE, F_CUP, F_CDN, F_RW, F_RT, F_RTT, F_RV, F_RTV, F_RATE_TS,
@@ -61,6 +62,8 @@ const STALE_UNKNOWN_MS = 3600000;
 /** long-term baseline of the drift detector, in sensor periods, and readings before it is judged */
 const DRIFT_WINDOW_PERIODS = 1000;
 const MIN_DRIFT_N = 100;
+/** the long-term spread's window, in long-term windows */
+const DRIFT_VAR_WINDOWS = 10;
 /**
  * drift CUSUM allowance k, in long-term σ: a sine-like natural cycle normalized by its own σ peaks at
  * √2 ≈ 1.41, so cycles never feed the sum; a sustained departure beyond 1.5 σ does.
@@ -269,7 +272,10 @@ export function learn(s: SensorState, v: number, t: number): boolean {
     const p = s.period;
     s.cdt = dt;
     s.alpha = 1 - Math.exp(-dt / statsWindow(s, dt));
-    if (r.drift === r.drift) f[F_BETA] = 1 - Math.exp(-dt / (DRIFT_WINDOW_PERIODS * (p === p ? p : dt)));
+    if (r.drift === r.drift) {
+      f[F_BETA] = 1 - Math.exp(-dt / (DRIFT_WINDOW_PERIODS * (p === p ? p : dt)));
+      f[F_BETAV] = 1 - Math.exp(-dt / (DRIFT_VAR_WINDOWS * DRIFT_WINDOW_PERIODS * (p === p ? p : dt)));
+    }
   }
   let alpha = s.alpha;
   if (alpha < 1 / (n + 1)) alpha = 1 / (n + 1);
@@ -284,7 +290,14 @@ export function learn(s: SensorState, v: number, t: number): boolean {
     else if (beta > MAX_ALPHA) beta = MAX_ALPHA;
     const e = v - f[F_LMEAN];
     f[F_LMEAN] += beta * e;
-    f[F_LVAR] = (1 - beta) * (f[F_LVAR] + beta * e * e);
+    // The spread learns ten times slower than the level, from residuals clipped at 3 σ: a drift keeps the
+    // level lagging by a steady amount, which must stay a departure rather than become the normal spread.
+    let bv = f[F_BETAV];
+    if (bv < 1 / (n + 1)) bv = 1 / (n + 1);
+    else if (bv > MAX_ALPHA) bv = MAX_ALPHA;
+    const lim = n > MIN_DRIFT_N ? 3 * Math.sqrt(f[F_LVAR]) : Infinity;
+    const ec = e > lim ? lim : e < -lim ? -lim : e;
+    f[F_LVAR] = (1 - bv) * (f[F_LVAR] + bv * ec * ec);
   }
   if (n < 1e9) s.n = n + 1;
   return false;
