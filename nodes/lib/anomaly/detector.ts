@@ -6,8 +6,8 @@ import {
   K_DEV, K_HIHI, K_HI, K_LO, K_LOLO, K_RATE, K_Z, K_FLAT, K_STALE, K_QUAL, K_DRIFT,
 } from './rules';
 import {
-  AlarmRecord, SensorState, learnPeriod, updateResolution, zOf, cusum, learn, rateOf,
-  F_EP_SINCE, F_EP_COUNT, F_EP_MASK, F_EP_KIND, F_EP_SEV,
+  AlarmRecord, SensorState, learnPeriod, timerSlot, newTimers, updateResolution, zOf, cusum, learn, rateOf,
+  newEpisode, EP_SINCE, EP_COUNT, EP_MASK, EP_KIND, EP_SEV,
 } from './sensor';
 import { EMPTY, activeList, describe, ruleLimit, usable, isReading, annotateReading } from './text';
 import { exportDetector, importDetector, ExportedState } from './persist';
@@ -40,7 +40,6 @@ export interface DetectorOptions {
   group?: boolean;
 }
 
-const TIMER_SLOTS = (K_DRIFT + 1) * 2;
 const MINUTE = 60000;
 const WINDOW_MINUTES = 10;
 
@@ -188,14 +187,19 @@ export class AnomalyDetector {
 
   /** On-delay / off-delay state machine of one value alarm. */
   private condition(s: SensorState, k: number, trip: boolean, clearOk: boolean, t: number, v: number, limit: number, dev: number): void {
+    if (s.rule.noDelays) {
+      // no on- or off-delay in this rule: no timers to keep
+      if ((s.active & (1 << k)) === 0) { if (trip) this.activate(s, k, t, v, limit, dev); } else if (clearOk) this.clear(s, k, t, v, limit, dev);
+      return;
+    }
     let tm = s.timers;
-    const on = k * 2;
+    const on = timerSlot(k);
     if ((s.active & (1 << k)) === 0) {
       if (!trip) {
         if (tm !== null && tm[on] === tm[on]) tm[on] = NaN;
         return;
       }
-      if (tm === null) tm = s.timers = new Float64Array(TIMER_SLOTS).fill(NaN);
+      if (tm === null) tm = s.timers = newTimers();
       if (tm[on] !== tm[on]) tm[on] = t;
       if (t - tm[on] >= s.rule.onDelayMs) {
         tm[on] = NaN;
@@ -203,7 +207,7 @@ export class AnomalyDetector {
       }
     } else {
       const off = on + 1;
-      if (tm === null) tm = s.timers = new Float64Array(TIMER_SLOTS).fill(NaN);
+      if (tm === null) tm = s.timers = newTimers();
       if (!clearOk) {
         if (tm[off] === tm[off]) tm[off] = NaN;
         return;
@@ -276,38 +280,38 @@ export class AnomalyDetector {
   // ---- grouping: one episode per sensor ---------------------------------------------------
 
   private episodeOn(s: SensorState, a: AlarmRecord, t: number, v: unknown, limit: number, dev: number, msg: string): void {
-    const f = s.f;
+    const f = s.ep ?? (s.ep = newEpisode());
     const k = a.kind;
-    if (f[F_EP_SINCE] !== f[F_EP_SINCE]) {
-      f[F_EP_SINCE] = t;
-      f[F_EP_COUNT] = 1;
-      f[F_EP_MASK] = 1 << k;
-      f[F_EP_KIND] = k;
-      f[F_EP_SEV] = SEVERITY_RANK[k];
+    if (f[EP_SINCE] !== f[EP_SINCE]) {
+      f[EP_SINCE] = t;
+      f[EP_COUNT] = 1;
+      f[EP_MASK] = 1 << k;
+      f[EP_KIND] = k;
+      f[EP_SEV] = SEVERITY_RANK[k];
       this.countActivation(t);
       this.emit(s, a, 'active', t, v, limit, dev, msg);
       return;
     }
-    f[F_EP_COUNT]++;
-    f[F_EP_MASK] = f[F_EP_MASK] | (1 << k);
-    if (SEVERITY_RANK[k] > f[F_EP_SEV]) {
-      f[F_EP_SEV] = SEVERITY_RANK[k];
-      this.emit(s, a, 'escalated', t, v, limit, dev, `${msg} (escalates the episode since ${new Date(f[F_EP_SINCE]).toISOString()})`);
+    f[EP_COUNT]++;
+    f[EP_MASK] = f[EP_MASK] | (1 << k);
+    if (SEVERITY_RANK[k] > f[EP_SEV]) {
+      f[EP_SEV] = SEVERITY_RANK[k];
+      this.emit(s, a, 'escalated', t, v, limit, dev, `${msg} (escalates the episode since ${new Date(f[EP_SINCE]).toISOString()})`);
     }
   }
 
   /** Closes the episode when no announced (unshelved) alarm of the sensor is left active. */
   private episodeOff(s: SensorState, t: number, v: unknown, limit: number, dev: number, msg: string): void {
-    const f = s.f;
-    if (f[F_EP_SINCE] !== f[F_EP_SINCE]) return;
+    const f = s.ep;
+    if (f === null || f[EP_SINCE] !== f[EP_SINCE]) return;
     for (let a = s.alarms; a !== null; a = a.next) if ((s.active & (1 << a.kind)) !== 0 && a.shelvedUntil === 0) return;
-    const first = this.record(s, f[F_EP_KIND]);
-    const secs = Math.round((t - f[F_EP_SINCE]) / 100) / 10;
-    const kinds = activeList(f[F_EP_MASK]);
-    this.emit(s, first, 'cleared', t, v, limit, dev, `${msg}; episode over after ${secs} s (${kinds.join(', ')}; ${f[F_EP_COUNT]} activation${f[F_EP_COUNT] === 1 ? '' : 's'})`);
-    f[F_EP_SINCE] = NaN;
-    f[F_EP_COUNT] = 0;
-    f[F_EP_MASK] = 0;
+    const first = this.record(s, f[EP_KIND]);
+    const secs = Math.round((t - f[EP_SINCE]) / 100) / 10;
+    const kinds = activeList(f[EP_MASK]);
+    this.emit(s, first, 'cleared', t, v, limit, dev, `${msg}; episode over after ${secs} s (${kinds.join(', ')}; ${f[EP_COUNT]} activation${f[EP_COUNT] === 1 ? '' : 's'})`);
+    f[EP_SINCE] = NaN;
+    f[EP_COUNT] = 0;
+    f[EP_MASK] = 0;
   }
 
   private emit(s: SensorState, a: AlarmRecord, state: string, t: number, v: unknown, limit: number, dev: number, message: string): void {
@@ -318,13 +322,13 @@ export class AnomalyDetector {
     if (a.acked) ev.acknowledged = true;
     if (a.shelvedUntil > 0) ev.shelvedUntil = a.shelvedUntil;
     if (a.chattering) ev.chattering = true;
-    const f = s.f;
-    if (this.group && f[F_EP_SINCE] === f[F_EP_SINCE]) {
-      const mask = f[F_EP_MASK];
-      ev.activeSince = f[F_EP_SINCE];
-      ev.severity = f[F_EP_SEV] === 3 ? 'high' : f[F_EP_SEV] === 2 ? 'medium' : 'low';
-      ev.episode = { since: f[F_EP_SINCE], count: f[F_EP_COUNT], kinds: activeList(mask).slice(), active: s.list.slice() };
-      if (state === 'cleared') ev.episode.durationMs = t - f[F_EP_SINCE];
+    const f = s.ep;
+    if (this.group && f !== null && f[EP_SINCE] === f[EP_SINCE]) {
+      const mask = f[EP_MASK];
+      ev.activeSince = f[EP_SINCE];
+      ev.severity = f[EP_SEV] === 3 ? 'high' : f[EP_SEV] === 2 ? 'medium' : 'low';
+      ev.episode = { since: f[EP_SINCE], count: f[EP_COUNT], kinds: activeList(mask).slice(), active: s.list.slice() };
+      if (state === 'cleared') ev.episode.durationMs = t - f[EP_SINCE];
       ev.detail = [];
       for (let k = 0; k < KINDS.length; k++) {
         if ((mask & (1 << k)) === 0) continue;

@@ -3,16 +3,17 @@ import type { AnomalyRule } from './rules';
 import { KINDS } from './rules';
 import type { AnomalyDetector } from './detector';
 import {
-  SensorState, F_SIZE, F_STATS_SINCE, PERIOD_SAMPLES,
+  SensorState, S_MEAN, S_VAR, S_N, S_STATS_TS, S_STATS_SINCE, S_SIZE, R_SIZE, PERIOD_SAMPLES, TIMER_SLOTS,
+  newStats, newRateWindow,
 } from './sensor';
 import { activeList, j, jv } from './text';
 
 export type ExportedAlarm = [number, number | null, number, number, number, Array<number | null>, unknown];
 /**
- * v2: [sensorId, rule index, [lastTs, lastValue, arrival, period, flatRef, flatSince, refTs, refV, mean, variance, n, statsTs, res, warm, frozen], numbers (sensor.ts F_*),
+ * v2: [sensorId, rule index, [lastTs, lastValue, arrival, period, flatRef, flatSince, refTs, refV], [statistics, rate window, episode] (sensor.ts S_, R_, EP_),
  * active mask, timers, alarms, period samples or null]
  */
-export type ExportedSensor = [string, number, Array<number | null>, Array<number | null>, number, Array<number | null>, ExportedAlarm[], number[] | null];
+export type ExportedSensor = [string, number, Array<number | null>, Array<Array<number | null> | null>, number, Array<number | null>, ExportedAlarm[], number[] | null];
 /** v1 (before the learned period and windowed statistics) */
 type ExportedSensorV1 = [string, number, number | null, number | null, number | null, number, number, number, number | null, number | null,
   number | null, number | null, number, Array<number | null>, ExportedAlarm[]];
@@ -26,10 +27,14 @@ export interface ExportedState {
   sensors: Array<ExportedSensor | ExportedSensorV1>;
 }
 
-/** An infinite default survives JSON as null: put it back. */
-function back(v: number | null | undefined, i: number): number {
-  if (v !== null && v !== undefined) return v;
-  return i < 0 ? Infinity : NaN;
+/** Numbers from JSON over a fresh block: null (NaN, ±Infinity) takes the fresh block's value. */
+function restore(saved: Array<number | null>, fresh: number[]): number[] {
+  for (let i = 0; i < fresh.length; i++) {
+    const v = saved[i];
+    if (typeof v === 'number') fresh[i] = v;
+    else if (Number.isFinite(fresh[i])) fresh[i] = NaN;
+  }
+  return fresh;
 }
 const num = (v: number | null | undefined, d = NaN): number => (v === null || v === undefined ? d : v);
 
@@ -40,8 +45,9 @@ export function exportDetector(d: AnomalyDetector): ExportedState {
     for (let a = s.alarms; a !== null; a = a.next) {
       alarms.push([a.kind, j(a.activeSince), a.acked ? 1 : 0, a.shelvedUntil, a.chattering ? 1 : 0, [j(a.act0), j(a.act1)], jv(a.value)]);
     }
-    sensors.push([s.sensorId, s.rule.index, [j(s.lastTs), j(s.lastValue), j(s.arrival), j(s.period), j(s.flatRef), j(s.flatSince), j(s.refTs), j(s.refV), j(s.mean), s.variance, s.n, j(s.statsTs), j(s.res), s.warm, j(s.frozen)], Array.from(s.f, j), s.active, s.timers ? Array.from(s.timers, j) : [], alarms,
-      s.periods ? Array.from(s.periods.subarray(0, s.periodCount)) : null]);
+    sensors.push([s.sensorId, s.rule.index, [j(s.lastTs), j(s.lastValue), j(s.arrival), j(s.period), j(s.flatRef), j(s.flatSince), j(s.refTs), j(s.refV)],
+      [s.st ? s.st.map(j) : null, s.rw ? s.rw.map(j) : null, s.ep ? s.ep.map(j) : null], s.active, s.timers ? Array.from(s.timers, j) : [], alarms,
+      s.periods ? s.periods.slice() : null]);
   }
   return {
     v: 2,
@@ -54,17 +60,18 @@ export function exportDetector(d: AnomalyDetector): ExportedState {
 }
 
 function fromV1(s: SensorState, e: ExportedSensorV1): void {
-  const f = s.f;
   s.lastTs = num(e[2], -Infinity);
   s.lastValue = num(e[3]);
   s.arrival = s.lastTs === -Infinity ? NaN : s.lastTs;
   s.refTs = num(e[4]);
   s.refV = s.lastValue;
-  s.mean = e[5];
-  s.variance = e[6];
-  s.n = e[7];
-  f[F_STATS_SINCE] = back(e[8], F_STATS_SINCE);
-  s.statsTs = num(e[9]);
+  if (s.st !== null) {
+    s.st[S_MEAN] = e[5];
+    s.st[S_VAR] = e[6];
+    s.st[S_N] = e[7];
+    s.st[S_STATS_SINCE] = num(e[8]);
+    s.st[S_STATS_TS] = num(e[9]);
+  }
   s.flatRef = num(e[10]);
   s.flatSince = num(e[11]);
 }
@@ -82,7 +89,6 @@ export function importDetector(d: AnomalyDetector, state: ExportedState, wallNow
     state.minutes[0].forEach((v, i) => { if (i < d.minuteKey.length) d.minuteKey[i] = v; });
     state.minutes[1].forEach((v, i) => { if (i < d.minuteCount.length) d.minuteCount[i] = v; });
   }
-  const timerSlots = (KINDS.length) * 2;
   for (const e of state.sensors) {
     const id = e[0];
     if (d.sensors.has(id)) continue;
@@ -109,25 +115,22 @@ export function importDetector(d: AnomalyDetector, state: ExportedState, wallNow
       s.flatSince = num(h[5]);
       s.refTs = num(h[6]);
       s.refV = num(h[7]);
-      s.mean = num(h[8]);
-      s.variance = num(h[9], 0);
-      s.n = num(h[10], 0);
-      s.statsTs = num(h[11]);
-      s.res = num(h[12], Infinity);
-      s.warm = num(h[13], 0);
-      s.frozen = num(h[14]);
-      for (let i = 0; i < F_SIZE && i < v2[3].length; i++) s.f[i] = back(v2[3][i], i);
+      // a block is restored only when its sizes match (the rules still need it and its layout is this one)
+      const [st, rw, ep] = v2[3];
+      if (s.st !== null && Array.isArray(st) && st.length === s.st.length) s.st = restore(st, newStats(s.st.length === S_SIZE));
+      if (s.rw !== null && Array.isArray(rw) && rw.length === R_SIZE) s.rw = restore(rw, newRateWindow());
+      if (Array.isArray(ep) && ep.length === 5) s.ep = restore(ep, [NaN, 0, 0, 0, 0]);
       active = v2[4];
       timers = v2[5];
       alarms = v2[6];
       const p = v2[7];
       if (p === null) s.periods = null;
       else if (Array.isArray(p)) {
-        s.periodCount = Math.min(p.length, PERIOD_SAMPLES);
-        for (let i = 0; i < s.periodCount; i++) (s.periods as Float64Array)[i] = p[i];
+        s.periods = p.slice(0, PERIOD_SAMPLES - 1).filter((x) => typeof x === 'number' && x > 0);
+        s.periodCount = s.periods.length;
       }
     }
-    if (same && timers.length === timerSlots) s.timers = Float64Array.from(timers, (v) => v ?? NaN);
+    if (same && timers.length === TIMER_SLOTS) s.timers = timers.map((v) => (typeof v === 'number' ? v : NaN));
     for (const [k, activeSince, acked, shelvedUntil, chattering, acts, value] of alarms) {
       if (k < 0 || k >= KINDS.length) continue;
       const a = d.record(s, k);

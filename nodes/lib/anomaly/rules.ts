@@ -84,6 +84,8 @@ export interface CompiledRule {
   deadband: number;
   onDelayMs: number;
   offDelayMs: number;
+  /** both delays are 0: alarms follow their condition at once (no timers kept) */
+  noDelays: boolean;
   rate: number;
   /** 0 = reading to reading */
   rateWindowMs: number;
@@ -132,7 +134,7 @@ function compileRule(r: any, i: number): CompiledRule {
   const c: CompiledRule = {
     index: i, match: r.match, test: compileGlob(r.match), source: r, mask: 0, stats: false,
     baseline: num('baseline'), deviation: num('deviation'), hihi: num('hihi'), hi: num('hi'), lo: num('lo'), lolo: num('lolo'),
-    deadband: orDefault(num('deadband'), 0), onDelayMs: orDefault(num('onDelayMs'), 0), offDelayMs: orDefault(num('offDelayMs'), 0),
+    deadband: orDefault(num('deadband'), 0), onDelayMs: orDefault(num('onDelayMs'), 0), offDelayMs: orDefault(num('offDelayMs'), 0), noDelays: false,
     rate: num('rate'), rateWindowMs: orDefault(num('rateWindowMs'), 0), rateDeadband: orDefault(num('rateDeadband'), 0),
     zscore: num('zscore'), zscoreClear: NaN,
     zscoreWindowMs: num('zscoreWindowMs'), zscoreWarmupMs: orDefault(num('zscoreWarmupMs'), 0), zscoreMinStd: orDefault(num('zscoreMinStd'), 0),
@@ -146,6 +148,7 @@ function compileRule(r: any, i: number): CompiledRule {
     throw new Error(`${where}.quality must be true or false`);
   }
   c.zscoreClear = Math.max(0, c.zscore - 1);
+  c.noDelays = c.onDelayMs === 0 && c.offDelayMs === 0;
   if (Number.isNaN(c.baseline) !== Number.isNaN(c.deviation)) throw new Error(`${where}: baseline and deviation go together`);
   if (!Number.isNaN(c.hihi) && !Number.isNaN(c.hi) && c.hihi < c.hi) throw new Error(`${where}.hihi must be >= hi`);
   if (!Number.isNaN(c.lolo) && !Number.isNaN(c.lo) && c.lolo > c.lo) throw new Error(`${where}.lolo must be <= lo`);

@@ -6,48 +6,82 @@ import { K_Z, K_DRIFT, K_FLAT, VALUE_MASK } from './rules';
 /** learning pauses while one of these is active: a value alarm, or a stuck value (it would collapse σ) */
 const FREEZE_MASK = VALUE_MASK | (1 << K_FLAT);
 
-// The hot numbers of a sensor (every reading, every sweep) are properties of SensorState; the rest
-// live in one Float64Array per sensor. The F_ indices are local constants (an exported const would
-// be a property load on the module object at every use) and exported once at the end of the file.
-const F_STATS_SINCE = 0;
-const F_CUP = 1; // drift CUSUM, upward and downward
-const F_CDN = 2;
-const F_RW = 3; // windowed rate: exponentially weighted sums around (newest t, newest v)
-const F_RT = 4;
-const F_RTT = 5;
-const F_RV = 6;
-const F_RTV = 7;
-const F_RATE_TS = 8;
-const F_EP_SINCE = 9; // alarm episode (grouping): since, activations, kinds seen, first kind, announced severity
-const F_EP_COUNT = 10;
-const F_EP_MASK = 11;
-const F_EP_KIND = 12;
-const F_EP_SEV = 13;
-const F_LMEAN = 14; // long-term baseline for drift (window DRIFT_WINDOW_PERIODS)
-const F_LVAR = 15;
-const F_BETA = 16;
-const F_RDT = 17; // the same for the windowed rate
-const F_LAMBDA = 18;
-const F_RREF = 19; // windowed rate: the value origin
-const F_BETAV = 20;
-const F_SIZE = 21;
+// The hot numbers of a sensor (every reading, every sweep) are properties of SensorState; the others
+// live in small arrays of doubles (plain arrays: unboxed doubles on the heap), each allocated only
+// for a sensor that needs it: `st` (z-score and drift), `rw` (windowed rate), `ep` (an alarm episode).
+// The indices are local constants (an exported const is a module property load at every use).
+const S_MEAN = 0;
+const S_VAR = 1;
+const S_N = 2;
+const S_STATS_TS = 3;
+const S_RES = 4; // resolution: the smallest decimal step seen (Infinity until known)
+const S_WARM = 5; // 1 once the warm-up is over
+const S_FROZEN = 6; // learning frozen since (NaN = learning)
+const S_DT = 7; // the last interval and the smoothing factors computed for it (regular sampling: exp() once)
+const S_ALPHA = 8;
+const S_STATS_SINCE = 9;
+const S_Z_SIZE = 10; // the block ends here for a rule without drift
+const S_BETA = 10;
+const S_BETAV = 11;
+const S_CUP = 12; // drift CUSUM, upward and downward
+const S_CDN = 13;
+const S_LMEAN = 14; // long-term baseline for drift (window DRIFT_WINDOW_PERIODS) and its spread
+const S_LVAR = 15;
+const S_SIZE = 16;
+const R_W = 0; // windowed rate: exponentially weighted sums around (newest t, newest v)
+const R_T = 1;
+const R_TT = 2;
+const R_V = 3;
+const R_TV = 4;
+const R_TS = 5;
+const R_REF = 6; // the value origin
+const R_DT = 7; // the last interval and its weight factor
+const R_LAMBDA = 8;
+const R_SIZE = 9;
+const EP_SINCE = 0; // alarm episode (grouping): since, activations, kinds seen, first kind, announced severity
+const EP_COUNT = 1;
+const EP_MASK = 2;
+const EP_KIND = 3;
+const EP_SEV = 4;
 
 export {
-  F_STATS_SINCE, F_CUP, F_CDN, F_RW, F_RT, F_RTT, F_RV, F_RTV, F_RATE_TS,
-  F_EP_SINCE, F_EP_COUNT, F_EP_MASK, F_EP_KIND, F_EP_SEV, F_LMEAN, F_LVAR, F_SIZE,
+  S_MEAN, S_VAR, S_N, S_STATS_TS, S_RES, S_WARM, S_FROZEN, S_STATS_SINCE, S_CUP, S_CDN, S_LMEAN, S_LVAR, S_SIZE, S_Z_SIZE, R_SIZE,
+  EP_SINCE, EP_COUNT, EP_MASK, EP_KIND, EP_SEV,
   PERIOD_SAMPLES, MIN_STATS_N, Z_WINDOW_PERIODS, STALE_MIN_PERIODS, FLAT_MIN_PERIODS, STALE_UNKNOWN_MS, DRIFT_WINDOW_PERIODS, MIN_DRIFT_N,
 };
 
-const INIT = new Float64Array(F_SIZE).fill(NaN);
-INIT[F_CUP] = 0;
-INIT[F_CDN] = 0;
-INIT[F_RW] = 0;
-INIT[F_RT] = 0;
-INIT[F_RTT] = 0;
-INIT[F_RV] = 0;
-INIT[F_RTV] = 0;
-INIT[F_EP_COUNT] = 0;
-INIT[F_EP_MASK] = 0;
+function doubles(n: number, fill: number): number[] {
+  const a: number[] = [];
+  for (let i = 0; i < n; i++) a.push(fill);
+  return a;
+}
+/** a new sensor's statistics */
+export function newStats(drift: boolean): number[] {
+  const a = doubles(drift ? S_SIZE : S_Z_SIZE, NaN);
+  a[S_VAR] = 0;
+  a[S_N] = 0;
+  a[S_RES] = Infinity;
+  a[S_WARM] = 0;
+  if (drift) {
+    a[S_CUP] = 0;
+    a[S_CDN] = 0;
+    a[S_LVAR] = 0;
+  }
+  return a;
+}
+export function newRateWindow(): number[] {
+  const a = doubles(R_SIZE, 0);
+  a[R_TS] = NaN;
+  a[R_REF] = NaN;
+  a[R_DT] = NaN;
+  a[R_LAMBDA] = NaN;
+  return a;
+}
+export function newEpisode(): number[] {
+  const a = doubles(5, 0);
+  a[EP_SINCE] = NaN;
+  return a;
+}
 
 /** intervals kept while learning the period (their median is the period) */
 const PERIOD_SAMPLES = 9;
@@ -100,35 +134,26 @@ export class SensorState {
   period = NaN;
   flatRef = NaN;
   flatSince = NaN;
-  /** rolling statistics (hot: every reading of a sensor with zscore or drift) */
-  mean = NaN;
-  variance = 0;
-  n = 0;
-  statsTs = NaN;
-  /** resolution: the smallest decimal step seen (Infinity until known) */
-  res = Infinity;
-  /** 1 once the warm-up is over */
-  warm = 0;
-  /** learning frozen since (NaN = learning) */
-  frozen = NaN;
-  /** the last interval and the smoothing factor computed for it (regular sampling: exp() once) */
-  cdt = NaN;
-  alpha = NaN;
   /** reading-to-reading rate: reference time and value (move only when time moves) */
   refTs = NaN;
   refV = NaN;
   /** stale and flatline limits for the current period (kept with it: the sweep reads them for every sensor) */
   staleLim: number;
   flatLim: number;
-  readonly f = Float64Array.from(INIT);
+  /** z-score and drift (rule.stats), windowed rate (rule.rateWindowMs > 0), alarm episode (on its first alarm) */
+  st: number[] | null;
+  rw: number[] | null;
+  ep: number[] | null = null;
   /** intervals seen while the period is learned; dropped once it is */
-  periods: Float64Array | null = new Float64Array(PERIOD_SAMPLES);
+  periods: number[] | null = [];
   periodCount = 0;
   alarms: AlarmRecord | null = null;
   /** on-delay / off-delay start per value alarm kind (NaN = not pending); created on the first trip */
-  timers: Float64Array | null = null;
+  timers: number[] | null = null;
   constructor(readonly sensorId: string, public rule: CompiledRule, empty: readonly string[]) {
     this.list = empty;
+    this.st = rule.stats ? newStats(rule.drift === rule.drift) : null;
+    this.rw = rule.rateWindowMs > 0 ? newRateWindow() : null;
     this.staleLim = staleLimit(rule, NaN);
     this.flatLim = flatLimit(rule, NaN);
   }
@@ -140,12 +165,24 @@ export class SensorState {
   }
 }
 
+/** on-delay / off-delay timers: two slots per value alarm kind (drift uses flatline's, which has none) */
+export const TIMER_SLOTS = (K_Z + 2) * 2;
+export function timerSlot(k: number): number {
+  return (k === K_DRIFT ? K_FLAT : k) * 2;
+}
+export function newTimers(): number[] {
+  const t: number[] = [];
+  for (let i = 0; i < TIMER_SLOTS; i++) t.push(NaN);
+  return t;
+}
+
 /** Learns the sensor's period: the median of its first PERIOD_SAMPLES inter-arrival times. */
 export function learnPeriod(s: SensorState, dt: number): void {
   const buf = s.periods;
   if (buf === null || !(dt > 0)) return;
-  buf[s.periodCount++] = dt;
-  const sorted = buf.slice(0, s.periodCount).sort();
+  buf.push(dt);
+  s.periodCount = buf.length;
+  const sorted = buf.slice().sort((a, b) => a - b);
   s.setPeriod(sorted[(s.periodCount - 1) >> 1]);
   if (s.periodCount === PERIOD_SAMPLES) s.periods = null;
 }
@@ -164,9 +201,10 @@ export function decimalStep(v: number): number {
 
 /** Looks for the resolution in the first readings, then on every 64th. */
 export function updateResolution(s: SensorState, v: number): void {
-  if (s.n < 32 || (s.n & 63) === 0) {
+  const st = s.st as number[];
+  if (st[S_N] < 32 || (st[S_N] & 63) === 0) {
     const step = decimalStep(v);
-    if (step < s.res) s.res = step;
+    if (step < st[S_RES]) st[S_RES] = step;
   }
 }
 
@@ -184,8 +222,9 @@ export function flatLimit(r: CompiledRule, period: number): number {
 
 /** The σ used for z: the learned deviation, never below zscoreMinStd or the sensor's resolution. */
 export function sigma(s: SensorState): number {
-  const std = Math.sqrt(s.variance);
-  const floor = s.rule.zscoreMinStd > s.res || s.res === Infinity ? s.rule.zscoreMinStd : s.res;
+  const st = s.st as number[];
+  const std = Math.sqrt(st[S_VAR]);
+  const floor = s.rule.zscoreMinStd > st[S_RES] || st[S_RES] === Infinity ? s.rule.zscoreMinStd : st[S_RES];
   return std > floor ? std : floor;
 }
 
@@ -198,33 +237,33 @@ export function statsWindow(s: SensorState, dt: number): number {
 }
 
 export function zOf(s: SensorState, v: number, t: number): number {
-  const f = s.f;
-  if (s.warm !== 1) {
-    if (s.n < MIN_STATS_N) return NaN;
+  const st = s.st as number[];
+  if (st[S_WARM] !== 1) {
+    if (st[S_N] < MIN_STATS_N) return NaN;
     const warm = s.rule.zscoreWarmupMs > 0 ? s.rule.zscoreWarmupMs : statsWindow(s, 0);
-    if (!(t - f[F_STATS_SINCE] >= warm)) return NaN;
-    s.warm = 1;
+    if (!(t - st[S_STATS_SINCE] >= warm)) return NaN;
+    st[S_WARM] = 1;
   }
   const sd = sigma(s);
-  return sd > 0 ? (v - s.mean) / sd : v === s.mean ? 0 : NaN;
+  return sd > 0 ? (v - st[S_MEAN]) / sd : v === st[S_MEAN] ? 0 : NaN;
 }
 
 /** Drift CUSUM update with v against the long-term baseline; returns the larger side, NaN while warming up. */
 export function cusum(s: SensorState, v: number): number {
-  const f = s.f;
-  if (s.n < MIN_DRIFT_N) return NaN;
-  const sd = Math.sqrt(f[F_LVAR]);
+  const st = s.st as number[];
+  if (st[S_N] < MIN_DRIFT_N) return NaN;
+  const sd = Math.sqrt(st[S_LVAR]);
   const floor = sigma(s);
-  const z = (v - f[F_LMEAN]) / (sd > floor ? sd : floor);
+  const z = (v - st[S_LMEAN]) / (sd > floor ? sd : floor);
   if (z !== z) return NaN;
   const c = z > DRIFT_CLIP ? DRIFT_CLIP : z < -DRIFT_CLIP ? -DRIFT_CLIP : z;
   const cap = 2 * s.rule.drift;
-  let up = f[F_CUP] + c - DRIFT_K;
-  let dn = f[F_CDN] - c - DRIFT_K;
+  let up = st[S_CUP] + c - DRIFT_K;
+  let dn = st[S_CDN] - c - DRIFT_K;
   up = up < 0 ? 0 : up > cap ? cap : up;
   dn = dn < 0 ? 0 : dn > cap ? cap : dn;
-  f[F_CUP] = up;
-  f[F_CDN] = dn;
+  st[S_CUP] = up;
+  st[S_CDN] = dn;
   return up > dn ? up : dn;
 }
 
@@ -234,72 +273,76 @@ export function cusum(s: SensorState, v: number): number {
  * re-seeded at the current value (returns true: the statistics' alarms are re-judged from there).
  */
 export function learn(s: SensorState, v: number, t: number): boolean {
-  const f = s.f;
+  const st = s.st as number[];
   const r = s.rule;
-  if (s.n === 0) {
-    s.mean = v;
-    s.variance = 0;
-    f[F_LMEAN] = v;
-    f[F_LVAR] = 0;
-    s.n = 1;
-    f[F_STATS_SINCE] = t;
-    s.statsTs = t;
+  if (st[S_N] === 0) {
+    st[S_MEAN] = v;
+    st[S_VAR] = 0;
+    if (st.length === S_SIZE) {
+      st[S_LMEAN] = v;
+      st[S_LVAR] = 0;
+    }
+    st[S_N] = 1;
+    st[S_STATS_SINCE] = t;
+    st[S_STATS_TS] = t;
     return false;
   }
-  const dt = t - s.statsTs;
+  const dt = t - st[S_STATS_TS];
   if ((s.active & FREEZE_MASK) !== 0) {
-    s.statsTs = t; // time spent frozen is not learning time
-    if (s.frozen !== s.frozen) s.frozen = t;
-    if (t - s.frozen < r.freezeMaxMs) return false;
+    st[S_STATS_TS] = t; // time spent frozen is not learning time
+    if (st[S_FROZEN] !== st[S_FROZEN]) st[S_FROZEN] = t;
+    if (t - st[S_FROZEN] < r.freezeMaxMs) return false;
     // Frozen long enough: this is the new normal. Relearn from here; σ keeps its scale.
-    s.mean = v;
+    st[S_MEAN] = v;
     // The long-term baseline moves too, and its spread takes in the jump, so that a return to the old
     // level (the fault repaired) is not itself reported as a drift.
-    const e = v - f[F_LMEAN];
-    if (e * e > f[F_LVAR]) f[F_LVAR] = e * e;
-    f[F_LMEAN] = v;
-    f[F_CUP] = 0;
-    f[F_CDN] = 0;
-    s.statsTs = t;
-    s.frozen = t;
+    if (st.length === S_SIZE) {
+      const e = v - st[S_LMEAN];
+      if (e * e > st[S_LVAR]) st[S_LVAR] = e * e;
+      st[S_LMEAN] = v;
+      st[S_CUP] = 0;
+      st[S_CDN] = 0;
+    }
+    st[S_STATS_TS] = t;
+    st[S_FROZEN] = t;
     return true;
   }
-  if (s.frozen === s.frozen) s.frozen = NaN;
-  s.statsTs = t;
+  if (st[S_FROZEN] === st[S_FROZEN]) st[S_FROZEN] = NaN;
+  st[S_STATS_TS] = t;
   if (dt <= 0) return false;
-  const n = s.n;
-  if (dt !== s.cdt) {
+  const n = st[S_N];
+  if (dt !== st[S_DT]) {
     const p = s.period;
-    s.cdt = dt;
-    s.alpha = 1 - Math.exp(-dt / statsWindow(s, dt));
+    st[S_DT] = dt;
+    st[S_ALPHA] = 1 - Math.exp(-dt / statsWindow(s, dt));
     if (r.drift === r.drift) {
-      f[F_BETA] = 1 - Math.exp(-dt / (DRIFT_WINDOW_PERIODS * (p === p ? p : dt)));
-      f[F_BETAV] = 1 - Math.exp(-dt / (DRIFT_VAR_WINDOWS * DRIFT_WINDOW_PERIODS * (p === p ? p : dt)));
+      st[S_BETA] = 1 - Math.exp(-dt / (DRIFT_WINDOW_PERIODS * (p === p ? p : dt)));
+      st[S_BETAV] = 1 - Math.exp(-dt / (DRIFT_VAR_WINDOWS * DRIFT_WINDOW_PERIODS * (p === p ? p : dt)));
     }
   }
-  let alpha = s.alpha;
+  let alpha = st[S_ALPHA];
   if (alpha < 1 / (n + 1)) alpha = 1 / (n + 1);
   else if (alpha > MAX_ALPHA) alpha = MAX_ALPHA; // after a gap, one reading does not replace what was learned
-  const d = v - s.mean;
-  s.mean += alpha * d;
-  s.variance = (1 - alpha) * (s.variance + alpha * d * d);
+  const d = v - st[S_MEAN];
+  st[S_MEAN] += alpha * d;
+  st[S_VAR] = (1 - alpha) * (st[S_VAR] + alpha * d * d);
   if (r.drift === r.drift) {
     // the long-term baseline: a plain average over the first DRIFT_WINDOW_PERIODS readings, then exponential
-    let beta = f[F_BETA];
+    let beta = st[S_BETA];
     if (beta < 1 / (n + 1)) beta = 1 / (n + 1);
     else if (beta > MAX_ALPHA) beta = MAX_ALPHA;
-    const e = v - f[F_LMEAN];
-    f[F_LMEAN] += beta * e;
+    const e = v - st[S_LMEAN];
+    st[S_LMEAN] += beta * e;
     // The spread learns ten times slower than the level, from residuals clipped at 3 σ: a drift keeps the
     // level lagging by a steady amount, which must stay a departure rather than become the normal spread.
-    let bv = f[F_BETAV];
+    let bv = st[S_BETAV];
     if (bv < 1 / (n + 1)) bv = 1 / (n + 1);
     else if (bv > MAX_ALPHA) bv = MAX_ALPHA;
-    const lim = n > MIN_DRIFT_N ? 3 * Math.sqrt(f[F_LVAR]) : Infinity;
+    const lim = n > MIN_DRIFT_N ? 3 * Math.sqrt(st[S_LVAR]) : Infinity;
     const ec = e > lim ? lim : e < -lim ? -lim : e;
-    f[F_LVAR] = (1 - bv) * (f[F_LVAR] + bv * ec * ec);
+    st[S_LVAR] = (1 - bv) * (st[S_LVAR] + bv * ec * ec);
   }
-  if (n < 1e9) s.n = n + 1;
+  if (n < 1e9) st[S_N] = n + 1;
   return false;
 }
 
@@ -314,7 +357,6 @@ export function statsAlarmed(s: SensorState): boolean {
  * A repeated timestamp adds its point at the same time, so a step sent that way is not hidden.
  */
 export function rateOf(s: SensorState, v: number, t: number): number {
-  const f = s.f;
   const r = s.rule;
   const win = r.rateWindowMs;
   if (win === 0) {
@@ -328,34 +370,35 @@ export function rateOf(s: SensorState, v: number, t: number): number {
     s.refV = v;
     return rate;
   }
-  const prevT = f[F_RATE_TS];
+  const rw = s.rw as number[];
+  const prevT = rw[R_TS];
   if (prevT !== prevT) {
-    f[F_RATE_TS] = t;
-    f[F_RREF] = v;
-    f[F_RW] = 1;
+    rw[R_TS] = t;
+    rw[R_REF] = v;
+    rw[R_W] = 1;
     return NaN;
   }
   const dt = t > prevT ? t - prevT : 0;
-  const dv = v - f[F_RREF];
+  const dv = v - rw[R_REF];
   // Move the origin to (t, v): t' = t − dt, v' = v − dv for every earlier point.
-  const W = f[F_RW], T = f[F_RT], V = f[F_RV];
-  let TT = f[F_RTT] - 2 * dt * T + dt * dt * W;
-  let TV = f[F_RTV] - dt * V - dv * T + dt * dv * W;
+  const W = rw[R_W], T = rw[R_T], V = rw[R_V];
+  let TT = rw[R_TT] - 2 * dt * T + dt * dt * W;
+  let TV = rw[R_TV] - dt * V - dv * T + dt * dv * W;
   let T1 = T - dt * W;
   let V1 = V - dv * W;
   let W1 = W;
   if (dt > 0 && win === win) {
-    if (dt !== f[F_RDT]) {
-      f[F_RDT] = dt;
-      f[F_LAMBDA] = Math.exp((-2 * dt) / win); // exponential weights with a time constant of half the window
+    if (dt !== rw[R_DT]) {
+      rw[R_DT] = dt;
+      rw[R_LAMBDA] = Math.exp((-2 * dt) / win); // exponential weights with a time constant of half the window
     }
-    const lam = f[F_LAMBDA];
+    const lam = rw[R_LAMBDA];
     W1 *= lam; T1 *= lam; V1 *= lam; TT *= lam; TV *= lam;
   }
   W1 += 1; // the new point at (0, 0)
-  f[F_RW] = W1; f[F_RT] = T1; f[F_RTT] = TT; f[F_RV] = V1; f[F_RTV] = TV;
-  f[F_RATE_TS] = t > prevT ? t : prevT;
-  f[F_RREF] = v;
+  rw[R_W] = W1; rw[R_T] = T1; rw[R_TT] = TT; rw[R_V] = V1; rw[R_TV] = TV;
+  rw[R_TS] = t > prevT ? t : prevT;
+  rw[R_REF] = v;
   if (win !== win || W1 < 2.5) return NaN;
   const den = W1 * TT - T1 * T1;
   if (!(den > 0)) return NaN;
