@@ -15,7 +15,8 @@ const head = ['detector', 'faults found', ...SIM_FAULT_KINDS.map((k) => label[k]
 const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
 for (const r of rows) {
   const s = r.score as Score;
-  const name = s.name.startsWith('genix') ? `**${s.name}**` : s.name;
+  const esc = s.name.replace(/\|/g, '\\|');
+  const name = s.name.startsWith('genix') ? `**${esc}**` : esc;
   lines.push(`| ${[name, `${s.found} / ${s.faults}`, ...SIM_FAULT_KINDS.map((k) => `${s.byKind[k].found} / ${s.byKind[k].faults}`), String(s.falseEpisodes),
     `${d(s.medianDelayFast)} / ${d(s.medianDelaySlow)}`].join(' | ')} |`);
 }

@@ -6,7 +6,7 @@ import {
   K_DEV, K_HIHI, K_HI, K_LO, K_LOLO, K_RATE, K_Z, K_FLAT, K_STALE, K_QUAL, K_DRIFT,
 } from './rules';
 import {
-  AlarmRecord, SensorState, learnPeriod, timerSlot, newTimers, updateResolution, zOf, cusum, learn, rateOf,
+  AlarmRecord, SensorState, learnPeriod, timerSlot, newTimers, staleLimit, flatLimit, updateResolution, zOf, cusum, learn, rateOf,
   newEpisode, EP_SINCE, EP_COUNT, EP_MASK, EP_KIND, EP_SEV,
 } from './sensor';
 import { EMPTY, activeList, describe, ruleLimit, usable, isReading, annotateReading } from './text';
@@ -117,7 +117,7 @@ export class AnomalyDetector {
     if (s.periods !== null && ts > last && last !== -Infinity) learnPeriod(s, ts - last);
     s.lastTs = t;
     s.arrival = this.clockTs > this.base ? this.clockTs : this.base;
-    if ((s.active & (1 << K_STALE)) !== 0) this.clear(s, K_STALE, t, v, s.staleLim, NaN);
+    if ((s.active & (1 << K_STALE)) !== 0) this.clear(s, K_STALE, t, v, staleLimit(rule, s.period), NaN);
     if (typeof v === 'number') this.evaluate(s, rule, v, t);
     return s.list;
   }
@@ -158,11 +158,12 @@ export class AnomalyDetector {
     if ((mask & (1 << K_FLAT)) !== 0) {
       const d = v - s.flatRef;
       if (!(d <= rule.flatlineEpsilon && d >= -rule.flatlineEpsilon)) {
-        if ((s.active & (1 << K_FLAT)) !== 0) this.clear(s, K_FLAT, t, v, s.flatLim, t - s.flatSince);
+        if ((s.active & (1 << K_FLAT)) !== 0) this.clear(s, K_FLAT, t, v, flatLimit(rule, s.period), t - s.flatSince);
         s.flatRef = v;
         s.flatSince = t;
-      } else if ((s.active & (1 << K_FLAT)) === 0 && t - s.flatSince >= s.flatLim) {
-        this.activate(s, K_FLAT, t, v, s.flatLim, t - s.flatSince);
+      } else if ((s.active & (1 << K_FLAT)) === 0) {
+        const lim = flatLimit(rule, s.period);
+        if (t - s.flatSince >= lim) this.activate(s, K_FLAT, t, v, lim, t - s.flatSince);
       }
     }
     s.lastValue = v;
@@ -373,8 +374,8 @@ export class AnomalyDetector {
   /** The limit an alarm of kind k of this sensor is judged on (stale and flatline follow the learned period). */
   /** @internal */
   limitOf(s: SensorState, k: number): number {
-    if (k === K_STALE) return s.staleLim;
-    if (k === K_FLAT) return s.flatLim;
+    if (k === K_STALE) return staleLimit(s.rule, s.period);
+    if (k === K_FLAT) return flatLimit(s.rule, s.period);
     return ruleLimit(s.rule, k);
   }
 
@@ -392,8 +393,9 @@ export class AnomalyDetector {
       const s = list[i];
       if ((s.rule.mask & staleBit) === 0 || (s.active & staleBit) !== 0) continue;
       // Judged on this sensor's own arrivals (NaN: none yet); the event carries the moment it became stale.
-      const due = s.arrival + s.staleLim;
-      if (due <= now) this.activate(s, K_STALE, due, s.lastValue === s.lastValue ? s.lastValue : null, s.staleLim, now - s.arrival);
+      const lim = staleLimit(s.rule, s.period);
+      const due = s.arrival + lim;
+      if (due <= now) this.activate(s, K_STALE, due, s.lastValue === s.lastValue ? s.lastValue : null, lim, now - s.arrival);
     }
     if (this.shelvedCount > 0) {
       for (let i = 0; i < list.length; i++) {

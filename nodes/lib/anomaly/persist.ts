@@ -127,7 +127,6 @@ export function importDetector(d: AnomalyDetector, state: ExportedState, wallNow
       if (p === null) s.periods = null;
       else if (Array.isArray(p)) {
         s.periods = p.slice(0, PERIOD_SAMPLES - 1).filter((x) => typeof x === 'number' && x > 0);
-        s.periodCount = s.periods.length;
       }
     }
     if (same && timers.length === TIMER_SLOTS) s.timers = timers.map((v) => (typeof v === 'number' ? v : NaN));

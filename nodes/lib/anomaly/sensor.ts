@@ -137,16 +137,12 @@ export class SensorState {
   /** reading-to-reading rate: reference time and value (move only when time moves) */
   refTs = NaN;
   refV = NaN;
-  /** stale and flatline limits for the current period (kept with it: the sweep reads them for every sensor) */
-  staleLim: number;
-  flatLim: number;
   /** z-score and drift (rule.stats), windowed rate (rule.rateWindowMs > 0), alarm episode (on its first alarm) */
   st: number[] | null;
   rw: number[] | null;
   ep: number[] | null = null;
   /** intervals seen while the period is learned; dropped once it is */
   periods: number[] | null = [];
-  periodCount = 0;
   alarms: AlarmRecord | null = null;
   /** on-delay / off-delay start per value alarm kind (NaN = not pending); created on the first trip */
   timers: number[] | null = null;
@@ -154,14 +150,10 @@ export class SensorState {
     this.list = empty;
     this.st = rule.stats ? newStats(rule.drift === rule.drift) : null;
     this.rw = rule.rateWindowMs > 0 ? newRateWindow() : null;
-    this.staleLim = staleLimit(rule, NaN);
-    this.flatLim = flatLimit(rule, NaN);
   }
 
   setPeriod(p: number): void {
     this.period = p;
-    this.staleLim = staleLimit(this.rule, p);
-    this.flatLim = flatLimit(this.rule, p);
   }
 }
 
@@ -181,10 +173,9 @@ export function learnPeriod(s: SensorState, dt: number): void {
   const buf = s.periods;
   if (buf === null || !(dt > 0)) return;
   buf.push(dt);
-  s.periodCount = buf.length;
   const sorted = buf.slice().sort((a, b) => a - b);
-  s.setPeriod(sorted[(s.periodCount - 1) >> 1]);
-  if (s.periodCount === PERIOD_SAMPLES) s.periods = null;
+  s.setPeriod(sorted[(buf.length - 1) >> 1]);
+  if (buf.length === PERIOD_SAMPLES) s.periods = null;
 }
 
 /** The decimal step of a value (0.001 for 45.123), at most 1e-6 fine; 1 for integers. */
