@@ -270,3 +270,20 @@ describe('anomaly issue 14: alarm grouping and drift', function () {
     assert.ok(dr[0].ts - (T0 + 3 * HOUR) <= HOUR, `found ${(dr[0].ts - T0 - 3 * HOUR) / MIN} min after it began`);
   });
 });
+
+describe('anomaly issue 14: state saved by the previous version', function () {
+  it('a v1 state (before learned periods) restores: the active hi alarm carries on and clears once, without a second "active"', function () {
+    // exported by the detector of commit 7b22522 after a hi alarm on P-1
+    const v1 = JSON.parse('{"v":1,"clockTs":1767225604000,"ruleSigs":["{\\"match\\":\\"*\\",\\"hi\\":5,\\"zscore\\":6,\\"flatlineMs\\":5000,\\"staleMs\\":3000}"],' +
+      '"minutes":[[29453760,-1,-1,-1,-1,-1,-1,-1,-1,-1],[1,0,0,0,0,0,0,0,0,0]],"sensors":[["P-1",0,1767225604000,9,1767225604000,1.0062897544983027,' +
+      '0.0010089642938597683,40,1767225600000,1767225604000,9,1767225604000,4,[null,null,null,null,null,null,null,null,null,null,null,null,null,null],' +
+      '[[2,1767225604000,0,0,0,[1767225604000,null],9]]]]}');
+    const d = new AnomalyDetector([{ match: '*', hi: 5, zscore: 6, flatlineMs: 5000, staleMs: 3000 }]);
+    d.importState(v1, T0 + 4000);
+    assert.deepStrictEqual(d.takeEvents(), []);
+    assert.deepStrictEqual(d.activeKinds('P-1'), ['hi']);
+    const evs: AnomalyEvent[] = [];
+    for (let i = 1; i <= 5; i++) { d.process(rd('P-1', 1, T0 + 4000 + i * 100)); evs.push(...d.takeEvents()); }
+    assert.deepStrictEqual(evs.map((e) => `${e.kind} ${e.state} ${e.activeSince}`), [`hi cleared ${T0 + 4000}`]);
+  });
+});
