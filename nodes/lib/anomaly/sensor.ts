@@ -193,7 +193,7 @@ export function decimalStep(v: number): number {
 /** Looks for the resolution in the first readings, then on every 64th. */
 export function updateResolution(s: SensorState, v: number): void {
   const st = s.st as number[];
-  if (st[S_N] < 32 || (st[S_N] & 63) === 0) {
+  if (st[S_N] < 16 || (st[S_N] & 63) === 0) {
     const step = decimalStep(v);
     if (step < st[S_RES]) st[S_RES] = step;
   }
@@ -312,7 +312,7 @@ export function learn(s: SensorState, v: number, t: number): boolean {
     }
   }
   let alpha = st[S_ALPHA];
-  if (alpha < 1 / (n + 1)) alpha = 1 / (n + 1);
+  if (alpha * (n + 1) < 1) alpha = 1 / (n + 1);
   else if (alpha > MAX_ALPHA) alpha = MAX_ALPHA; // after a gap, one reading does not replace what was learned
   const d = v - st[S_MEAN];
   st[S_MEAN] += alpha * d;
@@ -320,14 +320,14 @@ export function learn(s: SensorState, v: number, t: number): boolean {
   if (r.drift === r.drift) {
     // the long-term baseline: a plain average over the first DRIFT_WINDOW_PERIODS readings, then exponential
     let beta = st[S_BETA];
-    if (beta < 1 / (n + 1)) beta = 1 / (n + 1);
+    if (beta * (n + 1) < 1) beta = 1 / (n + 1);
     else if (beta > MAX_ALPHA) beta = MAX_ALPHA;
     const e = v - st[S_LMEAN];
     st[S_LMEAN] += beta * e;
     // The spread learns ten times slower than the level, from residuals clipped at 3 σ: a drift keeps the
     // level lagging by a steady amount, which must stay a departure rather than become the normal spread.
     let bv = st[S_BETAV];
-    if (bv < 1 / (n + 1)) bv = 1 / (n + 1);
+    if (bv * (n + 1) < 1) bv = 1 / (n + 1);
     else if (bv > MAX_ALPHA) bv = MAX_ALPHA;
     const lim = n > MIN_DRIFT_N ? 3 * Math.sqrt(st[S_LVAR]) : Infinity;
     const ec = e > lim ? lim : e < -lim ? -lim : e;
