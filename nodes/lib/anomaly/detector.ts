@@ -237,7 +237,7 @@ export class AnomalyDetector {
     this.activeCount++;
     this.changes++;
     s.list = activeList(s.active);
-    a.activeSince = t;
+    a.on = true;
     a.acked = false;
     a.value = v;
     const chatter = t - a.act1 <= this.chatterWindowMs;
@@ -275,7 +275,7 @@ export class AnomalyDetector {
       if (!this.group) this.emit(s, a, 'cleared', t, v, limit, dev, msg);
       else this.episodeOff(s, t, v, limit, dev, msg);
     }
-    a.activeSince = NaN;
+    a.on = false;
   }
 
   // ---- grouping: one episode per sensor ---------------------------------------------------

@@ -133,10 +133,14 @@ export function importDetector(d: AnomalyDetector, state: ExportedState, wallNow
     for (const [k, activeSince, acked, shelvedUntil, chattering, acts, value] of alarms) {
       if (k < 0 || k >= KINDS.length) continue;
       const a = d.record(s, k);
-      a.activeSince = activeSince ?? NaN;
       a.acked = acked === 1;
       a.chattering = chattering === 1;
       a.act0 = acts[0] ?? -Infinity;
+      // active since the last activation: the saved activeSince is that time
+      if (typeof activeSince === 'number') {
+        a.on = true;
+        a.act0 = activeSince;
+      }
       a.act1 = acts[1] ?? -Infinity;
       a.value = value;
       if (shelvedUntil > 0) {

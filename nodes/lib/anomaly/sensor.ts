@@ -108,7 +108,8 @@ const DRIFT_CLIP = 4;
 
 /** One alarm (sensor × kind): created the first time it changes state. */
 export class AlarmRecord {
-  activeSince = NaN;
+  /** active since act0 (no separate number: one less boxed double per alarm) */
+  on = false;
   acked = false;
   shelvedUntil = 0;
   chattering = false;
@@ -119,6 +120,10 @@ export class AlarmRecord {
   /** a sensor's records form a short linked list: most sensors have none, a few have one or two */
   next: AlarmRecord | null = null;
   constructor(readonly kind: number) {}
+
+  get activeSince(): number {
+    return this.on ? this.act0 : NaN;
+  }
 }
 
 export class SensorState {
