@@ -160,6 +160,20 @@ describe('genix-anomaly node', function () {
     assert.match(warnings[0], /unknownCommand|acknowledge/);
   });
 
+  it('groups the alarms of a sensor into one episode by default; group: false sends one event per kind', async function () {
+    const rules = [{ match: '*', hi: 5, hihi: 8 }];
+    const grouped = await load({ rules });
+    grouped.n.receive({ payload: [rd('PT-1', 6, T0), rd('PT-1', 9, T0 + 100), rd('PT-1', 1, T0 + 200)] });
+    await waitFor(() => grouped.out.length === 1 && grouped.alarms.length === 3, 'active, escalated, cleared');
+    assert.deepStrictEqual(states(grouped.alarms), ['PT-1 hi active', 'PT-1 hihi escalated', 'PT-1 hi cleared']);
+    assert.deepStrictEqual(grouped.alarms[2].payload.episode.kinds, ['hihi', 'hi']);
+    await helper.unload();
+    const perKind = await load({ rules, group: false });
+    perKind.n.receive({ payload: [rd('PT-1', 6, T0), rd('PT-1', 9, T0 + 100), rd('PT-1', 1, T0 + 200)] });
+    await waitFor(() => perKind.alarms.length === 4, 'two actives, two clears');
+    assert.deepStrictEqual(states(perKind.alarms), ['PT-1 hi active', 'PT-1 hihi active', 'PT-1 hihi cleared', 'PT-1 hi cleared']);
+  });
+
   it('a reading whose topic happens to be a command name is still a reading', async function () {
     const { n, out, alarms } = await load({ rules: [{ match: '*', hi: 1 }] });
     n.receive({ topic: 'reset', payload: rd('reset', 5, T0) });
