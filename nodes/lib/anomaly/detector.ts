@@ -11,7 +11,7 @@ import {
 } from './sensor';
 import { EMPTY, activeList, describe, ruleLimit, usable, isReading, annotateReading } from './text';
 import { exportDetector, importDetector, ExportedState } from './persist';
-import { compileGlob } from './glob';
+import { ackAlarms, shelveAlarms, unshelveAlarms, selectSensors } from './operator';
 
 export { isReading, readingProblem, annotateReading } from './text';
 export type { ExportedState } from './persist';
@@ -315,7 +315,8 @@ export class AnomalyDetector {
     f[EP_MASK] = 0;
   }
 
-  private emit(s: SensorState, a: AlarmRecord, state: string, t: number, v: unknown, limit: number, dev: number, message: string): void {
+  /** @internal */
+  emit(s: SensorState, a: AlarmRecord, state: string, t: number, v: unknown, limit: number, dev: number, message: string): void {
     const ev: AnomalyEvent = { sensorId: s.sensorId, kind: KINDS[a.kind], state, severity: SEVERITY[a.kind], value: v, ts: t, message };
     if (limit === limit) ev.limit = limit;
     if (dev === dev) ev.deviation = dev;
@@ -464,84 +465,32 @@ export class AnomalyDetector {
     return s ? s.period : NaN;
   }
 
-  // ---- operator actions -------------------------------------------------------------------
-
-  private select(sensorId: string | undefined, fn: (s: SensorState) => void): number {
-    if (sensorId === undefined || sensorId === '*') {
-      for (const s of this.list.slice()) fn(s);
-      return this.list.length;
-    }
-    const exact = this.sensors.get(sensorId);
-    if (exact) {
-      fn(exact);
-      return 1;
-    }
-    const test = compileGlob(sensorId);
-    let n = 0;
-    for (const s of this.list.slice()) if (test(s.sensorId)) { fn(s); n++; }
-    return n;
-  }
+  // ---- operator actions (operator.ts) ------------------------------------------------------
 
   /** Acknowledges active, unacknowledged alarms; returns how many. */
   ack(sensorId?: string, kind?: string, wallNow?: number): number {
-    const k = kindIndex(kind);
-    const t = this.now(wallNow);
-    let n = 0;
-    this.select(sensorId, (s) => {
-      for (let a = s.alarms; a !== null; a = a.next) {
-        if ((k >= 0 && a.kind !== k) || (s.active & (1 << a.kind)) === 0 || a.acked) continue;
-        a.acked = true;
-        n++;
-        this.changes++;
-        this.emit(s, a, 'acknowledged', t, a.value, this.limitOf(s, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm acknowledged`);
-      }
-    });
-    return n;
+    return ackAlarms(this, sensorId, kind, this.now(wallNow));
   }
 
   /** Shelves alarms for durationMs (reading time): active ones, or the given kind even when inactive. */
   shelve(sensorId: string | undefined, kind: string | undefined, durationMs: number, wallNow?: number): number {
-    const k = kindIndex(kind);
-    const t = this.now(wallNow);
-    let n = 0;
-    this.select(sensorId, (s) => {
-      if (k >= 0) {
-        if ((s.rule.mask & (1 << k)) === 0) return;
-        this.shelveRecord(s, this.record(s, k), t + durationMs, t, 'operator');
-        n++;
-        return;
-      }
-      for (let a = s.alarms; a !== null; a = a.next) {
-        if ((s.active & (1 << a.kind)) === 0) continue;
-        this.shelveRecord(s, a, t + durationMs, t, 'operator');
-        n++;
-      }
-    });
-    return n;
+    return shelveAlarms(this, sensorId, kind, durationMs, this.now(wallNow));
   }
 
   unshelve(sensorId?: string, kind?: string, wallNow?: number): number {
-    const k = kindIndex(kind);
-    const t = this.now(wallNow);
-    let n = 0;
-    this.select(sensorId, (s) => {
-      for (let a = s.alarms; a !== null; a = a.next) {
-        if (a.shelvedUntil === 0 || (k >= 0 && a.kind !== k)) continue;
-        this.unshelveRecord(s, a, t);
-        n++;
-      }
-    });
-    return n;
+    return unshelveAlarms(this, sensorId, kind, this.now(wallNow));
   }
 
-  private shelveRecord(s: SensorState, a: AlarmRecord, until: number, t: number, why: string): void {
+  /** @internal */
+  shelveRecord(s: SensorState, a: AlarmRecord, until: number, t: number, why: string): void {
     if (a.shelvedUntil === 0) this.shelvedCount++;
     a.shelvedUntil = until;
     this.changes++;
     this.emit(s, a, 'shelved', t, a.value, this.limitOf(s, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm shelved until ${new Date(until).toISOString()} (${why})`);
   }
 
-  private unshelveRecord(s: SensorState, a: AlarmRecord, t: number): void {
+  /** @internal */
+  unshelveRecord(s: SensorState, a: AlarmRecord, t: number): void {
     if (a.shelvedUntil === 0) return;
     a.shelvedUntil = 0;
     this.shelvedCount--;
@@ -553,7 +502,7 @@ export class AnomalyDetector {
   /** Forgets sensors' state; active alarms are cleared with an event. Returns how many sensors. */
   reset(sensorId?: string, wallNow?: number): number {
     const t = this.now(wallNow);
-    const n = this.select(sensorId, (s) => this.dropSensor(s, t, 'reset'));
+    const n = selectSensors(this, sensorId, (s) => this.dropSensor(s, t, 'reset'));
     if (sensorId === undefined || sensorId === '*') this.sensors.clear();
     return n;
   }
@@ -608,11 +557,4 @@ export class AnomalyDetector {
 
 function isCompiled(r: unknown[]): r is CompiledRule[] {
   return r.length > 0 && typeof (r[0] as CompiledRule).test === 'function';
-}
-
-function kindIndex(kind: string | undefined): number {
-  if (kind === undefined || kind === '' || kind === '*') return -1;
-  const k = (KINDS as readonly string[]).indexOf(kind);
-  if (k < 0) throw new Error(`unknown alarm kind "${kind}" (one of ${KINDS.join(', ')})`);
-  return k;
 }
