@@ -24,7 +24,16 @@ for (const f of files) {
   fs.rmSync(out, { force: true });
 }
 const resultsFile = path.resolve(here, '..', '..', 'bench', 'results.json');
-fs.writeFileSync(resultsFile, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, results: all }, null, 2));
+// A filtered run (`npm run bench anomaly`) replaces only the sections it ran; the others are kept.
+let kept: Array<BenchResult & { bench: string }> = [];
+if (filter && fs.existsSync(resultsFile)) {
+  try {
+    const ran = new Set(files.map((f) => f.replace(/\.bench\.js$/, '')));
+    kept = (JSON.parse(fs.readFileSync(resultsFile, 'utf8')).results as Array<BenchResult & { bench: string }>).filter((r) => !ran.has(r.bench));
+  } catch { kept = []; }
+}
+const merged = [...kept, ...all].sort((a, b) => (a.bench < b.bench ? -1 : a.bench > b.bench ? 1 : 0));
+fs.writeFileSync(resultsFile, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, results: merged }, null, 2));
 process.stdout.write(`\n# all benchmarks (${resultsFile})\n`);
 printTable(all);
 if (failed) {

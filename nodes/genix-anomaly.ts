@@ -11,6 +11,7 @@ interface AnomalyNodeDef extends NodeDef {
   saveEveryMs?: number | string;
   sweepMs?: number | string;
   liveClock?: boolean;
+  group?: boolean;
 }
 
 const STATE_KEY = 'genix-anomaly-state';
@@ -55,13 +56,16 @@ export = function (RED: NodeAPI) {
     const saveEveryMs = num(config.saveEveryMs, 10000, 100);
     const sweepMs = num(config.sweepMs, 500, 50);
     const liveClock = config.liveClock !== false;
+    // One episode per sensor (one "active", one "cleared") unless the flow says otherwise.
+    const group = config.group !== false;
+    const warnedCommands = new Set<string>();
     let det: AnomalyDetector | null = null;
     let configError = '';
     let configSig = '';
     try {
       const rules = typeof config.rules === 'string' ? JSON.parse(config.rules || '[]') : config.rules ?? [];
       configSig = JSON.stringify(rules);
-      det = new AnomalyDetector(rules, { sweepMs });
+      det = new AnomalyDetector(rules, { sweepMs, group });
     } catch (err: any) {
       configError = err && err.message ? err.message : String(err);
       node.error(RED._('genix-anomaly.errors.config', { error: configError }));
@@ -162,7 +166,17 @@ export = function (RED: NodeAPI) {
         send([msg, null]); // never lose data because of our own bad settings
         return done(new Error(RED._('genix-anomaly.errors.config', { error: configError })));
       }
-      const cmd = commandOf(msg);
+      let cmd = commandOf(msg);
+      let unknown = '';
+      if (cmd !== null && !COMMANDS.has(cmd)) {
+        // Not ours (another node's command, a typo): the data must not be lost. Evaluate it and say so once.
+        if (!warnedCommands.has(cmd) && warnedCommands.size < 100) {
+          warnedCommands.add(cmd);
+          node.warn(RED._('genix-anomaly.errors.unknownCommand', { command: cmd, commands: [...COMMANDS].join(', ') }));
+        }
+        unknown = `msg.command "${cmd}" is not a command (${[...COMMANDS].join(', ')}); `;
+        cmd = null;
+      }
       if (cmd !== null) {
         try {
           handleCommand(cmd, msg);
@@ -200,7 +214,7 @@ export = function (RED: NodeAPI) {
       send([msg, evs.length ? toMessages(evs) : null]);
       if (evs.length) statusSoon();
       maybeSave();
-      done(problem ? new Error(problem) : undefined);
+      done(problem ? new Error(unknown + problem) : undefined);
     };
 
     node.on('input', (msg: any, send: (m: any) => void, done: (err?: Error) => void) => {

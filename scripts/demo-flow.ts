@@ -37,12 +37,15 @@ const normalizerRules = [
   { match: 'humidity', from: '%RH', min: '0', max: '100' },
 ];
 
-/** Alarm rules that catch the simulated plant's injected faults (scripts/plant/signals.ts). */
+/**
+ * Alarm rules that catch the simulated plant's injected faults (scripts/plant/signals.ts). Stuck and
+ * stale are counted in each sensor's own periods, so the rules hold at any GENIX_RATE_MS.
+ */
 export const demoAnomalyRules = [
-  { match: 'TEMP-*', baseline: 45, deviation: 7.5, flatlineMs: 5000, staleMs: 3000 },
-  { match: 'PRES-*', baseline: 3.2, deviation: 0.75, flatlineMs: 5000, staleMs: 3000 },
-  { match: 'VIB-*', baseline: 2.5, deviation: 2.25, flatlineMs: 5000, staleMs: 3000 },
-  { match: 'HUM-*', baseline: 40, deviation: 12, flatlineMs: 5000, staleMs: 3000 },
+  { match: 'TEMP-*', baseline: 45, deviation: 7.5, zscore: 6, flatlinePeriods: 50, stalePeriods: 30 },
+  { match: 'PRES-*', baseline: 3.2, deviation: 0.75, zscore: 6, flatlinePeriods: 50, stalePeriods: 30 },
+  { match: 'VIB-*', baseline: 2.5, deviation: 2.25, zscore: 6, flatlinePeriods: 50, stalePeriods: 30 },
+  { match: 'HUM-*', baseline: 40, deviation: 12, zscore: 6, flatlinePeriods: 50, stalePeriods: 30 },
   { match: 'PLC*-TEMP', hihi: 80, hi: 70, lo: 40, lolo: 30, deadband: 1, onDelayMs: 1000, staleMs: 5000 },
   // A run signal changes only when the line starts or stops: no stale check.
   { match: 'PLC*-RUN' },

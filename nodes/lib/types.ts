@@ -19,7 +19,7 @@ export interface Reading {
   statusCode?: string;
 }
 
-export type AlarmKind = 'hihi' | 'hi' | 'lo' | 'lolo' | 'deviation' | 'rate' | 'zscore' | 'flatline' | 'stale' | 'quality';
+export type AlarmKind = 'hihi' | 'hi' | 'lo' | 'lolo' | 'deviation' | 'rate' | 'zscore' | 'flatline' | 'stale' | 'quality' | 'drift';
 
 /** The anomaly detector's second output: one per alarm state change. */
 export interface AlarmEvent {

@@ -114,7 +114,7 @@ describe('anomaly: detectors', function () {
   });
 
   it('rate of change in units per second', function () {
-    const d = new AnomalyDetector([{ match: '*', rate: 5 }]);
+    const d = new AnomalyDetector([{ match: '*', rate: 5, rateWindowMs: 0 }]);
     const evs = feed(d, 'S', [0, 0.2, 0.4, 1.5, 1.6, 1.7]); // 11 units/s between samples 2 and 3
     assert.deepStrictEqual(states(evs), ['rate:active', 'rate:cleared']);
     assert.ok(Math.abs((evs[0].deviation as number) - 11) < 1e-9);
@@ -162,6 +162,7 @@ describe('anomaly: detectors', function () {
   it('stale: the timer finds it when nothing arrives at all, using the latest-seen time', function () {
     const d = new AnomalyDetector([{ match: '*', staleMs: 3000 }]);
     const wall0 = 1_000_000;
+    d.process(rd('A', 1, T0 - 100)); // two readings: the sensor's period is known (until then stale waits up to an hour)
     d.process(rd('A', 1, T0));
     d.arrival(wall0);
     d.tick(wall0 + 2999);
@@ -184,6 +185,7 @@ describe('anomaly: detectors', function () {
     assert.deepStrictEqual(d.takeEvents(), []);
     // Without a wall clock (a replay) the newest timestamp is the clock.
     const replay = new AnomalyDetector([{ match: '*', staleMs: 3000 }]);
+    replay.process(rd('A', 1, T0 - 100));
     replay.process(rd('A', 1, T0));
     replay.process(rd('B', 1, T0 + 5000));
     assert.deepStrictEqual(states(replay.takeEvents()), ['stale:active']);

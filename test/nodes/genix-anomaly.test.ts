@@ -1,6 +1,10 @@
 import assert from 'assert';
 import helper from 'node-red-node-test-helper';
+import fs from 'fs';
+import path from 'path';
 import { waitFor } from '../helpers/wait';
+import { DEFAULT_RULES, compileRules } from '../../nodes/lib/anomaly/rules';
+import { demoAnomalyRules } from '../../scripts/demo-flow';
 
 const anomalyNode = require('../../dist/nodes/genix-anomaly.js');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
@@ -40,6 +44,24 @@ async function load(props: object = {}): Promise<Rig> {
   return attach();
 }
 const states = (alarms: any[]) => alarms.map((m) => `${m.topic} ${m.payload.kind} ${m.payload.state}`);
+
+describe('genix-anomaly editor defaults', function () {
+  // The editor cannot import the library: its two rule sets are copies, checked here against their homes.
+  const html = fs.readFileSync(path.resolve(__dirname, '..', '..', 'nodes', 'genix-anomaly.html'), 'utf8');
+  const jsArray = (name: string) => {
+    const m = new RegExp(`var ${name} = (\\[[\\s\\S]*?\\]);`).exec(html);
+    assert.ok(m, `${name} in genix-anomaly.html`);
+    return Function(`return ${m[1]}`)();
+  };
+  it('a new node starts with DEFAULT_RULES (learned periods: no tuning), and they compile', function () {
+    assert.deepStrictEqual(jsArray('DEFAULT_RULES'), DEFAULT_RULES);
+    assert.match(html, /rules: \{ value: DEFAULT_RULES/);
+    assert.doesNotThrow(() => compileRules(DEFAULT_RULES));
+  });
+  it('the "use demo plant rules" button gives the demo flow\'s rules', function () {
+    assert.deepStrictEqual(jsArray('DEMO_RULES'), demoAnomalyRules);
+  });
+});
 
 describe('genix-anomaly node', function () {
   afterEach(async function () {
@@ -105,7 +127,7 @@ describe('genix-anomaly node', function () {
     n.receive({ command: 'explode' });
     await waitFor(() => caught.length === 2, 'two errors');
     assert.match(caught[0].error.message, /durationMs/);
-    assert.match(caught[1].error.message, /unknown command "explode"/);
+    assert.match(caught[1].error.message, /msg.command "explode" is not a command.*payload is not a reading object/);
   });
 
   it('replaces rules by message; invalid rules change nothing and raise an error', async function () {
@@ -124,6 +146,34 @@ describe('genix-anomaly node', function () {
     assert.strictEqual(alarms[2].payload.limit, 100);
   });
 
+  it('an unknown msg.command: the reading is evaluated and passed on, with a warning naming the known commands', async function () {
+    const { n, out, alarms, caught } = await load();
+    const warnings: string[] = [];
+    n.on('call:warn', (call: any) => warnings.push(String(call.args[0])));
+    n.receive({ command: 'acknowledge', payload: rd('PRES-01', 9, T0) });
+    n.receive({ command: 'acknowledge', payload: rd('PRES-01', 9, T0 + 100) });
+    await waitFor(() => out.length === 2 && alarms.length === 1, 'both readings passed through, the first raised hi');
+    assert.deepStrictEqual(states(alarms), ['PRES-01 hi active']);
+    assert.deepStrictEqual(out[0].payload.alarms, ['hi']);
+    assert.strictEqual(caught.length, 0, 'not an error: no data was refused');
+    assert.strictEqual(warnings.length, 1, `one warning per unknown command name: ${JSON.stringify(warnings)}`);
+    assert.match(warnings[0], /unknownCommand|acknowledge/);
+  });
+
+  it('groups the alarms of a sensor into one episode by default; group: false sends one event per kind', async function () {
+    const rules = [{ match: '*', hi: 5, hihi: 8 }];
+    const grouped = await load({ rules });
+    grouped.n.receive({ payload: [rd('PT-1', 6, T0), rd('PT-1', 9, T0 + 100), rd('PT-1', 1, T0 + 200)] });
+    await waitFor(() => grouped.out.length === 1 && grouped.alarms.length === 3, 'active, escalated, cleared');
+    assert.deepStrictEqual(states(grouped.alarms), ['PT-1 hi active', 'PT-1 hihi escalated', 'PT-1 hi cleared']);
+    assert.deepStrictEqual(grouped.alarms[2].payload.episode.kinds, ['hihi', 'hi']);
+    await helper.unload();
+    const perKind = await load({ rules, group: false });
+    perKind.n.receive({ payload: [rd('PT-1', 6, T0), rd('PT-1', 9, T0 + 100), rd('PT-1', 1, T0 + 200)] });
+    await waitFor(() => perKind.alarms.length === 4, 'two actives, two clears');
+    assert.deepStrictEqual(states(perKind.alarms), ['PT-1 hi active', 'PT-1 hihi active', 'PT-1 hihi cleared', 'PT-1 hi cleared']);
+  });
+
   it('a reading whose topic happens to be a command name is still a reading', async function () {
     const { n, out, alarms } = await load({ rules: [{ match: '*', hi: 1 }] });
     n.receive({ topic: 'reset', payload: rd('reset', 5, T0) });
@@ -133,7 +183,7 @@ describe('genix-anomaly node', function () {
   it('raises stale from the timer when a sensor stops sending (live clock)', async function () {
     const { n, alarms } = await load({ liveClock: true, sweepMs: 50, rules: [{ match: '*', staleMs: 300 }] });
     const ts = Date.now();
-    n.receive({ payload: rd('TEMP-09', 45, ts) });
+    n.receive({ payload: [rd('TEMP-09', 45, ts - 100), rd('TEMP-09', 45, ts)] }); // two readings: the period is known
     await waitFor(() => alarms.length === 1, 'stale alarm', 5000);
     assert.strictEqual(alarms[0].payload.kind, 'stale');
     assert.strictEqual(alarms[0].payload.ts, ts + 300);
@@ -144,7 +194,7 @@ describe('genix-anomaly node', function () {
   it('replay mode (live clock off): stale is decided by the readings\' own timestamps, even far from now', async function () {
     const { n, alarms } = await load({ rules: [{ match: '*', staleMs: 3000 }] });
     const future = Date.UTC(2031, 5, 1);
-    n.receive({ payload: [rd('A', 1, future), rd('B', 1, future)] });
+    n.receive({ payload: [rd('A', 1, future - 1000), rd('A', 1, future), rd('B', 1, future)] });
     n.receive({ payload: [1, 2, 3, 4, 5].map((k) => rd('B', 1, future + k * 1000)) });
     await waitFor(() => alarms.length === 1, 'A stale on the replayed clock');
     assert.deepStrictEqual(states(alarms), ['A stale active']);

@@ -1,17 +1,30 @@
-// The anomaly detector core: per-sensor state, detectors and the alarm lifecycle. No node-red import.
-// All delays and windows run on reading timestamps; see `tick` for how stale works in live use.
+// The anomaly detector core: detectors and the alarm lifecycle over per-sensor state (sensor.ts).
+// No node-red import. All delays and windows run on reading timestamps; see `tick` for live stale.
 import type { AlarmEvent, Reading } from '../types';
-import { compileGlob } from './glob';
 import {
-  AnomalyRule, CompiledRule, compileRules, findRule, Kind, KINDS, SEVERITY, VALUE_MASK,
-  K_DEV, K_HIHI, K_HI, K_LO, K_LOLO, K_RATE, K_Z, K_FLAT, K_STALE, K_QUAL,
+  AnomalyRule, CompiledRule, compileRules, findRule, Kind, KINDS, SEVERITY, SEVERITY_RANK,
+  K_DEV, K_HIHI, K_HI, K_LO, K_LOLO, K_RATE, K_Z, K_FLAT, K_STALE, K_QUAL, K_DRIFT,
 } from './rules';
+import {
+  AlarmRecord, SensorState, learnPeriod, timerSlot, newTimers, staleLimit, flatLimit, updateResolution, zOf, cusum, learn, rateOf,
+  newEpisode, EP_SINCE, EP_COUNT, EP_MASK, EP_KIND, EP_SEV,
+} from './sensor';
+import { EMPTY, activeList, describe, ruleLimit, usable, isReading, annotateReading } from './text';
+import { exportDetector, importDetector, ExportedState } from './persist';
+import { ackAlarms, shelveAlarms, unshelveAlarms, selectSensors } from './operator';
+
+export { isReading, readingProblem, annotateReading } from './text';
+export type { ExportedState } from './persist';
 
 export interface AnomalyEvent extends AlarmEvent {
   kind: Kind;
   acknowledged?: boolean;
   shelvedUntil?: number;
   chattering?: boolean;
+  /** grouping: the sensor's alarm episode (every kind that was active in it, how often, how long) */
+  episode?: { since: number; count: number; kinds: string[]; active: string[]; durationMs?: number };
+  /** grouping: per-rule detail of the episode */
+  detail?: Array<{ kind: string; active: boolean; since?: number; value?: unknown; limit?: number }>;
 }
 
 export interface DetectorOptions {
@@ -23,72 +36,42 @@ export interface DetectorOptions {
   maxSensors?: number;
   /** live use: a reading more than this far ahead of the wall clock does not move the shared clock; default 60 s */
   maxClockLeadMs?: number;
+  /** one episode per sensor: one "active" event when the first alarm rises, one "cleared" when the last clears */
+  group?: boolean;
 }
 
-const EMPTY: readonly string[] = Object.freeze([]);
-const TIMER_SLOTS = (K_Z + 1) * 2;
 const MINUTE = 60000;
 const WINDOW_MINUTES = 10;
 
-/** One alarm (sensor × kind): created the first time it changes state. */
-class AlarmRecord {
-  activeSince = NaN;
-  acked = false;
-  shelvedUntil = 0;
-  chattering = false;
-  /** the two previous activation times, newest first (chattering: 3 within the window) */
-  act0 = -Infinity;
-  act1 = -Infinity;
-  value: unknown = undefined;
-  /** a sensor's records form a short linked list: most sensors have none, a few have one or two */
-  next: AlarmRecord | null = null;
-  constructor(readonly kind: number) {}
-}
-
-class SensorState {
-  index = 0;
-  active = 0;
-  list: readonly string[] = EMPTY;
-  lastTs = -Infinity;
-  lastValue = NaN;
-  lastValueTs = NaN;
-  mean = 0;
-  var = 0;
-  n = 0;
-  statsSince = NaN;
-  statsTs = NaN;
-  flatRef = NaN;
-  flatSince = NaN;
-  alarms: AlarmRecord | null = null;
-  /** on-delay / off-delay start per value alarm kind (NaN = not pending); created on the first trip */
-  timers: Float64Array | null = null;
-  constructor(readonly sensorId: string, public rule: CompiledRule) {}
-}
-
 export class AnomalyDetector {
-  private rules: CompiledRule[];
+  /** @internal (persist.ts) */ rules: CompiledRule[];
   /** rules set by a control message (exported with the state so they survive a restart) */
-  private rulesOverride: AnomalyRule[] | null = null;
+  /** @internal */ rulesOverride: AnomalyRule[] | null = null;
   /** null caches "no rule matches" so unmatched sensors cost one lookup */
-  private readonly sensors = new Map<string, SensorState | null>();
-  private readonly list: SensorState[] = [];
+  /** @internal */ readonly sensors = new Map<string, SensorState | null>();
+  /** @internal */ readonly list: SensorState[] = [];
   private events: AnomalyEvent[] = [];
   private readonly sweepMs: number;
   private readonly chatterWindowMs: number;
   private readonly maxSensors: number;
   private readonly maxClockLeadMs: number;
+  readonly group: boolean;
   /** the newest ts allowed to move the shared clock (Infinity until a wall clock is known) */
   private clockCap = Infinity;
   /** readings of sensors not tracked because maxSensors was reached */
   untracked = 0;
   /** latest reading time seen on any sensor */
-  private clockTs = -Infinity;
-  private clockWall = 0;
+  /** @internal */ clockTs = -Infinity;
+  /** "latest seen time" at the last arrival, and the wall clock then (live use) */
+  /** @internal */ base = -Infinity;
+  /** @internal */ clockWall = 0;
+  /** after a restore: the first reading restarts every sensor's stale count (no burst after downtime) */
+  /** @internal */ rebase = false;
   private nextSweepTs = -Infinity;
-  private activeCount = 0;
-  private shelvedCount = 0;
-  private readonly minuteKey = new Float64Array(WINDOW_MINUTES).fill(-1);
-  private readonly minuteCount = new Float64Array(WINDOW_MINUTES);
+  /** @internal */ activeCount = 0;
+  /** @internal */ shelvedCount = 0;
+  /** @internal */ readonly minuteKey = new Float64Array(WINDOW_MINUTES).fill(-1);
+  /** @internal */ readonly minuteCount = new Float64Array(WINDOW_MINUTES);
   /** bumped on every state change, so the owner knows when to save */
   changes = 0;
 
@@ -98,6 +81,12 @@ export class AnomalyDetector {
     this.chatterWindowMs = opts.chatterWindowMs ?? 60000;
     this.maxSensors = opts.maxSensors ?? 100000;
     this.maxClockLeadMs = opts.maxClockLeadMs ?? 60000;
+    this.group = opts.group === true;
+  }
+
+  /** The detector clock: the newest reading time, or the latest-seen time of the last arrival if later. */
+  private clock(): number {
+    return this.clockTs > this.base ? this.clockTs : this.base;
   }
 
   /** Evaluates one reading; returns the sensor's active alarm kinds (a shared frozen array). */
@@ -108,22 +97,28 @@ export class AnomalyDetector {
     const ts = r.ts;
     // One sensor with a clock far in the future must not make every other sensor look stale.
     if (ts > this.clockTs && ts <= this.clockCap) {
+      if (this.rebase) this.restartStaleCounts(ts);
       this.clockTs = ts;
-      if (ts >= this.nextSweepTs) this.sweep(ts);
+      if (ts >= this.nextSweepTs) this.sweep(this.clock());
     }
+    if (this.rebase) this.rebase = false;
     if (s === null) return EMPTY;
-    const t = ts > s.lastTs ? ts : s.lastTs;
-    s.lastTs = t;
+    const last = s.lastTs;
+    const t = ts > last ? ts : last;
     const rule = s.rule;
-    if ((s.active & (1 << K_STALE)) !== 0) this.clear(s, K_STALE, t, r.value, rule.staleMs, NaN);
+    const v = r.value;
     const bad = r.quality === 'bad';
     if (rule.quality && bad !== ((s.active & (1 << K_QUAL)) !== 0)) {
-      if (bad) this.activate(s, K_QUAL, t, r.value, NaN, NaN);
-      else this.clear(s, K_QUAL, t, r.value, NaN, NaN);
+      if (bad) this.activate(s, K_QUAL, t, v, NaN, NaN);
+      else this.clear(s, K_QUAL, t, v, NaN, NaN);
     }
-    const v = r.value;
-    if (bad || typeof v !== 'number' || v !== v || v === Infinity || v === -Infinity) return s.list;
-    this.evaluate(s, rule, v, t);
+    // Only a usable value shows the sensor is alive: NaN, ±Infinity, null and bad quality do not.
+    if (bad || (typeof v === 'number' ? v - v !== 0 : !usable(v))) return s.list; // v - v is NaN for NaN and ±Infinity
+    if (s.periods !== null && ts > last && last !== -Infinity) learnPeriod(s, ts - last);
+    s.lastTs = t;
+    s.arrival = this.clockTs > this.base ? this.clockTs : this.base;
+    if ((s.active & (1 << K_STALE)) !== 0) this.clear(s, K_STALE, t, v, staleLimit(rule, s.period), NaN);
+    if (typeof v === 'number') this.evaluate(s, rule, v, t);
     return s.list;
   }
 
@@ -153,65 +148,59 @@ export class AnomalyDetector {
     if ((mask & (1 << K_LO)) !== 0) this.condition(s, K_LO, v < rule.lo, v >= rule.lo + db, t, v, rule.lo, v - rule.lo);
     if ((mask & (1 << K_LOLO)) !== 0) this.condition(s, K_LOLO, v < rule.lolo, v >= rule.lolo + db, t, v, rule.lolo, v - rule.lolo);
     if ((mask & (1 << K_RATE)) !== 0) {
-      const dt = t - s.lastValueTs;
-      if (dt > 0) {
-        const rate = ((v - s.lastValue) * 1000) / dt;
+      const rate = rateOf(s, v, t);
+      if (rate === rate) {
         const a = rate < 0 ? -rate : rate;
-        this.condition(s, K_RATE, a > rule.rate, a <= rule.rate, t, v, rule.rate, rate);
+        this.condition(s, K_RATE, a > rule.rate, a <= rule.rate - rule.rateDeadband, t, v, rule.rate, rate);
       }
     }
-    if ((mask & (1 << K_Z)) !== 0) this.zscore(s, rule, v, t);
+    if (rule.stats) this.statistics(s, rule, v, t);
     if ((mask & (1 << K_FLAT)) !== 0) {
       const d = v - s.flatRef;
       if (!(d <= rule.flatlineEpsilon && d >= -rule.flatlineEpsilon)) {
-        if ((s.active & (1 << K_FLAT)) !== 0) this.clear(s, K_FLAT, t, v, rule.flatlineMs, t - s.flatSince);
+        if ((s.active & (1 << K_FLAT)) !== 0) this.clear(s, K_FLAT, t, v, flatLimit(rule, s.period), t - s.flatSince);
         s.flatRef = v;
         s.flatSince = t;
-      } else if ((s.active & (1 << K_FLAT)) === 0 && t - s.flatSince >= rule.flatlineMs) {
-        this.activate(s, K_FLAT, t, v, rule.flatlineMs, t - s.flatSince);
+      } else if ((s.active & (1 << K_FLAT)) === 0) {
+        const lim = flatLimit(rule, s.period);
+        if (t - s.flatSince >= lim) this.activate(s, K_FLAT, t, v, lim, t - s.flatSince);
       }
     }
     s.lastValue = v;
-    s.lastValueTs = t;
   }
 
-  /** Rolling mean and variance as exponentially weighted moments with a time constant (West's update). */
-  private zscore(s: SensorState, rule: CompiledRule, v: number, t: number): void {
-    if (s.n === 0) {
-      s.mean = v;
-      s.var = 0;
-      s.n = 1;
-      s.statsSince = t;
-      s.statsTs = t;
-      return;
+  /** z-score and drift against the rolling baseline (judged before this value is learned). */
+  private statistics(s: SensorState, rule: CompiledRule, v: number, t: number): void {
+    updateResolution(s, v);
+    if ((rule.mask & (1 << K_Z)) !== 0) {
+      const z = zOf(s, v, t);
+      if (z === z) {
+        const a = z < 0 ? -z : z;
+        this.condition(s, K_Z, a > rule.zscore, a <= rule.zscoreClear, t, v, rule.zscore, z);
+      }
     }
-    const std = Math.sqrt(s.var);
-    if (t - s.statsSince >= rule.zscoreWarmupMs && s.n >= 10 && std > rule.zscoreMinStd) {
-      const z = (v - s.mean) / std;
-      const a = z < 0 ? -z : z;
-      this.condition(s, K_Z, a > rule.zscore, a <= rule.zscoreClear, t, v, rule.zscore, z);
+    if ((rule.mask & (1 << K_DRIFT)) !== 0) {
+      const c = cusum(s, v);
+      if (c === c) this.condition(s, K_DRIFT, c > rule.drift, c <= rule.drift / 2, t, v, rule.drift, c);
     }
-    const dt = t - s.statsTs;
-    s.statsTs = t;
-    // Learning pauses while a value alarm is active, so a fault does not become the new normal.
-    if ((s.active & VALUE_MASK) !== 0 || dt <= 0) return;
-    const alpha = 1 - Math.exp(-dt / rule.zscoreWindowMs);
-    const d = v - s.mean;
-    s.mean += alpha * d;
-    s.var = (1 - alpha) * (s.var + alpha * d * d);
-    if (s.n < 1e9) s.n++;
+    learn(s, v, t);
   }
 
   /** On-delay / off-delay state machine of one value alarm. */
   private condition(s: SensorState, k: number, trip: boolean, clearOk: boolean, t: number, v: number, limit: number, dev: number): void {
+    if (s.rule.noDelays) {
+      // no on- or off-delay in this rule: no timers to keep
+      if ((s.active & (1 << k)) === 0) { if (trip) this.activate(s, k, t, v, limit, dev); } else if (clearOk) this.clear(s, k, t, v, limit, dev);
+      return;
+    }
     let tm = s.timers;
-    const on = k * 2;
+    const on = timerSlot(k);
     if ((s.active & (1 << k)) === 0) {
       if (!trip) {
         if (tm !== null && tm[on] === tm[on]) tm[on] = NaN;
         return;
       }
-      if (tm === null) tm = s.timers = new Float64Array(TIMER_SLOTS).fill(NaN);
+      if (tm === null) tm = s.timers = newTimers();
       if (tm[on] !== tm[on]) tm[on] = t;
       if (t - tm[on] >= s.rule.onDelayMs) {
         tm[on] = NaN;
@@ -219,7 +208,7 @@ export class AnomalyDetector {
       }
     } else {
       const off = on + 1;
-      if (tm === null) tm = s.timers = new Float64Array(TIMER_SLOTS).fill(NaN);
+      if (tm === null) tm = s.timers = newTimers();
       if (!clearOk) {
         if (tm[off] === tm[off]) tm[off] = NaN;
         return;
@@ -232,7 +221,8 @@ export class AnomalyDetector {
     }
   }
 
-  private record(s: SensorState, k: number): AlarmRecord {
+  /** @internal */
+  record(s: SensorState, k: number): AlarmRecord {
     for (let a = s.alarms; a !== null; a = a.next) if (a.kind === k) return a;
     const a = new AlarmRecord(k);
     a.next = s.alarms;
@@ -247,7 +237,7 @@ export class AnomalyDetector {
     this.activeCount++;
     this.changes++;
     s.list = activeList(s.active);
-    a.activeSince = t;
+    a.on = true;
     a.acked = false;
     a.value = v;
     const chatter = t - a.act1 <= this.chatterWindowMs;
@@ -255,8 +245,13 @@ export class AnomalyDetector {
     a.act0 = t;
     const shelved = a.shelvedUntil > 0;
     if (!shelved) {
-      this.countActivation(t);
-      this.emit(s, a, 'active', t, v, limit, dev, `${s.sensorId} ${KINDS[k]} alarm: ${describe(k, v, limit, dev)}`);
+      const msg = `${s.sensorId} ${KINDS[k]} alarm: ${describe(k, v, limit, dev)}`;
+      if (!this.group) {
+        this.countActivation(t);
+        this.emit(s, a, 'active', t, v, limit, dev, msg);
+      } else {
+        this.episodeOn(s, a, t, v, limit, dev, msg);
+      }
     }
     if (chatter && !a.chattering) {
       a.chattering = true;
@@ -267,18 +262,61 @@ export class AnomalyDetector {
     }
   }
 
-  private clear(s: SensorState, k: number, t: number, v: unknown, limit: number, dev: number): void {
+  /** @internal */
+  clear(s: SensorState, k: number, t: number, v: unknown, limit: number, dev: number, why = ''): void {
     const a = this.record(s, k);
     s.active &= ~(1 << k);
     this.activeCount--;
     this.changes++;
     s.list = activeList(s.active);
     a.value = v;
-    if (a.shelvedUntil === 0) this.emit(s, a, 'cleared', t, v, limit, dev, `${s.sensorId} ${KINDS[k]} alarm cleared: ${describe(k, v, limit, dev)}`);
-    a.activeSince = NaN;
+    if (a.shelvedUntil === 0) {
+      const msg = `${s.sensorId} ${KINDS[k]} alarm cleared${why ? ` (${why})` : `: ${describe(k, v, limit, dev)}`}`;
+      if (!this.group) this.emit(s, a, 'cleared', t, v, limit, dev, msg);
+      else this.episodeOff(s, t, v, limit, dev, msg);
+    }
+    a.on = false;
   }
 
-  private emit(s: SensorState, a: AlarmRecord, state: string, t: number, v: unknown, limit: number, dev: number, message: string): void {
+  // ---- grouping: one episode per sensor ---------------------------------------------------
+
+  private episodeOn(s: SensorState, a: AlarmRecord, t: number, v: unknown, limit: number, dev: number, msg: string): void {
+    const f = s.ep ?? (s.ep = newEpisode());
+    const k = a.kind;
+    if (f[EP_SINCE] !== f[EP_SINCE]) {
+      f[EP_SINCE] = t;
+      f[EP_COUNT] = 1;
+      f[EP_MASK] = 1 << k;
+      f[EP_KIND] = k;
+      f[EP_SEV] = SEVERITY_RANK[k];
+      this.countActivation(t);
+      this.emit(s, a, 'active', t, v, limit, dev, msg);
+      return;
+    }
+    f[EP_COUNT]++;
+    f[EP_MASK] = f[EP_MASK] | (1 << k);
+    if (SEVERITY_RANK[k] > f[EP_SEV]) {
+      f[EP_SEV] = SEVERITY_RANK[k];
+      this.emit(s, a, 'escalated', t, v, limit, dev, `${msg} (escalates the episode since ${new Date(f[EP_SINCE]).toISOString()})`);
+    }
+  }
+
+  /** Closes the episode when no announced (unshelved) alarm of the sensor is left active. */
+  private episodeOff(s: SensorState, t: number, v: unknown, limit: number, dev: number, msg: string): void {
+    const f = s.ep;
+    if (f === null || f[EP_SINCE] !== f[EP_SINCE]) return;
+    for (let a = s.alarms; a !== null; a = a.next) if ((s.active & (1 << a.kind)) !== 0 && a.shelvedUntil === 0) return;
+    const first = this.record(s, f[EP_KIND]);
+    const secs = Math.round((t - f[EP_SINCE]) / 100) / 10;
+    const kinds = activeList(f[EP_MASK]);
+    this.emit(s, first, 'cleared', t, v, limit, dev, `${msg}; episode over after ${secs} s (${kinds.join(', ')}; ${f[EP_COUNT]} activation${f[EP_COUNT] === 1 ? '' : 's'})`);
+    f[EP_SINCE] = NaN;
+    f[EP_COUNT] = 0;
+    f[EP_MASK] = 0;
+  }
+
+  /** @internal */
+  emit(s: SensorState, a: AlarmRecord, state: string, t: number, v: unknown, limit: number, dev: number, message: string): void {
     const ev: AnomalyEvent = { sensorId: s.sensorId, kind: KINDS[a.kind], state, severity: SEVERITY[a.kind], value: v, ts: t, message };
     if (limit === limit) ev.limit = limit;
     if (dev === dev) ev.deviation = dev;
@@ -286,6 +324,25 @@ export class AnomalyDetector {
     if (a.acked) ev.acknowledged = true;
     if (a.shelvedUntil > 0) ev.shelvedUntil = a.shelvedUntil;
     if (a.chattering) ev.chattering = true;
+    const f = s.ep;
+    if (this.group && f !== null && f[EP_SINCE] === f[EP_SINCE]) {
+      const mask = f[EP_MASK];
+      ev.activeSince = f[EP_SINCE];
+      ev.severity = f[EP_SEV] === 3 ? 'high' : f[EP_SEV] === 2 ? 'medium' : 'low';
+      ev.episode = { since: f[EP_SINCE], count: f[EP_COUNT], kinds: activeList(mask).slice(), active: s.list.slice() };
+      if (state === 'cleared') ev.episode.durationMs = t - f[EP_SINCE];
+      ev.detail = [];
+      for (let k = 0; k < KINDS.length; k++) {
+        if ((mask & (1 << k)) === 0) continue;
+        const r = this.record(s, k);
+        const d: NonNullable<AnomalyEvent['detail']>[number] = { kind: KINDS[k], active: (s.active & (1 << k)) !== 0 };
+        if (r.act0 !== -Infinity) d.since = r.act0;
+        if (r.value !== undefined) d.value = r.value;
+        const lim = this.limitOf(s, k);
+        if (lim === lim) d.limit = lim;
+        ev.detail.push(d);
+      }
+    }
     this.events.push(ev);
   }
 
@@ -297,7 +354,8 @@ export class AnomalyDetector {
     return out;
   }
 
-  private addSensor(id: string): SensorState | null {
+  /** @internal */
+  addSensor(id: string): SensorState | null {
     if (this.sensors.size >= this.maxSensors) {
       this.untracked++;
       return null;
@@ -307,23 +365,38 @@ export class AnomalyDetector {
       this.sensors.set(id, null);
       return null;
     }
-    const s = new SensorState(id, rule);
+    const s = new SensorState(id, rule, EMPTY);
     s.index = this.list.length;
     this.list.push(s);
     this.sensors.set(id, s);
     return s;
   }
 
-  /** Looks for stale sensors and expired shelves at `now` (reading time). */
+  /** The limit an alarm of kind k of this sensor is judged on (stale and flatline follow the learned period). */
+  /** @internal */
+  limitOf(s: SensorState, k: number): number {
+    if (k === K_STALE) return staleLimit(s.rule, s.period);
+    if (k === K_FLAT) return flatLimit(s.rule, s.period);
+    return ruleLimit(s.rule, k);
+  }
+
+  /** After a restore: every sensor's stale count starts again at the first new reading. */
+  private restartStaleCounts(now: number): void {
+    for (const s of this.list) if (s.arrival < now) s.arrival = now;
+  }
+
+  /** Looks for stale sensors and expired shelves at `now` (detector clock). */
   private sweep(now: number): void {
     this.nextSweepTs = now + this.sweepMs;
     const list = this.list;
     const staleBit = 1 << K_STALE;
     for (let i = 0; i < list.length; i++) {
       const s = list[i];
-      const due = s.lastTs + s.rule.staleMs;
-      // The event carries the moment the sensor became stale, not when the sweep noticed.
-      if (due <= now && (s.active & staleBit) === 0 && s.lastTs !== -Infinity) this.activate(s, K_STALE, due, s.lastValue === s.lastValue ? s.lastValue : null, s.rule.staleMs, now - s.lastTs);
+      if ((s.rule.mask & staleBit) === 0 || (s.active & staleBit) !== 0) continue;
+      // Judged on this sensor's own arrivals (NaN: none yet); the event carries the moment it became stale.
+      const lim = staleLimit(s.rule, s.period);
+      const due = s.arrival + lim;
+      if (due <= now) this.activate(s, K_STALE, due, s.lastValue === s.lastValue ? s.lastValue : null, lim, now - s.arrival);
     }
     if (this.shelvedCount > 0) {
       for (let i = 0; i < list.length; i++) {
@@ -332,20 +405,23 @@ export class AnomalyDetector {
     }
   }
 
-  /** Records when the latest readings arrived (wall clock), for `tick`. */
+  /** Records that readings arrive now (wall clock), for `tick`. */
   arrival(wallNow: number): void {
+    if (this.clockTs !== -Infinity) this.base = this.now(wallNow);
     this.clockWall = wallNow;
     this.clockCap = wallNow + this.maxClockLeadMs;
   }
 
   /**
-   * "Latest seen time": the newest reading ts, advanced by the wall-clock time since the last arrival.
-   * Replays at any speed give the same data-driven alarms; this only adds stale alarms when data stops.
+   * "Latest seen time": the newest reading ts, or the latest-seen time at the last arrival advanced
+   * by the wall-clock time since, whichever is later. Replays at any speed give the same alarms.
    */
   now(wallNow?: number): number {
-    if (this.clockTs === -Infinity) return wallNow ?? -Infinity;
-    if (wallNow === undefined) return this.clockTs;
-    return this.clockTs + Math.max(0, wallNow - this.clockWall);
+    const c = this.clock();
+    if (c === -Infinity) return wallNow ?? -Infinity;
+    if (wallNow === undefined || this.clockCap === Infinity) return c;
+    const live = (this.base === -Infinity ? this.clockTs : this.base) + Math.max(0, wallNow - this.clockWall);
+    return live > c ? live : c;
   }
 
   /** Timer entry: sweeps at the latest-seen time so stale fires even when nothing arrives. */
@@ -365,8 +441,8 @@ export class AnomalyDetector {
     this.minuteCount[slot]++;
   }
 
-  /** Announced activations in the 10 minutes up to `now` (reading time). */
-  alarmsPer10Min(now = this.clockTs): number {
+  /** Announced activations (episodes when grouping) in the 10 minutes up to `now` (reading time). */
+  alarmsPer10Min(now = this.clock()): number {
     const m = Math.floor(now / MINUTE);
     let n = 0;
     for (let i = 0; i < WINDOW_MINUTES; i++) if (this.minuteKey[i] > m - WINDOW_MINUTES && this.minuteKey[i] <= m) n += this.minuteCount[i];
@@ -383,96 +459,50 @@ export class AnomalyDetector {
     return s ? s.list : EMPTY;
   }
 
-  // ---- operator actions -------------------------------------------------------------------
-
-  private select(sensorId: string | undefined, fn: (s: SensorState) => void): number {
-    if (sensorId === undefined || sensorId === '*') {
-      for (const s of this.list.slice()) fn(s);
-      return this.list.length;
-    }
-    const exact = this.sensors.get(sensorId);
-    if (exact) {
-      fn(exact);
-      return 1;
-    }
-    const test = compileGlob(sensorId);
-    let n = 0;
-    for (const s of this.list.slice()) if (test(s.sensorId)) { fn(s); n++; }
-    return n;
+  /** The learned period of a sensor in ms (NaN until known). */
+  periodOf(sensorId: string): number {
+    const s = this.sensors.get(sensorId);
+    return s ? s.period : NaN;
   }
+
+  // ---- operator actions (operator.ts) ------------------------------------------------------
 
   /** Acknowledges active, unacknowledged alarms; returns how many. */
   ack(sensorId?: string, kind?: string, wallNow?: number): number {
-    const k = kindIndex(kind);
-    const t = this.now(wallNow);
-    let n = 0;
-    this.select(sensorId, (s) => {
-      for (let a = s.alarms; a !== null; a = a.next) {
-        if ((k >= 0 && a.kind !== k) || (s.active & (1 << a.kind)) === 0 || a.acked) continue;
-        a.acked = true;
-        n++;
-        this.changes++;
-        this.emit(s, a, 'acknowledged', t, a.value, ruleLimit(s.rule, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm acknowledged`);
-      }
-    });
-    return n;
+    return ackAlarms(this, sensorId, kind, this.now(wallNow));
   }
 
   /** Shelves alarms for durationMs (reading time): active ones, or the given kind even when inactive. */
   shelve(sensorId: string | undefined, kind: string | undefined, durationMs: number, wallNow?: number): number {
-    const k = kindIndex(kind);
-    const t = this.now(wallNow);
-    let n = 0;
-    this.select(sensorId, (s) => {
-      if (k >= 0) {
-        if ((s.rule.mask & (1 << k)) === 0) return;
-        this.shelveRecord(s, this.record(s, k), t + durationMs, t, 'operator');
-        n++;
-        return;
-      }
-      for (let a = s.alarms; a !== null; a = a.next) {
-        if ((s.active & (1 << a.kind)) === 0) continue;
-        this.shelveRecord(s, a, t + durationMs, t, 'operator');
-        n++;
-      }
-    });
-    return n;
+    return shelveAlarms(this, sensorId, kind, durationMs, this.now(wallNow));
   }
 
   unshelve(sensorId?: string, kind?: string, wallNow?: number): number {
-    const k = kindIndex(kind);
-    const t = this.now(wallNow);
-    let n = 0;
-    this.select(sensorId, (s) => {
-      for (let a = s.alarms; a !== null; a = a.next) {
-        if (a.shelvedUntil === 0 || (k >= 0 && a.kind !== k)) continue;
-        this.unshelveRecord(s, a, t);
-        n++;
-      }
-    });
-    return n;
+    return unshelveAlarms(this, sensorId, kind, this.now(wallNow));
   }
 
-  private shelveRecord(s: SensorState, a: AlarmRecord, until: number, t: number, why: string): void {
+  /** @internal */
+  shelveRecord(s: SensorState, a: AlarmRecord, until: number, t: number, why: string): void {
     if (a.shelvedUntil === 0) this.shelvedCount++;
     a.shelvedUntil = until;
     this.changes++;
-    this.emit(s, a, 'shelved', t, a.value, ruleLimit(s.rule, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm shelved until ${new Date(until).toISOString()} (${why})`);
+    this.emit(s, a, 'shelved', t, a.value, this.limitOf(s, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm shelved until ${new Date(until).toISOString()} (${why})`);
   }
 
-  private unshelveRecord(s: SensorState, a: AlarmRecord, t: number): void {
+  /** @internal */
+  unshelveRecord(s: SensorState, a: AlarmRecord, t: number): void {
     if (a.shelvedUntil === 0) return;
     a.shelvedUntil = 0;
     this.shelvedCount--;
     this.changes++;
     const active = (s.active & (1 << a.kind)) !== 0;
-    this.emit(s, a, 'unshelved', t, a.value, ruleLimit(s.rule, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm unshelved${active ? ', still active' : ''}`);
+    this.emit(s, a, 'unshelved', t, a.value, this.limitOf(s, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm unshelved${active ? ', still active' : ''}`);
   }
 
   /** Forgets sensors' state; active alarms are cleared with an event. Returns how many sensors. */
   reset(sensorId?: string, wallNow?: number): number {
     const t = this.now(wallNow);
-    const n = this.select(sensorId, (s) => this.dropSensor(s, t, 'reset'));
+    const n = selectSensors(this, sensorId, (s) => this.dropSensor(s, t, 'reset'));
     if (sensorId === undefined || sensorId === '*') this.sensors.clear();
     return n;
   }
@@ -481,8 +511,7 @@ export class AnomalyDetector {
     for (let k = 0; k < KINDS.length; k++) {
       if ((s.active & (1 << k)) === 0) continue;
       const a = this.record(s, k);
-      if (a.shelvedUntil === 0) this.emit(s, a, 'cleared', t, a.value, ruleLimit(s.rule, a.kind), NaN, `${s.sensorId} ${KINDS[k]} alarm cleared (${why})`);
-      this.activeCount--;
+      this.clear(s, k, t, a.value, this.limitOf(s, k), NaN, why);
     }
     for (let a = s.alarms; a !== null; a = a.next) if (a.shelvedUntil > 0) this.shelvedCount--;
     this.changes++;
@@ -512,27 +541,9 @@ export class AnomalyDetector {
     return this.rulesOverride !== null;
   }
 
-  // ---- persistence ------------------------------------------------------------------------
-
   /** A JSON-safe snapshot of everything needed to carry on after a redeploy or restart. */
   exportState(): ExportedState {
-    const sensors: ExportedSensor[] = [];
-    for (const s of this.list) {
-      const alarms: ExportedAlarm[] = [];
-      for (let a = s.alarms; a !== null; a = a.next) {
-        alarms.push([a.kind, j(a.activeSince), a.acked ? 1 : 0, a.shelvedUntil, a.chattering ? 1 : 0, [j(a.act0), j(a.act1)], jv(a.value)]);
-      }
-      sensors.push([s.sensorId, s.rule.index, j(s.lastTs), j(s.lastValue), j(s.lastValueTs), s.mean, s.var, s.n, j(s.statsSince), j(s.statsTs),
-        j(s.flatRef), j(s.flatSince), s.active, s.timers ? Array.from(s.timers, j) : [], alarms]);
-    }
-    return {
-      v: 1,
-      clockTs: j(this.clockTs),
-      rules: this.rulesOverride ?? undefined,
-      ruleSigs: this.rules.map((r) => JSON.stringify(r.source)),
-      minutes: [Array.from(this.minuteKey), Array.from(this.minuteCount)],
-      sensors,
-    };
+    return exportDetector(this);
   }
 
   /**
@@ -540,147 +551,10 @@ export class AnomalyDetector {
    * cleared (events returned through takeEvents); the rest carry on without new "active" events.
    */
   importState(state: ExportedState, wallNow = Date.now()): void {
-    if (!state || state.v !== 1 || !Array.isArray(state.sensors)) throw new Error('not an anomaly detector state (v1)');
-    if (state.rules) this.setRules(state.rules, wallNow, true);
-    const sigs = this.rules.map((r) => JSON.stringify(r.source));
-    this.clockTs = state.clockTs === null ? -Infinity : state.clockTs;
-    this.clockWall = wallNow;
-    if (Array.isArray(state.minutes)) {
-      state.minutes[0].forEach((v, i) => { if (i < WINDOW_MINUTES) this.minuteKey[i] = v; });
-      state.minutes[1].forEach((v, i) => { if (i < WINDOW_MINUTES) this.minuteCount[i] = v; });
-    }
-    for (const e of state.sensors) {
-      const [id, oldRule, lastTs, lastValue, lastValueTs, mean, variance, n, statsSince, statsTs, flatRef, flatSince, active, timers, alarms] = e;
-      if (this.sensors.has(id)) continue;
-      const s = this.addSensor(id);
-      if (s === null) continue;
-      const same = state.ruleSigs?.[oldRule] === sigs[s.rule.index];
-      s.lastTs = lastTs ?? -Infinity;
-      s.lastValue = lastValue ?? NaN;
-      s.lastValueTs = lastValueTs ?? NaN;
-      s.mean = mean;
-      s.var = variance;
-      s.n = n;
-      s.statsSince = statsSince ?? NaN;
-      s.statsTs = statsTs ?? NaN;
-      s.flatRef = flatRef ?? NaN;
-      s.flatSince = flatSince ?? NaN;
-      if (same && timers.length === TIMER_SLOTS) s.timers = Float64Array.from(timers, (v) => v ?? NaN);
-      for (const [k, activeSince, acked, shelvedUntil, chattering, acts, value] of alarms) {
-        if (k < 0 || k >= KINDS.length) continue;
-        const a = this.record(s, k);
-        a.activeSince = activeSince ?? NaN;
-        a.acked = acked === 1;
-        a.chattering = chattering === 1;
-        a.act0 = acts[0] ?? -Infinity;
-        a.act1 = acts[1] ?? -Infinity;
-        a.value = value;
-        if (shelvedUntil > 0) {
-          a.shelvedUntil = shelvedUntil;
-          this.shelvedCount++;
-        }
-        if ((active & (1 << k)) === 0) continue;
-        s.active |= 1 << k;
-        this.activeCount++;
-        if ((s.rule.mask & (1 << k)) === 0) this.clear(s, k, this.now(), a.value, NaN, NaN);
-      }
-      s.list = activeList(s.active);
-    }
+    importDetector(this, state, wallNow);
   }
-}
-
-export type ExportedAlarm = [number, number | null, number, number, number, Array<number | null>, unknown];
-export type ExportedSensor = [string, number, number | null, number | null, number | null, number, number, number, number | null, number | null,
-  number | null, number | null, number, Array<number | null>, ExportedAlarm[]];
-export interface ExportedState {
-  v: 1;
-  clockTs: number | null;
-  rules?: AnomalyRule[];
-  ruleSigs?: string[];
-  minutes?: [number[], number[]];
-  sensors: ExportedSensor[];
-}
-
-function j(v: number): number | null {
-  return Number.isFinite(v) ? v : null;
-}
-function jv(v: unknown): unknown {
-  return typeof v === 'number' && !Number.isFinite(v) ? null : v;
 }
 
 function isCompiled(r: unknown[]): r is CompiledRule[] {
   return r.length > 0 && typeof (r[0] as CompiledRule).test === 'function';
-}
-
-function kindIndex(kind: string | undefined): number {
-  if (kind === undefined || kind === '' || kind === '*') return -1;
-  const k = (KINDS as readonly string[]).indexOf(kind);
-  if (k < 0) throw new Error(`unknown alarm kind "${kind}" (one of ${KINDS.join(', ')})`);
-  return k;
-}
-
-/** The list of active kinds for a bitmask, cached: alarms change rarely and lists are shared. */
-const listCache = new Map<number, readonly string[]>();
-function activeList(mask: number): readonly string[] {
-  if (mask === 0) return EMPTY;
-  let l = listCache.get(mask);
-  if (l === undefined) {
-    const kinds: string[] = [];
-    for (let k = 0; k < KINDS.length; k++) if ((mask & (1 << k)) !== 0) kinds.push(KINDS[k]);
-    l = Object.freeze(kinds);
-    listCache.set(mask, l);
-  }
-  return l;
-}
-
-/** The configured limit of an alarm kind, for lifecycle events. */
-function ruleLimit(r: CompiledRule, k: number): number {
-  switch (k) {
-    case K_DEV: return r.deviation;
-    case K_HIHI: return r.hihi;
-    case K_HI: return r.hi;
-    case K_LO: return r.lo;
-    case K_LOLO: return r.lolo;
-    case K_RATE: return r.rate;
-    case K_Z: return r.zscore;
-    case K_FLAT: return r.flatlineMs;
-    case K_STALE: return r.staleMs;
-    default: return NaN;
-  }
-}
-
-function describe(k: number, v: unknown, limit: number, dev: number): string {
-  const f = (x: number) => (Number.isFinite(x) ? String(Math.round(x * 1000) / 1000) : String(x));
-  switch (k) {
-    case K_DEV: return `value ${f(v as number)} deviates ${f(dev)} from baseline (limit ±${f(limit)})`;
-    case K_HIHI: case K_HI: return `value ${f(v as number)} vs high limit ${f(limit)}`;
-    case K_LO: case K_LOLO: return `value ${f(v as number)} vs low limit ${f(limit)}`;
-    case K_RATE: return `rate ${f(dev)}/s (limit ±${f(limit)}/s)`;
-    case K_Z: return `z-score ${f(dev)} (limit ±${f(limit)})`;
-    case K_FLAT: return `value ${String(v)} unchanged for ${f(dev / 1000)} s (limit ${f(limit / 1000)} s)`;
-    case K_STALE: return `no reading for ${f(dev / 1000)} s (limit ${f(limit / 1000)} s)`;
-    case K_QUAL: return `quality bad (value ${String(v)})`;
-    default: return String(v);
-  }
-}
-
-/** A reading the detector can evaluate: sensorId string and finite numeric ts. */
-export function isReading(r: unknown): r is Reading {
-  return r !== null && typeof r === 'object' && typeof (r as Reading).sensorId === 'string' && (r as Reading).sensorId !== '' &&
-    typeof (r as Reading).ts === 'number' && Number.isFinite((r as Reading).ts);
-}
-
-/** Why a value is not a reading (for error messages). */
-export function readingProblem(r: unknown): string {
-  if (r === null || typeof r !== 'object' || Array.isArray(r)) return 'payload is not a reading object';
-  const x = r as Record<string, unknown>;
-  if (typeof x.sensorId !== 'string' || x.sensorId === '') return 'reading.sensorId must be a non-empty string';
-  if (typeof x.ts !== 'number' || !Number.isFinite(x.ts)) return 'reading.ts must be epoch milliseconds';
-  return '';
-}
-
-/** Sets reading.alarms to the active kinds, only when there are any. */
-export function annotateReading(r: Reading & { alarms?: readonly string[] }, list: readonly string[]): void {
-  if (list.length !== 0) r.alarms = list;
-  else if (r.alarms !== undefined) delete r.alarms;
 }

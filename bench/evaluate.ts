@@ -1,8 +1,8 @@
 // Scores a rule set against a signal source with ground-truth faults (the simulated plant, or a
 // labelled recording): detection of every fault in its window, and false alarms on clean data.
-import type { Reading } from '../types';
-import { AnomalyDetector } from './detector';
-import type { AnomalyRule } from './rules';
+import type { Reading } from '../nodes/lib/types';
+import { AnomalyDetector } from '../nodes/lib/anomaly/detector';
+import type { AnomalyRule } from '../nodes/lib/anomaly/rules';
 
 export interface GroundTruthFault {
   sensorId: string;
