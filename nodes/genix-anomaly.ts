@@ -71,6 +71,8 @@ export = function (RED: NodeAPI) {
       node.error(RED._('genix-anomaly.errors.config', { error: configError }));
       node.status({ fill: 'red', shape: 'ring', text: 'genix-anomaly.status.configError' });
     }
+    // read by the operations plugin (nodes/genix-ops.ts) for the active/shelved alarm gauges
+    (node as any).alarmStats = () => det?.stats(liveClock ? Date.now() : undefined);
     const ctx = node.context();
     let ready = false;
     const pending: Array<[any, (m: any) => void, (e?: Error) => void]> = [];
