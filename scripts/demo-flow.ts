@@ -156,7 +156,7 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
 
   const cloudReady = has('genix-cloud-endpoint') && has('genix-cloud-publisher');
   if (cloudReady) {
-    flow.push({ id: 'demo-cloud-endpoint', type: 'genix-cloud-endpoint', name: 'simulated cloud', protocol: 'mqtt', url: o.cloudBrokerUrl, clientId: 'genix-demo-gateway', protocolVersion: '4', keepalive: 30, cleanSession: true, stateTopic: 'plant/demo-plant/gateway/state', reconnectMinMs: 1000, reconnectMaxMs: 30000, connectTimeoutMs: 10000, maxInFlight: 2000 });
+    flow.push({ id: 'demo-cloud-endpoint', type: 'genix-cloud-endpoint', name: 'simulated cloud', protocol: 'mqtt', url: o.cloudBrokerUrl, clientId: '', protocolVersion: '4', keepalive: 30, cleanSession: true, stateTopic: 'plant/demo-plant/gateway/state', reconnectMinMs: 1000, reconnectMaxMs: 30000, connectTimeoutMs: 10000, maxInFlight: 2000 });
   }
   if (has('genix-store-forward') && cloudReady && bufferIn.length) {
     // The buffer batches its replay itself; the publisher sends each input as it comes (batchMaxMessages 1),

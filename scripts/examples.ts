@@ -35,8 +35,10 @@ function comment(id: string, z: string, name: string, info: string, x: number, y
   return { id, type: 'comment', z, name, info, x, y, wires: [] };
 }
 
-function cloudEndpoint(id: string, url: string, clientId: string): object {
-  return { id, type: 'genix-cloud-endpoint', name: 'cloud broker', protocol: 'mqtt', url, clientId, protocolVersion: '4', keepalive: 30, cleanSession: true, stateTopic: `gateways/${clientId}/state`, reconnectMinMs: 1000, reconnectMaxMs: 30000, connectTimeoutMs: 10000, maxInFlight: 2000 };
+// clientId left empty: each gateway that imports the example gets its own per-installation id
+// (two gateways sharing one id would throw each other off the broker forever).
+function cloudEndpoint(id: string, url: string): object {
+  return { id, type: 'genix-cloud-endpoint', name: 'cloud broker', protocol: 'mqtt', url, clientId: '', protocolVersion: '4', keepalive: 30, cleanSession: true, stateTopic: 'gateways/{clientId}/state', reconnectMinMs: 1000, reconnectMaxMs: 30000, connectTimeoutMs: 10000, maxInFlight: 2000 };
 }
 
 function normalizer(id: string, z: string, x: number, y: number, wires: string[][]): object {
@@ -48,7 +50,7 @@ function example1(e: ExampleEndpoints): object[] {
   return [
     { id: z, type: 'tab', label: '01 - MQTT sensors to cloud with buffering', info: 'Vendor sensors over MQTT → canonical readings → durable buffer → cloud, with the delivery loop closed.' },
     broker('ex1-sensors', 'plant sensors', e.sensorBrokerUrl),
-    cloudEndpoint('ex1-cloud', e.cloudBrokerUrl, 'genix-example-01'),
+    cloudEndpoint('ex1-cloud', e.cloudBrokerUrl),
     comment('ex1-c1', z, 'MQTT sensors → normalizer → store-and-forward ⇄ cloud publisher', 'Start the simulated plant with `npm start` (sensor broker on 127.0.0.1:1884, cloud broker on 127.0.0.1:1885), or point the two broker settings at your own.\n\n1. **mqtt in** receives every sensor\'s JSON on `sensors/+/data`.\n2. **normalize** turns each vendor payload into a canonical reading `{sensorId, value, ts, quality, unit, measurement}`; anything unusable leaves on its second output with `msg.error`.\n3. **buffer** commits every message to SQLite before forwarding it.\n4. **to cloud** publishes with QoS 1 and answers every message with `msg.delivery.ok`; the wire back into the buffer deletes what the cloud acknowledged and keeps the rest for retry.', 330, 40),
     { id: 'ex1-in', type: 'mqtt in', z, name: 'sensors/+/data', topic: 'sensors/+/data', qos: '0', datatype: 'auto-detect', broker: 'ex1-sensors', nl: false, rap: true, rh: 0, inputs: 0, x: 130, y: 120, wires: [['ex1-norm']] },
     normalizer('ex1-norm', z, 320, 120, [['ex1-buffer'], ['ex1-invalid']]),
@@ -111,7 +113,6 @@ function example4(e: ExampleEndpoints): object[] {
     const out: any = {};
     for (const [k, v] of Object.entries(n)) out[k] = k === 'id' || k === 'z' || k === 'wires' || k === 'broker' || k === 'endpoint' ? rename(v) : v;
     if (out.type === 'tab') out.label = '04 - Plant gateway';
-    if (out.type === 'genix-cloud-endpoint') { out.clientId = 'genix-example-04'; out.stateTopic = 'gateways/genix-example-04/state'; }
     return out;
   });
 }
