@@ -45,14 +45,50 @@ function normalizer(id: string, z: string, x: number, y: number, wires: string[]
   return { id, type: 'genix-normalizer', z, name: 'normalize', sensorIdFrom: 'auto', topicPattern: '', tsFormat: 'auto', skew: 'correct', maxFutureMs: 60000, maxPastMs: 604800000, plantId: 'demo-plant', plantIdType: 'str', lineId: 'line-1', lineIdType: 'str', assetId: '', assetIdType: 'str', tags: [], values: [], rules: [], output: 'batch', x, y, wires };
 }
 
+/**
+ * A simulated sensor source inside the flow, so that an example does something visible right after
+ * a palette install with nothing else running: every second one seed-style MQTT message per sensor
+ * (`sensors/<id>/data`, `{sensor_id, <measurement>, timestamp}`), as the plant's sensors send them.
+ * TEMP-01 leaves its band for 8 s of every minute (from 15 s after deploy), so alarms have
+ * something to catch. The example's `mqtt in` node is shipped disabled; switching to the real
+ * sensors is one change: enable `mqtt in` and disable the `simulated sensors` inject.
+ */
+const SIMULATED_SENSORS = `// Simulated plant sensors: one message per sensor per second, shaped like the real ones.
+const tick = (context.get('tick') || 0) + 1;
+context.set('tick', tick);
+const now = Date.now();
+const sensors = [
+    ['TEMP-01', 'temperature', 45, 3], ['TEMP-02', 'temperature', 45, 3],
+    ['PRES-01', 'pressure', 3.2, 0.2], ['VIB-01', 'vibration', 2.5, 0.5], ['HUM-01', 'humidity', 40, 4],
+];
+return [sensors.map(([id, measurement, base, amp], i) => {
+    let value = base + amp * Math.sin(tick / 30 + i) + (Math.random() - 0.5) * amp * 0.2;
+    if (id === 'TEMP-01' && tick % 60 >= 15 && tick % 60 < 23) value = base + 20; // a fault to catch
+    return { topic: 'sensors/' + id + '/data', payload: { sensor_id: id, [measurement]: Number(value.toFixed(2)), timestamp: now } };
+})];
+`;
+
+function simulatedSensors(prefix: string, z: string, x: number, y: number, to: string): object[] {
+  return [
+    { id: `${prefix}-sim-tick`, type: 'inject', z, name: 'simulated sensors', props: [{ p: 'payload' }], repeat: '1', crontab: '', once: true, onceDelay: 1, topic: '', payload: '', payloadType: 'date', x, y, wires: [[`${prefix}-sim`]] },
+    { id: `${prefix}-sim`, type: 'function', z, name: 'simulate 5 sensors', func: SIMULATED_SENSORS, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: x + 20, y: y + 40, wires: [[to]] },
+  ];
+}
+
+/** The one documented change of an example with a simulated source: real sensors in, simulation off. */
+export function useRealSensors(flow: any[]): any[] {
+  return flow.map((n) => (n.type === 'mqtt in' ? { ...n, d: false } : n.type === 'inject' && n.name === 'simulated sensors' ? { ...n, d: true } : n));
+}
+
 function example1(e: ExampleEndpoints): object[] {
   const z = 'ex1-tab';
   return [
     { id: z, type: 'tab', label: '01 - MQTT sensors to cloud with buffering', info: 'Vendor sensors over MQTT → canonical readings → durable buffer → cloud, with the delivery loop closed.' },
     broker('ex1-sensors', 'plant sensors', e.sensorBrokerUrl),
     cloudEndpoint('ex1-cloud', e.cloudBrokerUrl),
-    comment('ex1-c1', z, 'MQTT sensors → normalizer → store-and-forward ⇄ cloud publisher', 'Start the simulated plant with `npm start` (sensor broker on 127.0.0.1:1884, cloud broker on 127.0.0.1:1885), or point the two broker settings at your own.\n\n1. **mqtt in** receives every sensor\'s JSON on `sensors/+/data`.\n2. **normalize** turns each vendor payload into a canonical reading `{sensorId, value, ts, quality, unit, measurement}`; anything unusable leaves on its second output with `msg.error`.\n3. **buffer** commits every message to SQLite before forwarding it.\n4. **to cloud** publishes with QoS 1 and answers every message with `msg.delivery.ok`; the wire back into the buffer deletes what the cloud acknowledged and keeps the rest for retry.', 330, 40),
-    { id: 'ex1-in', type: 'mqtt in', z, name: 'sensors/+/data', topic: 'sensors/+/data', qos: '0', datatype: 'auto-detect', broker: 'ex1-sensors', nl: false, rap: true, rh: 0, inputs: 0, x: 130, y: 120, wires: [['ex1-norm']] },
+    comment('ex1-c1', z, 'MQTT sensors → normalizer → store-and-forward ⇄ cloud publisher', 'Runs as imported: **simulated sensors** feed five sensors into the flow. With no cloud broker running, the buffer\'s status shows the backlog it keeps for the cloud; start one (or `npm start`: sensor broker on 127.0.0.1:1884, cloud broker on 127.0.0.1:1885) and the backlog drains.\n\n**Real sensors:** enable the **mqtt in** node and disable the **simulated sensors** inject, then point the two broker settings at yours.\n\n1. **mqtt in** receives every sensor\'s JSON on `sensors/+/data`.\n2. **normalize** turns each vendor payload into a canonical reading `{sensorId, value, ts, quality, unit, measurement}`; anything unusable leaves on its second output with `msg.error`.\n3. **buffer** commits every message to SQLite before forwarding it.\n4. **to cloud** publishes with QoS 1 and answers every message with `msg.delivery.ok`; the wire back into the buffer deletes what the cloud acknowledged and keeps the rest for retry.', 330, 40),
+    ...simulatedSensors('ex1', z, 130, 60, 'ex1-norm'),
+    { id: 'ex1-in', type: 'mqtt in', z, d: true, name: 'sensors/+/data', topic: 'sensors/+/data', qos: '0', datatype: 'auto-detect', broker: 'ex1-sensors', nl: false, rap: true, rh: 0, inputs: 0, x: 130, y: 180, wires: [['ex1-norm']] },
     normalizer('ex1-norm', z, 320, 120, [['ex1-buffer'], ['ex1-invalid']]),
     debug('ex1-invalid', z, 'invalid messages', 530, 180, true, 'error'),
     comment('ex1-c2', z, 'The delivery loop', 'Unplug the cloud (stop its broker): the buffer\'s status turns to "waiting for cloud" and its backlog grows; when the broker is back, the backlog is replayed oldest first in batches. Output 2 of the buffer sends metrics every 10 s.', 530, 240),
@@ -91,8 +127,9 @@ function example3(e: ExampleEndpoints): object[] {
   return [
     { id: z, type: 'tab', label: '03 - Anomaly alarms', info: 'Readings → detector → one alarm event per state change.' },
     broker('ex3-sensors', 'plant sensors', e.sensorBrokerUrl),
-    comment('ex3-c1', z, 'Alarms from sensor readings', 'The detector applies the first rule whose `match` glob fits the sensorId. These rules catch the simulated plant\'s injected faults (spikes and drifts: deviation from baseline; stuck values: flatline; dropouts: stale). Readings pass through on output 1, tagged with `alarms` while any are active; output 2 sends one event per alarm state change (active, cleared, acknowledged, shelved…), never one per sample.', 230, 40),
-    { id: 'ex3-in', type: 'mqtt in', z, name: 'sensors/+/data', topic: 'sensors/+/data', qos: '0', datatype: 'auto-detect', broker: 'ex3-sensors', nl: false, rap: true, rh: 0, inputs: 0, x: 130, y: 120, wires: [['ex3-norm']] },
+    comment('ex3-c1', z, 'Alarms from sensor readings', 'Runs as imported: **simulated sensors** feed five sensors, and TEMP-01 leaves its band for 8 s of every minute, so **alarm events** shows it go active and clear. **Real sensors:** enable the **mqtt in** node (the `npm start` plant\'s broker is 127.0.0.1:1884) and disable the **simulated sensors** inject.\n\nThe detector applies the first rule whose `match` glob fits the sensorId. These rules catch the simulated plant\'s injected faults (spikes and drifts: deviation from baseline; stuck values: flatline; dropouts: stale). Readings pass through on output 1, tagged with `alarms` while any are active; output 2 sends one event per alarm state change (active, cleared, acknowledged, shelved…), never one per sample.', 230, 40),
+    ...simulatedSensors('ex3', z, 130, 60, 'ex3-norm'),
+    { id: 'ex3-in', type: 'mqtt in', z, d: true, name: 'sensors/+/data', topic: 'sensors/+/data', qos: '0', datatype: 'auto-detect', broker: 'ex3-sensors', nl: false, rap: true, rh: 0, inputs: 0, x: 130, y: 180, wires: [['ex3-norm']] },
     normalizer('ex3-norm', z, 320, 120, [['ex3-anomaly'], []]),
     { id: 'ex3-anomaly', type: 'genix-anomaly', z, name: 'plant alarms', rules: demoAnomalyRules, store: '', saveEveryMs: 10000, sweepMs: 500, liveClock: true, x: 520, y: 120, wires: [['ex3-readings'], ['ex3-alarms']] },
     debug('ex3-readings', z, 'annotated readings', 740, 100, false),

@@ -11,7 +11,8 @@ import { startAedesBroker, AedesBroker } from '../../scripts/plant/aedes-broker'
 import { PlantSignals } from '../../scripts/plant/signals';
 import { startSensorPublisher, SensorPublisher } from '../../scripts/plant/sensors';
 import { startPlantOpcuaServer, PlantOpcuaServer } from '../../scripts/plant/opcua-server';
-import { exampleFlows, PLANT_DEFAULTS } from '../../scripts/examples';
+import { exampleFlows, PLANT_DEFAULTS, useRealSensors } from '../../scripts/examples';
+import { scrape, value } from '../helpers/ops';
 
 const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -58,7 +59,8 @@ describe('example flows', function () {
       sensorBroker = await startAedesBroker(await freePort());
       cloudBroker = await startAedesBroker(await freePort());
       opcua = await startPlantOpcuaServer({ port: await freePort(), lines: 2, rateMs: 100 });
-      const flows: any[] = exampleFlows({ sensorBrokerUrl: sensorBroker.url, cloudBrokerUrl: cloudBroker.url, opcuaEndpointUrl: opcua.endpointUrl }).flatMap((g) => g.flow);
+      // the examples' one documented change for real sensors: mqtt in enabled, simulated sensors off
+      const flows: any[] = useRealSensors(exampleFlows({ sensorBrokerUrl: sensorBroker.url, cloudBrokerUrl: cloudBroker.url, opcuaEndpointUrl: opcua.endpointUrl }).flatMap((g) => g.flow));
       // Test taps: copy what the example nodes send to the sensor broker, where the test listens.
       const tap = (from: string, port: number, name: string) => {
         const id = `tap-${name}`;
@@ -117,6 +119,41 @@ describe('example flows', function () {
 
     it('04 runs the whole gateway: PLC and sensor readings reach the cloud', async function () {
       await waitFor(() => Object.entries(seen).some(([t, list]) => t.startsWith('plant/') && list.some((m) => (Array.isArray(m) ? m : [m]).some((r: any) => r.sensorId === 'PLC1-TEMP'))), 'PLC1-TEMP readings in the cloud', 30000);
+    });
+  });
+
+  describe('as imported after a palette install, with nothing else running', function () {
+    let red: RedProcess;
+    const shipped = (file: string): any[] => JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8'));
+
+    before(async function () {
+      // the shipped files as they are: their brokers (127.0.0.1:1884/1885) are not running here
+      red = await startRedProcess({ flows: [...shipped('01 - MQTT sensors to cloud with buffering.json'), ...shipped('03 - Anomaly alarms.json')] });
+    });
+
+    after(async function () {
+      await red?.stop().catch(() => undefined);
+    });
+
+    it('01 normalizes its simulated sensors and the buffer keeps them for the absent cloud', async function () {
+      await waitFor(async () => {
+        const m = (await scrape(red.url)).metrics;
+        return value(m, 'genix_node_readings_out_total', { node: 'ex1-norm', port: '0' }) >= 5 && value(m, 'genix_buffer_backlog_messages', { node: 'ex1-buffer' }) > 0;
+      }, 'readings normalized and kept in the buffer', 30000, 500);
+    });
+
+    it('03 raises and clears an alarm for the simulated fault on TEMP-01, and no other', async function () {
+      await waitFor(async () => {
+        const m = (await scrape(red.url)).metrics;
+        return value(m, 'genix_node_readings_out_total', { node: 'ex3-anomaly', port: '0' }) > 0
+          && (m?.genix_alarm_events_total?.data ?? []).some((d: any) => d.labels.node === 'ex3-anomaly' && d.labels.state === 'cleared' && d.value >= 1);
+      }, 'the TEMP-01 alarm raised and cleared', 60000, 500);
+      const m = (await scrape(red.url)).metrics;
+      const active = (m?.genix_alarm_events_total?.data ?? []).filter((d: any) => d.labels.node === 'ex3-anomaly' && d.labels.state === 'active');
+      assert.strictEqual(active.reduce((sum: number, d: any) => sum + d.value, 0), 1, `one alarm episode (the injected fault), got ${JSON.stringify(active)}`);
+      const out = red.output();
+      assert.ok(!/Waiting for missing types/.test(out), out.slice(-2000));
+      assert.ok(!/ECONNREFUSED.*1884|Connection failed to broker/.test(out), 'a disabled mqtt in does not connect');
     });
   });
 });
