@@ -1,0 +1,154 @@
+// History backfill against the real plant server with historizing tags: a 20 s link cut through a
+// TCP proxy leaves no hole, a backfill larger than one HistoryRead answer follows continuation
+// points, and a server without history is said once while live data goes on. What must arrive is
+// read from the server's own historian, never computed by the code under test.
+import assert from 'assert';
+import fs from 'fs';
+import path from 'path';
+import helper from 'node-red-node-test-helper';
+import { startPlant, tempUserDir, fastTiming } from '../helpers/opcua';
+import { startTcpProxy, TcpProxy } from '../helpers/tcp-proxy';
+import { waitFor, sleep } from '../helpers/wait';
+import type { PlantOpcuaServer } from '../../scripts/plant/opcua-server';
+
+const endpointNode = require('../../dist/nodes/genix-opcua-endpoint.js');
+const pollerNode = require('../../dist/nodes/genix-opcua-poller.js');
+
+interface Recorder { readings: any[]; warnings: string[]; errors: string[] }
+
+function record(): Recorder {
+  const r: Recorder = { readings: [], warnings: [], errors: [] };
+  helper.getNode('out').on('input', (msg: any) => { r.readings.push(...(Array.isArray(msg.payload) ? msg.payload : [msg.payload])); });
+  const p = helper.getNode('p1');
+  p.on('call:warn', (c: any) => r.warnings.push(String(c.args[0])));
+  p.on('call:error', (c: any) => r.errors.push(String(c.args[0])));
+  return r;
+}
+
+function benchItems(n: number) {
+  return Array.from({ length: n }, (_, k) => ({ nodeId: `ns=2;i=${100000 + k}`, sensorId: `B${k}` }));
+}
+
+function flow(endpointUrl: string, items: object[], poller: object = {}) {
+  return [
+    { id: 'ep', type: 'genix-opcua-endpoint', endpointUrl, securityMode: 'None', securityPolicy: 'None', authType: 'anonymous', ...fastTiming },
+    { id: 'p1', type: 'genix-opcua-poller', endpoint: 'ep', mode: 'subscribe', intervalMs: 100, output: 'batch', items, backfill: 'auto', ...poller, wires: [['out']] },
+    { id: 'out', type: 'helper' },
+  ];
+}
+
+/**
+ * Per item: the hole is (last live value before `splitAt`, first live value after it); the server's
+ * historian says what it holds inside; the output must carry exactly that, flagged, in order, once.
+ */
+async function checkNoHole(plant: PlantOpcuaServer, readings: any[], items: Array<{ nodeId: string; sensorId: string }>, splitAt: number): Promise<{ expected: number; minHoleMs: number }> {
+  let expectedTotal = 0;
+  let minHoleMs = Infinity;
+  for (const it of items) {
+    const mine = readings.filter((r) => r.sensorId === it.sensorId);
+    const live = mine.filter((r) => !r.backfill && r.quality === 'good');
+    const before = live.filter((r) => r.ts < splitAt);
+    const after = live.filter((r) => r.ts > splitAt);
+    assert.ok(before.length && after.length, `${it.sensorId}: live values before and after the outage`);
+    const from = Math.max(...before.map((r) => r.ts));
+    const to = Math.min(...after.map((r) => r.ts));
+    minHoleMs = Math.min(minHoleMs, to - from);
+    const expected = (await plant.recorded(it.nodeId, from + 1, to - 1)).map((v) => v.ts);
+    expectedTotal += expected.length;
+    const got = mine.filter((r) => r.backfill).map((r) => r.ts);
+    assert.deepStrictEqual(got, expected, `${it.sensorId}: backfilled timestamps equal the server's history in (${from}, ${to}), in order, once`);
+    assert.ok(mine.filter((r) => r.backfill).every((r) => r.quality === 'good' && r.statusCode === 'Good' && typeof r.value === 'number'), `${it.sensorId}: original quality and values`);
+    const goodTs = mine.filter((r) => r.quality === 'good').map((r) => r.ts);
+    assert.strictEqual(new Set(goodTs).size, goodTs.length, `${it.sensorId}: no value sent twice`);
+  }
+  return { expected: expectedTotal, minHoleMs };
+}
+
+describe('genix-opcua-poller history backfill', function () {
+  this.timeout(120000);
+  const userDir = tempUserDir();
+  let plant: PlantOpcuaServer | undefined;
+  let proxy: TcpProxy | undefined;
+
+  before(() => { helper.settings({ userDir }); });
+  afterEach(async () => {
+    await helper.unload();
+    await proxy?.close();
+    proxy = undefined;
+    await plant?.stop();
+    plant = undefined;
+    // each test starts without remembered timestamps (the restart test covers them)
+    fs.rmSync(path.join(userDir, 'genix-opcua'), { recursive: true, force: true });
+  });
+
+  async function throughProxy(p: PlantOpcuaServer): Promise<string> {
+    proxy = await startTcpProxy(p.port);
+    return p.endpointUrl.replace(`:${p.port}/`, `:${proxy.port}/`);
+  }
+
+  it('20 s link cut, 100 items at 10 values/s: afterwards the output holds every value the server recorded, once, in order, flagged', async () => {
+    plant = await startPlant({ extraItems: 100, rateMs: 100, history: { maxOnlineValues: 1000 } });
+    const url = await throughProxy(plant);
+    const items = benchItems(100);
+    await helper.load([endpointNode, pollerNode], flow(url, items));
+    const r = record();
+    await waitFor(() => items.every((it) => r.readings.filter((x) => x.sensorId === it.sensorId && x.quality === 'good').length >= 3), 'live values of every item', 20000);
+    proxy!.cut();
+    const cutAt = Date.now();
+    await waitFor(() => r.readings.some((x) => x.quality === 'bad'), 'the poller notices the cut', 10000);
+    await sleep(20000 - (Date.now() - cutAt));
+    proxy!.restore();
+    // done when every item's backfill has caught up with its first live value after the cut
+    await waitFor(() => items.every((it) => r.readings.some((x) => x.sensorId === it.sensorId && x.backfill)) && r.readings.filter((x) => x.backfill).length >= 100 * 190,
+      'backfilled readings', 60000, 200);
+    await sleep(1000);
+    const res = await checkNoHole(plant, r.readings, items, cutAt);
+    assert.ok(res.minHoleMs >= 20000, `every item's hole spans the cut (shortest ${res.minHoleMs} ms)`);
+    assert.ok(res.expected >= 100 * 190, `the server recorded the cut (${res.expected} values)`);
+    assert.strictEqual(r.errors.length, 0, `no node errors: ${r.errors.join(' | ')}`);
+    process.stdout.write(`      (${res.expected} values backfilled for 100 items, holes of at least ${res.minHoleMs} ms)\n`);
+  });
+
+  it('continuation points: a backfill larger than one HistoryRead answer arrives whole (7 values per node per read, server allows 2 nodes per HistoryRead)', async () => {
+    plant = await startPlant({ extraItems: 5, rateMs: 100, history: { maxOnlineValues: 1000 }, maxNodesPerHistoryReadData: 2 });
+    const url = await throughProxy(plant);
+    const items = benchItems(5);
+    await helper.load([endpointNode, pollerNode], flow(url, items, { backfillValuesPerRead: 7 }));
+    const r = record();
+    await waitFor(() => items.every((it) => r.readings.some((x) => x.sensorId === it.sensorId && x.quality === 'good')), 'live values of every item', 20000);
+    proxy!.cut();
+    const cutAt = Date.now();
+    await waitFor(() => r.readings.some((x) => x.quality === 'bad'), 'the poller notices the cut', 10000);
+    await sleep(4000 - (Date.now() - cutAt));
+    proxy!.restore();
+    await waitFor(() => items.every((it) => r.readings.filter((x) => x.sensorId === it.sensorId && x.backfill).length >= 35), 'backfilled readings of every item', 30000, 100);
+    await sleep(1000);
+    const res = await checkNoHole(plant, r.readings, items, cutAt);
+    assert.ok(res.expected >= 5 * 35, `more values per item than one answer carries (${res.expected} in all)`);
+  });
+
+  for (const mode of ['auto', 'on'] as const) {
+    it(`a server without history (backfill: ${mode}): live data resumes after each cut, one clear notice, no error`, async () => {
+      plant = await startPlant({ extraItems: 3, rateMs: 100 });
+      const url = await throughProxy(plant);
+      const items = benchItems(3);
+      await helper.load([endpointNode, pollerNode], flow(url, items, { backfill: mode }));
+      const r = record();
+      for (let round = 0; round < 2; round++) {
+        await waitFor(() => items.every((it) => r.readings.some((x) => x.sensorId === it.sensorId && x.quality === 'good')), 'live values', 20000);
+        const n = r.readings.length;
+        proxy!.cut();
+        await waitFor(() => r.readings.slice(n).some((x) => x.quality === 'bad'), 'the poller notices the cut', 10000);
+        await sleep(1500);
+        proxy!.restore();
+        await waitFor(() => items.every((it) => r.readings.slice(n).filter((x) => x.sensorId === it.sensorId && x.quality === 'good').length >= 5), 'live data after the cut', 20000);
+        await waitFor(() => r.warnings.some((w) => w.includes('genix-opcua-poller.errors.noHistory')), 'the no-history notice', 10000);
+      }
+      await sleep(1000);
+      assert.strictEqual(r.warnings.filter((w) => w.includes('noHistory')).length, 1, `one notice over two cuts: ${r.warnings.join(' | ')}`);
+      assert.ok(!r.warnings.some((w) => w.includes('backfillFailed')), `no backfill failure reported: ${r.warnings.join(' | ')}`);
+      assert.strictEqual(r.errors.length, 0, `no node errors: ${r.errors.join(' | ')}`);
+      assert.ok(!r.readings.some((x) => x.backfill), 'nothing is flagged as backfilled');
+    });
+  }
+});
