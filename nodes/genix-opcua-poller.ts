@@ -104,18 +104,18 @@ export = function (RED: NodeAPI) {
       trigger: def.trigger,
       backfill: store && backfillOptionsFrom(def, store),
     };
-    let noHistoryReported = '';
+    const noHistoryReported = new Set<string>();
     const onBackfill = (e: BackfillEvent) => {
       if (e.kind === 'start') node.log(RED._('genix-opcua-poller.log.backfillStart', { n: e.items }));
       else if (e.kind === 'done') node.log(RED._('genix-opcua-poller.log.backfillDone', { values: e.values, reads: e.reads }));
       else if (e.kind === 'clipped') node.warn(RED._('genix-opcua-poller.errors.backfillClipped', { n: e.items, lost: Math.round(e.lostMs / 1000), window: Math.round(e.maxWindowMs / 60000) }));
       else if (e.kind === 'error') node.warn(RED._('genix-opcua-poller.errors.backfillFailed', { n: e.items, error: e.message }));
       else if (e.kind === 'noHistory') {
-        // said once per set of items: a server without history is a fact, not a recurring fault
-        const key = e.items.map((i) => i.nodeId).join('|');
-        if (!e.items.length || noHistoryReported.includes(key)) return;
-        noHistoryReported += key + '\n';
-        node.warn(RED._('genix-opcua-poller.errors.noHistory', { n: e.items.length, items: e.items.slice(0, 10).map((i) => `${i.sensorId} (${i.reason})`).join('; ') + (e.items.length > 10 ? '; …' : '') }));
+        // said once per item: a server without history is a fact, not a recurring fault
+        const fresh = e.items.filter((i) => !noHistoryReported.has(i.nodeId));
+        if (!fresh.length) return;
+        for (const i of fresh) noHistoryReported.add(i.nodeId);
+        node.warn(RED._('genix-opcua-poller.errors.noHistory', { n: fresh.length, items: fresh.slice(0, 10).map((i) => `${i.sensorId} (${i.reason})`).join('; ') + (fresh.length > 10 ? '; …' : '') }));
       }
     };
     let reported = '';
