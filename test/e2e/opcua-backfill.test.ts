@@ -14,11 +14,16 @@ import type { PlantOpcuaServer } from '../../scripts/plant/opcua-server';
 const endpointNode = require('../../dist/nodes/genix-opcua-endpoint.js');
 const pollerNode = require('../../dist/nodes/genix-opcua-poller.js');
 
-interface Recorder { readings: any[]; warnings: string[]; errors: string[] }
+interface Recorder { readings: any[]; warnings: string[]; errors: string[]; backfillBatches: Array<{ at: number; n: number }> }
 
 function record(): Recorder {
-  const r: Recorder = { readings: [], warnings: [], errors: [] };
-  helper.getNode('out').on('input', (msg: any) => { r.readings.push(...(Array.isArray(msg.payload) ? msg.payload : [msg.payload])); });
+  const r: Recorder = { readings: [], warnings: [], errors: [], backfillBatches: [] };
+  helper.getNode('out').on('input', (msg: any) => {
+    const batch = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
+    r.readings.push(...batch);
+    const n = batch.filter((x: any) => x.backfill).length;
+    if (n) r.backfillBatches.push({ at: Date.now(), n });
+  });
   const p = helper.getNode('p1');
   p.on('call:warn', (c: any) => r.warnings.push(String(c.args[0])));
   p.on('call:error', (c: any) => r.errors.push(String(c.args[0])));
@@ -109,11 +114,11 @@ describe('genix-opcua-poller history backfill', function () {
     process.stdout.write(`      (${res.expected} values backfilled for 100 items, holes of at least ${res.minHoleMs} ms)\n`);
   });
 
-  it('continuation points: a backfill larger than one HistoryRead answer arrives whole (7 values per node per read, server allows 2 nodes per HistoryRead)', async () => {
+  it('continuation points: a backfill larger than one HistoryRead answer arrives whole (7 values per node per read, server allows 2 nodes per HistoryRead), no faster than the rate bound', async () => {
     plant = await startPlant({ extraItems: 5, rateMs: 100, history: { maxOnlineValues: 1000 }, maxNodesPerHistoryReadData: 2 });
     const url = await throughProxy(plant);
     const items = benchItems(5);
-    await helper.load([endpointNode, pollerNode], flow(url, items, { backfillValuesPerRead: 7 }));
+    await helper.load([endpointNode, pollerNode], flow(url, items, { backfillValuesPerRead: 7, backfillRate: 100 }));
     const r = record();
     await waitFor(() => items.every((it) => r.readings.some((x) => x.sensorId === it.sensorId && x.quality === 'good')), 'live values of every item', 20000);
     proxy!.cut();
@@ -125,6 +130,11 @@ describe('genix-opcua-poller history backfill', function () {
     await sleep(1000);
     const res = await checkNoHole(plant, r.readings, items, cutAt);
     assert.ok(res.expected >= 5 * 35, `more values per item than one answer carries (${res.expected} in all)`);
+    // 100 values/s: after each answer the next waits n/100 s, so the spread is at least (all − last answer)/100 s
+    const b = r.backfillBatches;
+    const spreadMs = b[b.length - 1].at - b[0].at;
+    const floorMs = ((res.expected - Math.max(...b.map((x) => x.n))) / 100) * 1000;
+    assert.ok(b.length > 1 && spreadMs >= floorMs * 0.9, `rate bound kept: ${res.expected} values over ${spreadMs} ms (at least ${floorMs} ms at 100 values/s)`);
   });
 
   for (const mode of ['auto', 'on'] as const) {

@@ -121,7 +121,7 @@ async function readChunk(host: GroupHost, conn: Connection, g: ItemGroup, ranges
       }
       pending = next;
       // the rate bound: a long outage drains at maxValuesPerSecond, not at the server's speed
-      if (pending.length && out.length) await sleep((out.length * 1000) / Math.max(1, o.maxValuesPerSecond));
+      if (out.length) await sleep((out.length * 1000) / Math.max(1, o.maxValuesPerSecond));
     }
   } finally {
     const open = pending.filter((r) => r.cp);

@@ -334,12 +334,14 @@ export class OpcuaSessionManager extends EventEmitter implements GroupHost {
     const now = Date.now();
     this.lastActivity = now;
     const r = readingOf(it, dv, now);
-    if (!noteLive(g, it, r)) return;
+    const fresh = noteLive(g, it, r);
     const qualityChanged = it.quality !== r.quality;
     it.quality = r.quality;
     it.lastValue = r.value;
     it.lossReported = false;
-    this.push(g, r, qualityChanged);
+    // a value already sent (before the outage, or by the backfill) only restores the item's quality
+    if (fresh) this.push(g, r, qualityChanged);
+    else if (qualityChanged) g.listener.status?.();
   }
 
   private push(g: ItemGroup, r: Reading, statusChanged: boolean): void {
