@@ -114,27 +114,55 @@ describe('genix-opcua-poller history backfill', function () {
     process.stdout.write(`      (${res.expected} values backfilled for 100 items, holes of at least ${res.minHoleMs} ms)\n`);
   });
 
-  it('continuation points: a backfill larger than one HistoryRead answer arrives whole (7 values per node per read, server allows 2 nodes per HistoryRead), no faster than the rate bound', async () => {
-    plant = await startPlant({ extraItems: 5, rateMs: 100, history: { maxOnlineValues: 1000 }, maxNodesPerHistoryReadData: 2 });
+  // 1.5 s: node-opcua repairs the channel and keeps the session and subscription (restore path);
+  // 4 s: longer than the 3 s session timeout, so the session and subscription are rebuilt
+  for (const cutMs of [1500, 4000]) {
+    it(`continuation points after a ${cutMs} ms cut: a backfill larger than one HistoryRead answer arrives whole (7 values per node per read, 2 nodes per HistoryRead), no faster than the rate bound`, async () => {
+      plant = await startPlant({ extraItems: 5, rateMs: 100, history: { maxOnlineValues: 1000 }, maxNodesPerHistoryReadData: 2 });
+      const url = await throughProxy(plant);
+      const items = benchItems(5);
+      await helper.load([endpointNode, pollerNode], flow(url, items, { backfillValuesPerRead: 7, backfillRate: 100 }));
+      const r = record();
+      await waitFor(() => items.every((it) => r.readings.some((x) => x.sensorId === it.sensorId && x.quality === 'good')), 'live values of every item', 20000);
+      proxy!.cut();
+      const cutAt = Date.now();
+      await waitFor(() => r.readings.some((x) => x.quality === 'bad'), 'the poller notices the cut', 10000);
+      await sleep(cutMs - (Date.now() - cutAt));
+      proxy!.restore();
+      const least = Math.floor(cutMs / 100) - 2;
+      await waitFor(() => items.every((it) => r.readings.filter((x) => x.sensorId === it.sensorId && x.backfill).length >= least), 'backfilled readings of every item', 30000, 100);
+      await sleep(1500);
+      const res = await checkNoHole(plant, r.readings, items, cutAt);
+      assert.ok(res.expected >= 5 * least && least > 7, `more values per item than one answer carries (${res.expected} in all)`);
+      // 100 values/s: after each answer the next waits n/100 s, so the spread is at least (all − last answer)/100 s
+      const b = r.backfillBatches;
+      const spreadMs = b[b.length - 1].at - b[0].at;
+      const floorMs = ((res.expected - Math.max(...b.map((x) => x.n))) / 100) * 1000;
+      assert.ok(b.length > 1 && spreadMs >= floorMs * 0.9, `rate bound kept: ${res.expected} values over ${spreadMs} ms (at least ${floorMs} ms at 100 values/s)`);
+    });
+  }
+
+  it('an outage longer than the window: only its last part is backfilled, and that is said', async () => {
+    plant = await startPlant({ extraItems: 3, rateMs: 100, history: { maxOnlineValues: 1000 } });
     const url = await throughProxy(plant);
-    const items = benchItems(5);
-    await helper.load([endpointNode, pollerNode], flow(url, items, { backfillValuesPerRead: 7, backfillRate: 100 }));
+    const items = benchItems(3);
+    // 0.04 min = 2.4 s
+    await helper.load([endpointNode, pollerNode], flow(url, items, { backfillWindowMin: 0.04 }));
     const r = record();
     await waitFor(() => items.every((it) => r.readings.some((x) => x.sensorId === it.sensorId && x.quality === 'good')), 'live values of every item', 20000);
     proxy!.cut();
     const cutAt = Date.now();
-    await waitFor(() => r.readings.some((x) => x.quality === 'bad'), 'the poller notices the cut', 10000);
-    await sleep(4000 - (Date.now() - cutAt));
+    await sleep(6000);
     proxy!.restore();
-    await waitFor(() => items.every((it) => r.readings.filter((x) => x.sensorId === it.sensorId && x.backfill).length >= 35), 'backfilled readings of every item', 30000, 100);
-    await sleep(1000);
-    const res = await checkNoHole(plant, r.readings, items, cutAt);
-    assert.ok(res.expected >= 5 * 35, `more values per item than one answer carries (${res.expected} in all)`);
-    // 100 values/s: after each answer the next waits n/100 s, so the spread is at least (all − last answer)/100 s
-    const b = r.backfillBatches;
-    const spreadMs = b[b.length - 1].at - b[0].at;
-    const floorMs = ((res.expected - Math.max(...b.map((x) => x.n))) / 100) * 1000;
-    assert.ok(b.length > 1 && spreadMs >= floorMs * 0.9, `rate bound kept: ${res.expected} values over ${spreadMs} ms (at least ${floorMs} ms at 100 values/s)`);
+    await waitFor(() => r.warnings.some((w) => w.includes('genix-opcua-poller.errors.backfillClipped')), 'the clipped notice', 20000);
+    await sleep(500);
+    for (const it of items) {
+      const mine = r.readings.filter((x) => x.sensorId === it.sensorId && x.quality === 'good');
+      const to = Math.min(...mine.filter((x) => !x.backfill && x.ts > cutAt).map((x) => x.ts));
+      const expected = (await plant.recorded(it.nodeId, to - 2400 + 1, to - 1)).map((v) => v.ts);
+      assert.deepStrictEqual(mine.filter((x) => x.backfill).map((x) => x.ts), expected, `${it.sensorId}: exactly the last 2.4 s before the first live value`);
+      assert.ok(expected.length >= 20, `${it.sensorId}: the window holds values (${expected.length})`);
+    }
   });
 
   for (const mode of ['auto', 'on'] as const) {
