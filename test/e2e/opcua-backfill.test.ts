@@ -159,7 +159,7 @@ describe('genix-opcua-poller history backfill', function () {
     for (const it of items) {
       const mine = r.readings.filter((x) => x.sensorId === it.sensorId && x.quality === 'good');
       const to = Math.min(...mine.filter((x) => !x.backfill && x.ts > cutAt).map((x) => x.ts));
-      const expected = (await plant.recorded(it.nodeId, to - 2400 + 1, to - 1)).map((v) => v.ts);
+      const expected: number[] = (await plant.recorded(it.nodeId, to - 2400 + 1, to - 1)).map((v) => v.ts);
       assert.deepStrictEqual(mine.filter((x) => x.backfill).map((x) => x.ts), expected, `${it.sensorId}: exactly the last 2.4 s before the first live value`);
       assert.ok(expected.length >= 20, `${it.sensorId}: the window holds values (${expected.length})`);
     }

@@ -2,7 +2,7 @@
 // the live subscription or poll timer, and the counters shown in the poller's status.
 import type { ClientSubscription, ClientMonitoredItemGroup } from 'node-opcua-client';
 import type { Reading, Quality } from '../types';
-import { parseNodeId, defaultSensorId, ParsedNodeId } from './nodeid';
+import { parseNodeId, defaultSensorId, resolveNodeId, ParsedNodeId } from './nodeid';
 import type { BackfillOptions, BackfillEvent, Gap } from './history';
 
 export interface ItemSpec { nodeId: string; sensorId?: string; unit?: string }
@@ -100,6 +100,23 @@ export class ItemGroup {
       }
       return st;
     });
+  }
+
+  /** Resolves every parsed NodeId against the server's namespace array; returns the items that cannot be. */
+  resolve(namespaceArray: readonly string[]): ItemError[] {
+    const errors: ItemError[] = [];
+    for (const it of this.items) {
+      if (!it.parsed) { errors.push({ nodeId: String(it.spec.nodeId), sensorId: it.sensorId, error: it.error! }); continue; }
+      try {
+        it.resolved = resolveNodeId(it.parsed, namespaceArray);
+        it.error = undefined;
+      } catch (err) {
+        it.resolved = undefined;
+        it.error = (err as Error).message;
+        errors.push({ nodeId: it.parsed.text, sensorId: it.sensorId, error: it.error });
+      }
+    }
+    return errors;
   }
 
   stats(): GroupStats {

@@ -12,7 +12,7 @@ import {
   EndpointSettings, ErrorKind, SECURITY_MODES, SECURITY_POLICIES, classifyError, withTimeout, userIdentityFor, ownCertificateOptions,
 } from './connect-options';
 
-import { ItemGroup, ItemState, ItemSpec, GroupOptions, GroupListener, ItemError } from './item-group';
+import { ItemGroup, ItemState, ItemSpec, GroupOptions, GroupListener } from './item-group';
 import type { Connection, GroupHost, ManagerSettings } from './group-host';
 import { subscribeGroup, silenceBoundMs, recreateSubscription } from './subscription';
 import { checkPollItems, schedulePoll } from './polling';
@@ -300,24 +300,8 @@ export class OpcuaSessionManager extends EventEmitter implements GroupHost {
     }
   }
 
-  private resolveItems(conn: Connection, g: ItemGroup): ItemError[] {
-    const errors: ItemError[] = [];
-    for (const it of g.items) {
-      if (!it.parsed) { errors.push({ nodeId: String(it.spec.nodeId), sensorId: it.sensorId, error: it.error! }); continue; }
-      try {
-        it.resolved = resolveNodeId(it.parsed, conn.namespaceArray);
-        it.error = undefined;
-      } catch (err) {
-        it.resolved = undefined;
-        it.error = (err as Error).message;
-        errors.push({ nodeId: it.parsed.text, sensorId: it.sensorId, error: it.error });
-      }
-    }
-    return errors;
-  }
-
   private async startGroup(conn: Connection, g: ItemGroup): Promise<void> {
-    const errors = this.resolveItems(conn, g);
+    const errors = g.resolve(conn.namespaceArray);
     const backfill = armBackfill(g);
     if (g.options.mode === 'poll') {
       errors.push(...await checkPollItems(this, conn, g));
