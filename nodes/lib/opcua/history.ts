@@ -102,7 +102,7 @@ async function readChunk(host: GroupHost, conn: Connection, g: ItemGroup, ranges
         if (code && (code.value >>> 30) > 1) { without.set(range.it, code.name); return; }
         const values = res.historyData instanceof HistoryData ? res.historyData.dataValues ?? [] : [];
         for (const dv of values) {
-          const r = { ...readingOf(range.it, dv, now), backfill: true };
+          const r: Reading = { ...readingOf(range.it, dv, now), backfill: true };
           // strictly inside the hole: its ends were sent live
           if (r.ts <= range.from || r.ts >= range.to) continue;
           if (range.it.backfilledTo !== undefined && r.ts <= range.it.backfilledTo) continue;
