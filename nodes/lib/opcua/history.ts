@@ -64,7 +64,10 @@ async function checkHistorizing(host: GroupHost, conn: Connection, g: ItemGroup,
   }
 }
 
-interface Range { it: ItemState; from: number; to: number; cp?: Buffer }
+interface Range { it: ItemState; from: number; to: number; cp?: Buffer; empty?: number }
+
+/** answers with a continuation point but no values in a row before a hole is given up */
+const MAX_EMPTY_ANSWERS = 20;
 
 /** Reads one chunk of items' oldest holes to the end, continuation point after continuation point. */
 async function readChunk(host: GroupHost, conn: Connection, g: ItemGroup, ranges: Range[], stats: { values: number; reads: number }, without: Map<ItemState, string>): Promise<void> {
@@ -78,6 +81,7 @@ async function readChunk(host: GroupHost, conn: Connection, g: ItemGroup, ranges
     returnBounds: false,
   });
   let pending = ranges;
+  const abandoned: Range[] = [];
   try {
     while (pending.length) {
       alive(host, conn, g);
@@ -109,9 +113,14 @@ async function readChunk(host: GroupHost, conn: Connection, g: ItemGroup, ranges
           out.push(r);
           noteBackfilled(g, range.it, r.ts);
         }
+        // a server may answer a slow read with no values and a continuation point: follow it, a bounded number of times
         const cp = res.continuationPoint;
-        if (cp && cp.length && values.length) next.push({ ...range, cp });
-        else closeGap(g, range.it);
+        const empty = values.length ? 0 : (range.empty ?? 0) + 1;
+        if (cp && cp.length && empty <= MAX_EMPTY_ANSWERS) next.push({ ...range, cp, empty });
+        else {
+          if (cp && cp.length) abandoned.push({ ...range, cp });
+          closeGap(g, range.it);
+        }
       });
       if (out.length) {
         g.readingCount += out.length;
@@ -124,7 +133,7 @@ async function readChunk(host: GroupHost, conn: Connection, g: ItemGroup, ranges
       if (out.length) await sleep((out.length * 1000) / Math.max(1, o.maxValuesPerSecond));
     }
   } finally {
-    const open = pending.filter((r) => r.cp);
+    const open = [...pending, ...abandoned].filter((r) => r.cp);
     if (open.length && host.usable(conn)) {
       const release = new HistoryReadRequest({ historyReadDetails: details, releaseContinuationPoints: true, nodesToRead: open.map((r) => ({ nodeId: r.it.resolved!, continuationPoint: r.cp })) });
       await withTimeout(conn.session!.historyRead(release), host.settings.requestTimeoutMs, 'release continuation points').catch(() => undefined);
@@ -151,6 +160,7 @@ export async function runBackfill(host: GroupHost, conn: Connection, g: ItemGrou
   const o = { ...BACKFILL_DEFAULTS, ...g.options.backfill! };
   g.backfilling = true;
   const stats = { values: 0, reads: 0 };
+  const filled = new Set<ItemState>();
   let work: ItemState[] = [];
   try {
     for (let pass = 0; g.backfillAgain && pass < 10; pass++) {
@@ -163,6 +173,7 @@ export async function runBackfill(host: GroupHost, conn: Connection, g: ItemGrou
       const without = new Map<ItemState, string>();
       if (o.mode === 'auto') await checkHistorizing(host, conn, g, work, limits.perRead, without);
       work = work.filter((it) => !without.has(it));
+      for (const it of work) filled.add(it);
       const perRequest = Math.max(1, Math.min(limits.perHistoryRead, Math.floor(VALUES_PER_RESPONSE / Math.max(1, o.valuesPerRead))));
       let clipped = 0;
       let lostMs = 0;
@@ -185,7 +196,7 @@ export async function runBackfill(host: GroupHost, conn: Connection, g: ItemGrou
         g.listener.backfill?.({ kind: 'noHistory', items: [...without].map(([it, reason]) => ({ sensorId: it.sensorId, nodeId: it.parsed!.text, reason })) });
       }
     }
-    if (stats.reads || stats.values) g.listener.backfill?.({ kind: 'done', items: work.length, values: stats.values, reads: stats.reads });
+    if (stats.reads || stats.values) g.listener.backfill?.({ kind: 'done', items: filled.size, values: stats.values, reads: stats.reads });
   } catch (err) {
     if (!(err instanceof Interrupted) && host.usable(conn) && host.registered(g)) {
       const message = (err as Error).message;
