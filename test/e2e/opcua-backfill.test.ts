@@ -46,7 +46,7 @@ function flow(endpointUrl: string, items: object[], poller: object = {}) {
  * Per item: the hole is (last live value before `splitAt`, first live value after it); the server's
  * historian says what it holds inside; the output must carry exactly that, flagged, in order, once.
  */
-async function checkNoHole(plant: PlantOpcuaServer, readings: any[], items: Array<{ nodeId: string; sensorId: string }>, splitAt: number): Promise<{ expected: number; minHoleMs: number }> {
+async function checkNoHole(plant: PlantOpcuaServer, readings: any[], items: Array<{ nodeId: string; sensorId: string }>, splitAt: number, mode = 'subscribe'): Promise<{ expected: number; minHoleMs: number }> {
   let expectedTotal = 0;
   let minHoleMs = Infinity;
   for (const it of items) {
@@ -63,18 +63,21 @@ async function checkNoHole(plant: PlantOpcuaServer, readings: any[], items: Arra
     const got = mine.filter((r) => r.backfill).map((r) => r.ts);
     assert.deepStrictEqual(got, expected, `${it.sensorId}: backfilled timestamps equal the server's history in (${from}, ${to}), in order, once`);
     assert.ok(mine.filter((r) => r.backfill).every((r) => r.quality === 'good' && r.statusCode === 'Good' && typeof r.value === 'number'), `${it.sensorId}: original quality and values`);
-    const goodTs = mine.filter((r) => r.quality === 'good').map((r) => r.ts);
+    // a cyclic Read sends an unchanged value again each cycle; a subscription sends each value once
+    const goodTs = mine.filter((r) => r.quality === 'good' && (mode === 'subscribe' || r.backfill)).map((r) => r.ts);
+    const liveTs = new Set(live.map((r) => r.ts));
     assert.strictEqual(new Set(goodTs).size, goodTs.length, `${it.sensorId}: no value sent twice`);
+    assert.ok(!got.some((ts) => liveTs.has(ts)), `${it.sensorId}: no backfilled value was also sent live`);
   }
   return { expected: expectedTotal, minHoleMs };
 }
 
 /** Retries checkNoHole until it holds (the backfill runs beside live data), or fails with its last complaint. */
-async function waitNoHole(plant: PlantOpcuaServer, r: Recorder, items: Array<{ nodeId: string; sensorId: string }>, splitAt: number, timeoutMs: number): Promise<{ expected: number; minHoleMs: number }> {
+async function waitNoHole(plant: PlantOpcuaServer, r: Recorder, items: Array<{ nodeId: string; sensorId: string }>, splitAt: number, timeoutMs: number, mode = 'subscribe'): Promise<{ expected: number; minHoleMs: number }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return await checkNoHole(plant, r.readings, items, splitAt);
+      return await checkNoHole(plant, r.readings, items, splitAt, mode);
     } catch (err) {
       if (Date.now() > deadline) throw err;
       await sleep(500);
@@ -116,13 +119,15 @@ describe('genix-opcua-poller history backfill', function () {
     await waitFor(() => r.readings.some((x) => x.quality === 'bad'), 'the poller notices the cut', 10000);
     await sleep(20000 - (Date.now() - cutAt));
     proxy!.restore();
+    const restoredAt = Date.now();
     const res = await waitNoHole(plant, r, items, cutAt, 60000);
     await sleep(1000);
     await checkNoHole(plant, r.readings, items, cutAt);
     assert.ok(res.minHoleMs >= 20000, `every item's hole spans the cut (shortest ${res.minHoleMs} ms)`);
     assert.ok(res.expected >= 100 * 190, `the server recorded the cut (${res.expected} values)`);
     assert.strictEqual(r.errors.length, 0, `no node errors: ${r.errors.join(' | ')}`);
-    process.stdout.write(`      (${res.expected} values backfilled for 100 items, holes of at least ${res.minHoleMs} ms)\n`);
+    const b = r.backfillBatches;
+    process.stdout.write(`      (${res.expected} values backfilled for 100 items, holes of at least ${res.minHoleMs} ms; first backfilled reading ${b[0].at - restoredAt} ms after the restore, last ${b[b.length - 1].at - restoredAt} ms, in ${b.length} messages)\n`);
   });
 
   // 1.5 s: node-opcua repairs the channel and keeps the session and subscription (restore path);
@@ -153,6 +158,21 @@ describe('genix-opcua-poller history backfill', function () {
       assert.ok(b.length > 1 && spreadMs >= floorMs * 0.9, `rate bound kept: ${res.expected} values over ${spreadMs} ms (at least ${floorMs} ms at 100 values/s)`);
     });
   }
+
+  it('poll mode: after a 3 s cut the cyclic reads resume and the hole between two reads is filled from history', async () => {
+    plant = await startPlant({ extraItems: 5, rateMs: 100, history: { maxOnlineValues: 1000 } });
+    const url = await throughProxy(plant);
+    const items = benchItems(5);
+    await helper.load([endpointNode, pollerNode], flow(url, items, { mode: 'poll' }));
+    const r = record();
+    await waitFor(() => items.every((it) => r.readings.some((x) => x.sensorId === it.sensorId && x.quality === 'good')), 'live values of every item', 20000);
+    proxy!.cut();
+    const cutAt = Date.now();
+    await sleep(3000);
+    proxy!.restore();
+    const res = await waitNoHole(plant, r, items, cutAt, 30000, 'poll');
+    assert.ok(res.minHoleMs >= 3000 && res.expected >= 5 * 25, `holes span the cut (${res.minHoleMs} ms, ${res.expected} values)`);
+  });
 
   it('an outage longer than the window: only its last part is backfilled, and that is said', async () => {
     plant = await startPlant({ extraItems: 3, rateMs: 100, history: { maxOnlineValues: 1000 } });
