@@ -147,8 +147,9 @@ export = function (RED: NodeAPI) {
       done();
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      endpoint.deregister(node).catch(() => undefined).finally(() => { store?.close(); done(); });
+    node.on('close', (removed: boolean, done: () => void) => {
+      // a redeploy keeps the last-good file (the next poller backfills the redeploy's hole); a deleted poller takes it along
+      endpoint.deregister(node).catch(() => undefined).finally(() => { if (removed) store?.discard(); else store?.close(); done(); });
     });
   }
 

@@ -41,6 +41,10 @@ describe('opcua history backfill: last-good file and holes', () => {
     store.note('ns=2;i=1', 42);
     store.close();
     assert.deepStrictEqual(read(file).items, { 'ns=2;i=1': 42 });
+    const again = new LastGoodStore(file, 1000);
+    assert.strictEqual(again.get('ns=2;i=1'), 42, 'read back after a restart');
+    again.discard();
+    assert.ok(!fs.existsSync(file), 'a deleted poller takes its file along');
   });
 
   it('an open hole keeps its start persisted until it is filled; the value sent before the outage is not sent again', () => {

@@ -76,6 +76,14 @@ export class LastGoodStore {
     this.flush();
   }
 
+  /** The poller was deleted from the flow: its file goes too. */
+  discard(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.closed = true;
+    try { fs.rmSync(this.file, { force: true }); } catch (err) { this.fail(`cannot remove ${this.file}: ${(err as Error).message}`); }
+  }
+
   private schedule(): void {
     if (this.timer || this.closed) return;
     this.timer = setTimeout(() => { this.timer = undefined; void this.flushInBackground(); }, this.flushMs);
