@@ -3,6 +3,8 @@ import type { NodeAPI, Node, NodeDef, NodeMessage } from 'node-red';
 import type { Reading } from './lib/types';
 import type { GroupOptions, ItemGroup, ItemSpec, ItemError, GroupListener, OpcuaSessionManager } from './lib/opcua/session-manager';
 import { itemsFrom } from './lib/opcua/items';
+import { LastGoodStore, historyFile } from './lib/opcua/last-good';
+import { backfillOptionsFrom, BackfillEvent } from './lib/opcua/backfill';
 
 /** the parts of genix-opcua-endpoint a poller uses */
 interface EndpointNode {
@@ -21,6 +23,10 @@ interface PollerDef extends NodeDef {
   deadbandType?: 'none' | 'absolute' | 'percent';
   deadbandValue?: number | string;
   trigger?: GroupOptions['trigger'];
+  backfill?: 'auto' | 'on' | 'off';
+  backfillWindowMin?: number | string;
+  backfillRate?: number | string;
+  backfillValuesPerRead?: number | string;
 }
 
 export = function (RED: NodeAPI) {
@@ -72,6 +78,7 @@ export = function (RED: NodeAPI) {
         default: fill = 'grey'; shape = 'ring'; text = RED._('genix-opcua-poller.status.closed');
       }
       if (notGood > 0) text += ' ' + RED._('genix-opcua-poller.status.notGood', { n: notGood });
+      if (group.backfilling && s.state === 'connected') text += ' ' + RED._('genix-opcua-poller.status.backfilling');
       const key = `${fill}|${shape}|${text}`;
       if (key === lastStatusKey) return;
       lastStatusKey = key;
@@ -86,6 +93,8 @@ export = function (RED: NodeAPI) {
       }
     };
 
+    const store = def.backfill === 'off' ? undefined
+      : new LastGoodStore(historyFile((RED.settings as any).userDir, node.id), 1000, (m) => node.warn(m));
     const options: GroupOptions = {
       mode,
       intervalMs,
@@ -93,11 +102,27 @@ export = function (RED: NodeAPI) {
       deadbandType: def.deadbandType === 'absolute' || def.deadbandType === 'percent' ? def.deadbandType : 'none',
       deadbandValue: Number(def.deadbandValue) || 0,
       trigger: def.trigger,
+      backfill: store && backfillOptionsFrom(def, store),
+    };
+    const noHistoryReported = new Set<string>();
+    const onBackfill = (e: BackfillEvent) => {
+      if (e.kind === 'start') node.log(RED._('genix-opcua-poller.log.backfillStart', { n: e.items }));
+      else if (e.kind === 'done') node.log(RED._('genix-opcua-poller.log.backfillDone', { values: e.values, reads: e.reads }));
+      else if (e.kind === 'clipped') node.warn(RED._('genix-opcua-poller.errors.backfillClipped', { n: e.items, lost: Math.round(e.lostMs / 1000), window: Math.round(e.maxWindowMs / 60000) }));
+      else if (e.kind === 'error') node.warn(RED._('genix-opcua-poller.errors.backfillFailed', { n: e.items, error: e.message }));
+      else if (e.kind === 'noHistory') {
+        // said once per item: a server without history is a fact, not a recurring fault
+        const fresh = e.items.filter((i) => !noHistoryReported.has(i.nodeId));
+        if (!fresh.length) return;
+        for (const i of fresh) noHistoryReported.add(i.nodeId);
+        node.warn(RED._('genix-opcua-poller.errors.noHistory', { n: fresh.length, items: fresh.slice(0, 10).map((i) => `${i.sensorId} (${i.reason})`).join('; ') + (fresh.length > 10 ? '; …' : '') }));
+      }
     };
     let reported = '';
     const group: ItemGroup = endpoint.register(node, options, items, {
       readings: sendReadings,
       status: updateStatus,
+      backfill: onBackfill,
       itemErrors: (errors: ItemError[]) => {
         const key = errors.map((e) => `${e.nodeId}:${e.error}`).join('|');
         if (!errors.length || key === reported) return;
@@ -122,8 +147,9 @@ export = function (RED: NodeAPI) {
       done();
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      endpoint.deregister(node).catch(() => undefined).finally(() => done());
+    node.on('close', (removed: boolean, done: () => void) => {
+      // a redeploy keeps the last-good file (the next poller backfills the redeploy's hole); a deleted poller takes it along
+      endpoint.deregister(node).catch(() => undefined).finally(() => { if (removed) store?.discard(); else store?.close(); done(); });
     });
   }
 

@@ -17,6 +17,8 @@ export interface Reading {
   tags?: Record<string, string>;
   /** OPC-UA status code name when the source is OPC-UA, e.g. "BadNoCommunication" */
   statusCode?: string;
+  /** true: fetched from the source's history after an outage (older than live data already sent) */
+  backfill?: boolean;
 }
 
 export type AlarmKind = 'hihi' | 'hi' | 'lo' | 'lolo' | 'deviation' | 'rate' | 'zscore' | 'flatline' | 'stale' | 'quality' | 'drift';

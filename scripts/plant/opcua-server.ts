@@ -22,6 +22,9 @@
  *   namespacesBefore namespace URIs registered before the plant namespace; each gets a decoy
  *                   variable at i=1001, so the plant namespace moves to index 2 + n (nsu= tests)
  *   timeoutMs       server-side channel timeout (how long a silent client keeps its channel)
+ *   history         make every tag historizing (node-opcua's in-memory historian, HistoryRead
+ *                   ReadRaw with continuation points); maxOnlineValues per tag, default 2000
+ *   maxNodesPerHistoryReadData / maxNodesPerRead  the server's OperationLimits (node-opcua defaults)
  *
  * Tags per line L (1-based), namespace `urn:genix:plant` (index 2 unless namespacesBefore):
  *   i = L*1000 + 1  Line<L>.Temperature   degC   (AnalogItem, EURange 0..200)
@@ -34,7 +37,8 @@
 import os from 'os';
 import path from 'path';
 import { OPCUAServer } from 'node-opcua-server';
-import { MessageSecurityMode, SecurityPolicy, DataType, Variant, StatusCodes } from 'node-opcua-client';
+import { MessageSecurityMode, SecurityPolicy, DataType, Variant, StatusCodes, ReadRawModifiedDetails, DataValue } from 'node-opcua-client';
+import { VariableHistorian } from 'node-opcua-address-space';
 import { loadCertificateManagerClass } from '../../nodes/lib/opcua/pki';
 
 export const PLANT_NAMESPACE_URI = 'urn:genix:plant';
@@ -51,7 +55,13 @@ export interface PlantOpcuaOptions {
   pkiDir?: string;
   namespacesBefore?: string[];
   timeoutMs?: number;
+  history?: boolean | { maxOnlineValues?: number };
+  maxNodesPerHistoryReadData?: number;
+  maxNodesPerRead?: number;
 }
+
+/** one value as the server's historian recorded it */
+export interface RecordedValue { ts: number; value: unknown; statusCode: string }
 
 export interface PlantOpcuaServer {
   endpointUrl: string;
@@ -63,6 +73,8 @@ export interface PlantOpcuaServer {
   sessionCount(): number;
   /** the tick counter that the Bench.<n> tags carry */
   tick(): number;
+  /** what the server's historian holds for a tag ("ns=2;i=1001") with from <= ts <= to (history option) */
+  recorded(nodeId: string, from: number, to: number): Promise<RecordedValue[]>;
 }
 
 const TAGS = [
@@ -96,7 +108,13 @@ export async function startPlantOpcuaServer(opts: PlantOpcuaOptions): Promise<Pl
       .map((p) => (SecurityPolicy as any)[p]),
     allowAnonymous: opts.allowAnonymous ?? true,
     userManager: users ? { isValidUser: (u: string, p: string) => users.some((x) => x.username === u && x.password === p) } : undefined,
-    serverCapabilities: { maxSessions: 1000 },
+    serverCapabilities: {
+      maxSessions: 1000,
+      operationLimits: {
+        ...(opts.maxNodesPerHistoryReadData ? { maxNodesPerHistoryReadData: opts.maxNodesPerHistoryReadData } : {}),
+        ...(opts.maxNodesPerRead ? { maxNodesPerRead: opts.maxNodesPerRead } : {}),
+      },
+    },
     maxConnectionsPerEndpoint: 1000,
     timeout: opts.timeoutMs,
     disableDiscovery: true,
@@ -119,6 +137,14 @@ export async function startPlantOpcuaServer(opts: PlantOpcuaOptions): Promise<Pl
   const ns = addressSpace.registerNamespace(PLANT_NAMESPACE_URI);
   // automatic ids (EURange and EngineeringUnits properties) start at 1000 and would take i=1001
   (ns as any)._nodeIdManager._internal_id_counter = 1_000_000;
+  const historians = new Map<string, VariableHistorian>();
+  const maxOnlineValues = typeof opts.history === 'object' ? opts.history.maxOnlineValues ?? 2000 : 2000;
+  const historize = (v: any) => {
+    if (!opts.history) return;
+    const historian = new VariableHistorian(v, { maxOnlineValues });
+    addressSpace.installHistoricalDataNode(v, { historian });
+    historians.set(v.nodeId.toString(), historian);
+  };
   const plantFolder = ns.addFolder(addressSpace.rootFolder.objects, { browseName: 'Plant', nodeId: 's=Plant' });
   const updaters: Array<(t: number) => void> = [];
   for (let L = 1; L <= lines; L++) {
@@ -135,6 +161,7 @@ export async function startPlantOpcuaServer(opts: PlantOpcuaOptions): Promise<Pl
         minimumSamplingInterval: 0,
         value: { dataType: DataType.Double, value: tag.base } as any,
       } as any);
+      historize(v);
       const phase = L * 0.7 + k;
       updaters.push((t) => {
         const value = tag.base + tag.amp * Math.sin(t / 20 + phase) + (Math.random() - 0.5) * tag.amp * 0.1;
@@ -150,6 +177,7 @@ export async function startPlantOpcuaServer(opts: PlantOpcuaOptions): Promise<Pl
       minimumSamplingInterval: 0,
       value: { dataType: DataType.Boolean, value: true } as any,
     } as any);
+    historize(running);
     updaters.push((t) => {
       // a short stop every 60 s of simulated time gives discrete tags something to report
       const value = (t % 600) < 570;
@@ -169,6 +197,7 @@ export async function startPlantOpcuaServer(opts: PlantOpcuaOptions): Promise<Pl
         minimumSamplingInterval: 0,
         value: { dataType: DataType.Double, value: 0 } as any,
       } as any));
+      historize(vars[n]);
     }
     updaters.push((t) => {
       for (const v of vars) v.setValueFromSource(new Variant({ dataType: DataType.Double, value: t }), StatusCodes.Good);
@@ -192,6 +221,15 @@ export async function startPlantOpcuaServer(opts: PlantOpcuaOptions): Promise<Pl
     plantNamespaceIndex: ns.index,
     sessionCount: () => server.engine.currentSessionCount,
     tick: () => tick,
+    recorded: (nodeId, from, to) => new Promise((resolve, reject) => {
+      const h = historians.get(nodeId);
+      if (!h) { reject(new Error(`${nodeId} is not historizing`)); return; }
+      const details = new ReadRawModifiedDetails({ isReadModified: false, startTime: new Date(from), endTime: new Date(to) });
+      h.extractDataValues(details, 0, false, false, (err: Error | null, dvs?: DataValue[]) => {
+        if (err) { reject(err); return; }
+        resolve((dvs ?? []).map((dv) => ({ ts: dv.sourceTimestamp!.getTime(), value: dv.value.value, statusCode: dv.statusCode.name })));
+      });
+    }),
     stop: async () => {
       if (stopped) return;
       stopped = true;

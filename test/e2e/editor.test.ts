@@ -46,6 +46,7 @@ function editorFlow(ports: { opcua: number; cloud: number }): { flows: object[];
     {
       id: 'gx-poller', type: 'genix-opcua-poller', z, name: 'Line 1 tags', endpoint: 'gx-opcua-ep', mode: 'subscribe', intervalMs: 250,
       output: 'batch', queueSize: 10, deadbandType: 'absolute', deadbandValue: 0.1, trigger: 'status-value',
+      backfill: 'on', backfillWindowMin: 30, backfillRate: 5000, backfillValuesPerRead: 500,
       items: [
         { nodeId: 'ns=2;s=Line1.Temp', sensorId: 'TEMP-01', unit: 'degC' },
         { nodeId: 'ns=2;i=1001', sensorId: 'PRES-01', unit: 'bar' },
@@ -143,6 +144,8 @@ const cases: NodeCase[] = [
       { sel: '#node-input-mode', want: 'subscribe' },
       { sel: '#node-input-intervalMs', want: '250' },
       { sel: '#node-input-output', want: 'batch' },
+      { sel: '#node-input-backfill', want: 'on' },
+      { sel: '#node-input-backfillWindowMin', want: '30' },
       { sel: '#node-input-deadbandType', want: 'absolute' },
       { sel: '#node-input-deadbandValue', want: '0.1' },
       { sel: '#node-input-trigger', want: 'status-value' },

@@ -1,5 +1,6 @@
 // OPC-UA status codes and values turned into the parts of a reading.
-import type { Quality } from '../types';
+import type { Quality, Reading } from '../types';
+import type { ItemState } from './item-group';
 
 /** Severity bits 31..30 of an OPC-UA StatusCode: 00 good, 01 uncertain, 10/11 bad. */
 export function qualityOf(statusCodeValue: number): Quality {
@@ -39,4 +40,14 @@ export function plainValue(v: unknown): any {
   if (typeof o.toString === 'function' && o.constructor && o.constructor.name === 'NodeId') return o.toString();
   if (typeof o.toJSON === 'function') return o.toJSON();
   return String(v);
+}
+
+/** The reading for one DataValue of an item (live or from history). */
+export function readingOf(it: ItemState, dv: { value?: { value?: unknown } | null; statusCode?: { value: number; name?: string } | null; sourceTimestamp?: Date | null; serverTimestamp?: Date | null }, arrival: number): Reading {
+  const r: any = {
+    sensorId: it.sensorId, value: plainValue(dv.value?.value), ts: timestampOf(dv, arrival), quality: qualityOf(dv.statusCode?.value ?? 0),
+    statusCode: dv.statusCode?.name ?? 'Good', nodeId: it.parsed!.text,
+  };
+  if (it.unit) r.unit = it.unit;
+  return r;
 }

@@ -7,15 +7,16 @@ import { OPCUAClient, ClientSession, MessageSecurityMode, SecurityPolicy, DataVa
 import type { Reading } from '../types';
 import { Backoff } from '../common/backoff';
 import { resolveNodeId } from './nodeid';
-import { qualityOf, timestampOf, plainValue } from './quality';
+import { readingOf } from './quality';
 import {
   EndpointSettings, ErrorKind, SECURITY_MODES, SECURITY_POLICIES, classifyError, withTimeout, userIdentityFor, ownCertificateOptions,
 } from './connect-options';
 
-import { ItemGroup, ItemState, ItemSpec, GroupOptions, GroupListener, ItemError } from './item-group';
+import { ItemGroup, ItemState, ItemSpec, GroupOptions, GroupListener } from './item-group';
 import type { Connection, GroupHost, ManagerSettings } from './group-host';
 import { subscribeGroup, silenceBoundMs, recreateSubscription } from './subscription';
 import { checkPollItems, schedulePoll } from './polling';
+import { armBackfill, noteLive, runBackfill } from './history';
 
 export * from './connect-options';
 export * from './item-group';
@@ -217,11 +218,14 @@ export class OpcuaSessionManager extends EventEmitter implements GroupHost {
     }));
     conn.namespaceArray = ns;
     if (moved) { conn.breakWith('the server reordered its namespaces'); return; }
+    // values sampled while the channel was down are in the server's history, not in the subscription
+    for (const g of this.groups.values()) armBackfill(g);
     conn.lostAt = undefined;
     this.touch();
     for (const g of this.groups.values()) g.lastNotification = this.lastActivity;
     this.log('info', `session on ${this.settings.endpointUrl} restored`);
     this.setStatus({ state: 'connected', attempt: 0 });
+    for (const g of this.groups.values()) void runBackfill(this, conn, g);
   }
 
   private touch(): void { this.lastActivity = Date.now(); }
@@ -296,24 +300,9 @@ export class OpcuaSessionManager extends EventEmitter implements GroupHost {
     }
   }
 
-  private resolveItems(conn: Connection, g: ItemGroup): ItemError[] {
-    const errors: ItemError[] = [];
-    for (const it of g.items) {
-      if (!it.parsed) { errors.push({ nodeId: String(it.spec.nodeId), sensorId: it.sensorId, error: it.error! }); continue; }
-      try {
-        it.resolved = resolveNodeId(it.parsed, conn.namespaceArray);
-        it.error = undefined;
-      } catch (err) {
-        it.resolved = undefined;
-        it.error = (err as Error).message;
-        errors.push({ nodeId: it.parsed.text, sensorId: it.sensorId, error: it.error });
-      }
-    }
-    return errors;
-  }
-
   private async startGroup(conn: Connection, g: ItemGroup): Promise<void> {
-    const errors = this.resolveItems(conn, g);
+    const errors = g.resolve(conn.namespaceArray);
+    const backfill = armBackfill(g);
     if (g.options.mode === 'poll') {
       errors.push(...await checkPollItems(this, conn, g));
       schedulePoll(this, conn, g);
@@ -322,21 +311,21 @@ export class OpcuaSessionManager extends EventEmitter implements GroupHost {
     }
     g.listener.itemErrors?.(errors);
     g.listener.status?.();
+    if (backfill) void runBackfill(this, conn, g);
   }
 
   onData(g: ItemGroup, it: ItemState, dv: DataValue): void {
     const now = Date.now();
     this.lastActivity = now;
-    const code = dv.statusCode?.value ?? 0;
-    const quality = qualityOf(code);
-    const value = plainValue(dv.value?.value);
-    const r: any = { sensorId: it.sensorId, value, ts: timestampOf(dv, now), quality, statusCode: dv.statusCode?.name ?? 'Good', nodeId: it.parsed!.text };
-    if (it.unit) r.unit = it.unit;
-    const qualityChanged = it.quality !== quality;
-    it.quality = quality;
-    it.lastValue = value;
+    const r = readingOf(it, dv, now);
+    const fresh = noteLive(g, it, r);
+    const qualityChanged = it.quality !== r.quality;
+    it.quality = r.quality;
+    it.lastValue = r.value;
     it.lossReported = false;
-    this.push(g, r, qualityChanged);
+    // a value already sent (before the outage, or by the backfill) only restores the item's quality
+    if (fresh) this.push(g, r, qualityChanged);
+    else if (qualityChanged) g.listener.status?.();
   }
 
   private push(g: ItemGroup, r: Reading, statusChanged: boolean): void {

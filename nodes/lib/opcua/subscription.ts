@@ -9,6 +9,7 @@ import {
 import { withTimeout } from './connect-options';
 import type { ItemGroup, GroupOptions, ItemError } from './item-group';
 import type { Connection, GroupHost } from './group-host';
+import { armBackfill, runBackfill } from './history';
 
 const MONITORED_ITEMS_PER_CALL = 1000;
 
@@ -121,9 +122,12 @@ export async function recreateSubscription(host: GroupHost, conn: Connection, g:
     g.monitoredGroups = [];
     await withTimeout(old.terminate(), Math.min(host.settings.requestTimeoutMs, 5000), 'delete subscription').catch(() => undefined);
     if (!host.usable(conn) || !host.registered(g)) return;
+    // what the server sampled while the subscription was silent comes from its history
+    const backfill = armBackfill(g);
     const errors = await subscribeGroup(host, conn, g);
     g.listener.itemErrors?.(errors);
     g.listener.status?.();
+    if (backfill) void runBackfill(host, conn, g);
   } catch (err) {
     // the session cannot make a subscription: rebuild the whole connection
     conn.breakWith(`cannot recreate the subscription of ${g.id}: ${(err as Error).message}`);
