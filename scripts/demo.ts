@@ -94,7 +94,9 @@ async function main(): Promise<void> {
     // A plant network cannot answer the first-run questions: no telemetry consent dialog, no tour.
     telemetry: { enabled: false },
     diagnostics: { enabled: false },
-    editorTheme: { projects: { enabled: false }, tours: false, page: { title: 'genix demo' }, header: { title: 'genix — simulated plant' } },
+    // palette.catalogues: [] — the palette manager would fetch the flow library's catalogue from the
+    // internet on every editor load; a plant network answers with an error (install by upload or npm).
+    editorTheme: { projects: { enabled: false }, tours: false, palette: { catalogues: [] }, page: { title: 'genix demo' }, header: { title: 'genix — simulated plant' } },
     logging: { console: { level: process.env.GENIX_LOG_LEVEL || 'info', metrics: false, audit: false } },
     functionExternalModules: false,
     externalModules: { autoInstall: false, palette: { allowInstall: true } },

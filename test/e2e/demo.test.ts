@@ -102,6 +102,40 @@ describe('npm start demo (real process)', function () {
     }
   });
 
+  it('opens the demo in the editor with no invalid node and no request leaving the machine (headless Chromium)', async function () {
+    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+    requirePrereq(this, chromium, 'Chromium is not installed (apt-get install chromium; .ci/run installs it)');
+    const { chromium: pw } = require('playwright-core');
+    const browser = await pw.launch({
+      executablePath: chromium,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+      const offHost: string[] = [];
+      const failed: string[] = [];
+      page.on('request', (r: any) => { if (!/^(https?|wss?):\/\/127\.0\.0\.1[:/]/.test(r.url()) && !/^(data|blob):/.test(r.url())) offHost.push(r.url()); });
+      page.on('requestfailed', (r: any) => failed.push(`${r.failure()?.errorText} ${r.url()}`));
+      await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'domcontentloaded' });
+      await page.waitForFunction(() => { const R = (window as any).RED; let n = 0; R?.nodes?.eachNode(() => { n++; }); return n > 10; }, null, { timeout: 60000 });
+      await page.waitForTimeout(3000); // the editor's own start-up requests (palette, catalogues, plugins)
+      const invalid = await page.evaluate(() => {
+        const R = (window as any).RED;
+        const bad: string[] = [];
+        const check = (n: any) => { if (n.valid === false) bad.push(`${n.type} "${n.name || n.id}": ${(n.validationErrors || []).join(', ')}`); };
+        R.nodes.eachNode(check);
+        R.nodes.eachConfig(check);
+        return bad;
+      });
+      assert.deepStrictEqual(invalid, [], 'nodes of the demo flow shown invalid in the editor');
+      assert.deepStrictEqual(offHost, [], 'requests to hosts other than this machine');
+      assert.deepStrictEqual(failed, [], 'failed requests');
+      await page.screenshot({ path: path.join(os.tmpdir(), 'genix-demo-editor.png') }); // to look at the layout
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('stops cleanly on SIGINT (Ctrl-C)', async function () {
     const code = await proc.stop('SIGINT', 20000);
     assert.strictEqual(code, 0, proc.output().slice(-2000));
