@@ -100,7 +100,7 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
       id: 'demo-sensor-broker', type: 'mqtt-broker', name: 'simulated sensors', broker: sensors.host, port: sensors.port,
       clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true,
     },
-    { id: 'demo-c1', type: 'comment', z, name: 'Sensors (MQTT, vendor JSON) → normalizer → anomaly detector', info: 'Every simulated sensor publishes `{"sensor_id":"TEMP-01","temperature":42.5,"timestamp":…}` to `sensors/<id>/data`. The normalizer turns each into a canonical reading; the detector passes readings on and emits alarm state changes.', x: 260, y: 40, wires: [] },
+    { id: 'demo-c1', type: 'comment', z, name: 'MQTT sensors (vendor JSON)', info: 'Every simulated sensor publishes `{"sensor_id":"TEMP-01","temperature":42.5,"timestamp":…}` to `sensors/<id>/data`. The normalizer turns each into a canonical reading; the detector passes readings on and emits alarm state changes.', x: 260, y: 40, wires: [] },
     { id: 'demo-mqtt-in', type: 'mqtt in', z, name: 'sensors/+/data', topic: 'sensors/+/data', qos: '0', datatype: 'utf8', broker: 'demo-sensor-broker', nl: false, rap: true, rh: 0, inputs: 0, x: 130, y: 100, wires: [[]] },
   ];
   const node = (id: string) => flow.find((n) => n.id === id);
@@ -162,7 +162,7 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
     // The buffer batches its replay itself; the publisher sends each input as it comes (batchMaxMessages 1),
     // because merging inputs across messages can reorder a sensor's readings after a restart.
     flow.push(
-      { id: 'demo-c3', type: 'comment', z, name: 'Store-and-forward ⇄ cloud publisher (delivery loop)', info: 'The buffer commits every message to SQLite before forwarding it; the publisher reports each delivery back on the feedback wire, and the buffer deletes what the cloud acknowledged.', x: 290, y: 440, wires: [] },
+      { id: 'demo-c3', type: 'comment', z, name: 'delivery loop: buffer ⇄ publisher', info: 'The buffer commits every message to SQLite before forwarding it; the publisher reports each delivery back on the feedback wire, and the buffer deletes what the cloud acknowledged.', x: 290, y: 440, wires: [] },
       { id: 'demo-buffer', type: 'genix-store-forward', z, name: 'readings buffer', dbPath: '', synchronous: 'FULL', maxMessages: 1000000, maxBytes: 1073741824, overflow: 'drop-oldest', ttlMs: 604800000, maxInFlight: 100, maxInFlightReadings: 20000, order: 'fifo', ackTimeoutMs: 10000, replayRate: 20000, replayBatchSize: 500, retryMinMs: 1000, retryMaxMs: 30000, storeProperties: '', metricsIntervalMs: 2000, x: 170, y: 500, wires: [['demo-publisher'], ['demo-buffer-metrics']] },
       { id: 'demo-buffer-metrics', type: 'debug', z, name: 'buffer metrics', active: false, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 420, y: 540, wires: [] },
       { id: 'demo-buffer-flush', type: 'inject', z, name: 'flush now', props: [{ p: 'command', v: 'flush', vt: 'str' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 150, y: 560, wires: [['demo-buffer']] },
@@ -181,7 +181,37 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
   }
 
   if (o.dashboard) addDashboard(flow, z, readingSources.length ? (has('genix-anomaly') ? 'demo-anomaly' : readingSources[0]) : null, node('demo-anomaly') ? 'demo-anomaly' : null, node('demo-buffer') ? 'demo-buffer' : null, wire);
+  layOut(flow, z);
   return flow;
+}
+
+/**
+ * Where each node sits: left to right in the pipeline's order, one group per stage, as an
+ * integrator would draw it. Only the feedback wires of the delivery loop run back, one column.
+ */
+const STAGES: Array<{ id: string; name: string; color: string; nodes: Array<[string, number, number]> }> = [
+  { id: 'demo-g-sources', name: '1 · plant sources', color: '#d1e7f0', nodes: [['demo-c1', 170, 80], ['demo-mqtt-in', 150, 120], ['demo-c2', 190, 180], ['demo-opcua-poller', 150, 220]] },
+  { id: 'demo-g-normalize', name: '2 · normalize', color: '#dff0d8', nodes: [['demo-normalizer', 470, 120], ['demo-raw', 470, 120], ['demo-invalid', 480, 180]] },
+  { id: 'demo-g-detect', name: '3 · detect anomalies', color: '#fbe3d6', nodes: [['demo-anomaly', 780, 120], ['demo-alarm-ack', 790, 180], ['demo-alarm-shelve', 790, 220]] },
+  { id: 'demo-g-store', name: '4 · store (SQLite)', color: '#fcf3cf', nodes: [['demo-c3', 1090, 80], ['demo-buffer', 1080, 120], ['demo-buffer-flush', 1080, 180], ['demo-alarm-buffer', 1080, 240]] },
+  { id: 'demo-g-deliver', name: '5 · deliver to the cloud', color: '#e3e0f3', nodes: [['demo-publisher', 1360, 120], ['demo-buffer-metrics', 1370, 180], ['demo-alarm-publisher', 1360, 240], ['demo-alarm-debug', 1370, 300]] },
+  { id: 'demo-g-dashboard', name: 'dashboard', color: '#eeeeee', nodes: [['demo-c4', 190, 400], ['demo-ui-feed', 190, 440], ['demo-ui-chart', 440, 440], ['demo-ui-alarms-fn', 190, 500], ['demo-ui-alarms', 440, 500], ['demo-ui-backlog-fn', 190, 560], ['demo-ui-backlog', 440, 560], ['demo-ui-backlog-text', 440, 600]] },
+];
+
+function layOut(flow: any[], z: string): void {
+  const byId = new Map(flow.map((n) => [n.id, n]));
+  for (const stage of STAGES) {
+    const members = stage.nodes.filter(([id]) => byId.has(id));
+    if (!members.length) continue;
+    let x0 = Infinity; let y0 = Infinity; let x1 = -Infinity; let y1 = -Infinity;
+    for (const [id, x, y] of members) {
+      const n = byId.get(id);
+      n.x = x; n.y = y; n.g = stage.id;
+      const half = Math.max(50, 30 + 4.5 * String(n.name || n.type).length); // about the editor's label width
+      x0 = Math.min(x0, x - half); x1 = Math.max(x1, x + half); y0 = Math.min(y0, y - 15); y1 = Math.max(y1, y + 15);
+    }
+    flow.push({ id: stage.id, type: 'group', z, name: stage.name, style: { label: true, fill: stage.color, 'fill-opacity': '0.5', stroke: '#999999' }, nodes: members.map(([id]) => id), x: Math.round(x0 - 20), y: Math.round(y0 - 40), w: Math.round(x1 - x0 + 40), h: Math.round(y1 - y0 + 60) });
+  }
 }
 
 function addDashboard(flow: any[], z: string, readings: string | null, alarms: string | null, buffer: string | null, wire: (from: string, port: number, to: string) => void): void {
@@ -193,7 +223,7 @@ function addDashboard(flow: any[], z: string, readings: string | null, alarms: s
     g('demo-ui-g-readings', 'Live readings and limits', 1, 12),
     g('demo-ui-g-alarms', 'Active alarms', 2, 12),
     g('demo-ui-g-buffer', 'Store-and-forward backlog', 3, 12),
-    { id: 'demo-c4', type: 'comment', z, name: 'Dashboard (FlowFuse Dashboard 2.0) at /dashboard', info: 'Live readings per line with their alarm limits, the active alarms, and the store-and-forward backlog.', x: 250, y: 720, wires: [] },
+    { id: 'demo-c4', type: 'comment', z, name: 'dashboard at /dashboard', info: 'Live readings per line with their alarm limits, the active alarms, and the store-and-forward backlog.', x: 250, y: 720, wires: [] },
   );
   if (readings) {
     flow.push(
