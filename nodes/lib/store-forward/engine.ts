@@ -111,8 +111,10 @@ export function loadEngine(choice?: string): SqlEngine {
     failures.push(`${name}: ${reason(e)}`);
   }
   if (c === 'auto') throw new NoSqliteEngineError(`no SQLite engine: ${NO_ENGINE_HINT} (${failures.join('; ')})`);
-  const other = c === 'node:sqlite' ? 'install better-sqlite3 or run Node.js >= 22.13' : 'run Node.js >= 22.13 for node:sqlite';
-  throw new NoSqliteEngineError(`SQLite engine ${c} is not available (${failures[0]}); choose engine "auto" or ${other}`);
+  const fix = c === 'node:sqlite'
+    ? 'run Node.js >= 22.13, or install better-sqlite3 and choose engine "auto"'
+    : 'install better-sqlite3 (needs a compiler or a prebuilt binary), or choose engine "auto" on Node.js >= 22.13';
+  throw new NoSqliteEngineError(`SQLite engine ${c} is not available (${failures[0]}): ${fix}`);
 }
 
 /** Which engines load here (for the bench and the tests): name -> null when it loads, else why not. */
