@@ -4,7 +4,6 @@ import type { OpenOptions, SqlDatabase, SqlEngine, SqlStatement } from './engine
 
 /** Loads better-sqlite3 from `mod` and opens an in-memory database, which loads (and so proves) its native addon. */
 export function betterSqlite3Engine(mod: string): SqlEngine {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Database = require(mod);
   const probe = new Database(':memory:');
   let sqliteVersion: string;

@@ -175,7 +175,6 @@ class NodeDatabase implements SqlDatabase {
 
 /** Loads node:sqlite from `mod` (it is missing before Node.js 22.13, or behind a flag). */
 export function nodeSqliteEngine(mod: string): SqlEngine {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { DatabaseSync } = require(mod);
   if (typeof DatabaseSync !== 'function') throw new Error(`${mod} has no DatabaseSync`);
   const probe = new DatabaseSync(':memory:');
