@@ -1,5 +1,6 @@
 // The same store-and-forward tests on both SQLite engines: this suite runs them on Node 20 with better-sqlite3;
-// here they run again under a Node 22 from the registry, with the engine forced to node:sqlite, and once on auto,
+// here the lib- and node-level ones run again under a Node 22 from the registry (dist/ must be built), with the
+// engine forced to node:sqlite, and once on auto,
 // where better-sqlite3 (built for Node 20 in node_modules) cannot load and auto must fall back to node:sqlite.
 import assert from 'assert';
 import path from 'path';
@@ -45,6 +46,18 @@ describe('store-forward on node:sqlite (Node 22 from the registry)', function ()
     // the engine test names the engine in force: proof that the run was on node:sqlite
     assert.match(out, /the queue runs on the engine in force \(GENIX_SQLITE_ENGINE=node:sqlite\)/);
     assert.ok(c.passing >= 40, `only ${c.passing} tests ran`);
+  });
+
+  it('the node-level store-forward tests (Node-RED runtime, real full disk) pass with GENIX_SQLITE_ENGINE=node:sqlite', function () {
+    const { code, out } = runMocha(node22, ['test/nodes/genix-store-forward.test.ts'], { ...process.env, GENIX_SQLITE_ENGINE: 'node:sqlite' });
+    const c = counts(out);
+    process.stdout.write(`      (node:sqlite on Node 22, node level: ${c.passing} passing, ${c.failing} failing, ${c.pending} pending)\n`);
+    assert.strictEqual(code, 0, `mocha under Node 22 exited ${code}:\n${out.slice(-6000)}`);
+    assert.strictEqual(c.failing, 0);
+    assert.strictEqual(c.pending, 0, 'nothing may be skipped on this engine');
+    // that test waits for a status ending in "· node:sqlite" and metrics naming it
+    assert.match(out, /✔ the status and the metrics name the engine in use/);
+    assert.ok(c.passing >= 20, `only ${c.passing} tests ran`);
   });
 
   it('auto falls back to node:sqlite where better-sqlite3 cannot load (native module built for another Node.js)', function () {
