@@ -106,7 +106,7 @@ export class SqliteQueue {
   private closed = false;
   private st!: Record<string, SqlStatement>;
 
-  constructor(file: string, opts: QueueOptions, check = false, engine: SqlEngine = loadEngine(typeof opts.engine === 'string' ? opts.engine : undefined)) {
+  constructor(file: string, opts: QueueOptions, check = false, engine: SqlEngine = typeof opts.engine === 'object' ? opts.engine : loadEngine(opts.engine)) {
     this.path = file;
     this.owner = opts.owner;
     this.engine = engine.name;
