@@ -1,16 +1,19 @@
 // genix-store-forward: accept-and-commit rate through a real runtime, backlog drain rate, memory and disk,
-// against raw batched better-sqlite3 inserts measured in the same run.
-// GENIX_BENCH_SF_ROWS sets the backlog size (default 1,000,000).
+// against raw batched inserts on the same SQLite engine measured in the same run.
+// Both engines side by side: this process runs on the engine in force (better-sqlite3 on this Node 20), then runs
+// itself again under a Node 22 from the registry with GENIX_SQLITE_ENGINE=node:sqlite (Node 22 cannot load the
+// better-sqlite3 built for Node 20, and Node 20 has no node:sqlite), and prints each figure of both legs in pairs.
+// GENIX_BENCH_SF_ROWS sets the backlog size (default 1,000,000); GENIX_BENCH_SF_ONE_ENGINE=1 skips the second leg.
 import { spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import v8 from 'v8';
 import vm from 'vm';
-import Database from 'better-sqlite3';
 import { main, BenchResult } from './lib';
 import { startRuntime, pump } from './runtime';
 import { openQueue } from '../nodes/lib/store-forward/queue';
+import { loadEngine, openDatabase } from '../nodes/lib/store-forward/engine';
 
 const ROWS = Number(process.env.GENIX_BENCH_SF_ROWS || 1000000);
 const mb = (b: number) => b / 1048576;
@@ -29,14 +32,14 @@ function reading(i: number) {
   return { sensorId: `TEMP-${i % 50}`, value: 20 + (i % 1000) / 10, ts: 1700000000000 + i, quality: 'good', unit: 'degC' };
 }
 
-/** Raw better-sqlite3: 100 rows per transaction, WAL, synchronous FULL, same row shape. */
+/** Raw inserts on the engine in force: 100 rows per transaction, WAL, synchronous FULL, same row shape. */
 function rawInserts(dir: string, seconds: number): number {
-  const db = new Database(path.join(dir, 'raw.sqlite'));
+  const db = openDatabase(path.join(dir, 'raw.sqlite'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec('CREATE TABLE m (id INTEGER PRIMARY KEY, ts INTEGER, topic TEXT, payload, extra TEXT, size INTEGER, attempts INTEGER DEFAULT 0)');
   const ins = db.prepare('INSERT INTO m (ts, topic, payload, extra, size) VALUES (?, ?, ?, NULL, ?)');
-  const tx = db.transaction((from: number) => {
+  const tx = (from: number) => db.transaction(() => {
     for (let i = from; i < from + 100; i++) {
       const r = reading(i);
       const p = JSON.stringify(r);
@@ -115,8 +118,9 @@ async function run(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-sf-bench-'));
   const raw = rawInserts(dir, 2);
-  const rawNote = `raw better-sqlite3, 100 rows/commit, FULL: ${Math.round(raw).toLocaleString('en-US')} rows/s`;
-  results.push({ name: 'raw better-sqlite3 inserts (100/commit, FULL)', value: raw, unit: 'rows/s', compare: 'reference for the rows below' });
+  const engine = loadEngine().name;
+  const rawNote = `raw ${engine}, 100 rows/commit, FULL: ${Math.round(raw).toLocaleString('en-US')} rows/s`;
+  results.push({ name: `raw ${engine} inserts (100/commit, FULL)`, value: raw, unit: 'rows/s', compare: 'reference for the rows below' });
 
   const backlogFile = path.join(dir, 'backlog.sqlite');
   const acceptFile = path.join(dir, 'accept.sqlite');
@@ -212,10 +216,48 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void>
   }
 }
 
+const root = path.resolve(__dirname, '..', '..');
+
+/** The node:sqlite leg: this bench under a Node 22 from the registry (installed as the tests do). */
+function nodeSqliteLeg(): BenchResult[] | string {
+  const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', "process.stdout.write(require('./test/helpers/runtimes').installNode(22).node)"], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) return `no Node 22 for node:sqlite (${String(r.stderr).trim().split('\n')[0]})`;
+  const out = path.join(os.tmpdir(), `genix-bench-sf-node-sqlite-${process.pid}.json`);
+  const leg = spawnSync(r.stdout, ['--expose-gc', __filename], {
+    stdio: 'inherit',
+    env: { ...process.env, GENIX_SQLITE_ENGINE: 'node:sqlite', GENIX_BENCH_SF_ONE_ENGINE: '1', GENIX_BENCH_OUT: out, NODE_NO_WARNINGS: '1' },
+  });
+  if (leg.status !== 0 || !fs.existsSync(out)) return `node:sqlite leg failed (exit ${leg.status})`;
+  const results = JSON.parse(fs.readFileSync(out, 'utf8')) as BenchResult[];
+  fs.rmSync(out, { force: true });
+  return results;
+}
+
+/** This engine's figures, then (unless told not to) the node:sqlite leg's, each figure in a pair. */
+async function sideBySide(): Promise<BenchResult[]> {
+  const label = `[${loadEngine().name}, Node ${process.versions.node.split('.')[0]}]`;
+  const own = (await run()).map((r) => ({ ...r, name: `${r.name} ${label}` }));
+  if (process.env.GENIX_BENCH_SF_ONE_ENGINE === '1' || loadEngine().name === 'node:sqlite') return own;
+  process.stdout.write(`\n${label} done; now the same bench on node:sqlite under Node 22\n`);
+  const other = nodeSqliteLeg();
+  if (typeof other === 'string') {
+    return [...own, { name: 'node:sqlite leg', value: NaN, unit: '', compare: `not measured: ${other}` }];
+  }
+  const paired: BenchResult[] = [];
+  own.forEach((r, i) => {
+    paired.push(r);
+    const o = other[i];
+    if (!o) return;
+    const ratio = r.value ? ` (${(o.value / r.value).toFixed(2)}x of better-sqlite3)` : '';
+    paired.push({ ...o, compare: `${o.compare ?? ''}${ratio}`.trim() });
+  });
+  return paired;
+}
+
 const child = process.env.GENIX_BENCH_SF_PREFILL;
 if (child) {
   const [file, rows, perRow] = JSON.parse(child) as [string, number, number];
   process.stdout.write(`${JSON.stringify(prefill(file, rows, perRow))}\n`);
 } else {
-  main(run);
+  main(sideBySide);
 }

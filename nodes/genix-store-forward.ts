@@ -2,13 +2,15 @@
 import os from 'os';
 import path from 'path';
 import type { NodeAPI, Node, NodeDef } from 'node-red';
-import { StoreForwardBuffer, Outgoing, BufferOptions, Overflow } from './lib/store-forward';
+import { StoreForwardBuffer, Outgoing, BufferOptions, Overflow, NoSqliteEngineError } from './lib/store-forward';
 import { numberOr, requireNumber } from './lib/common/numbers';
 import { stringField, numericField, requireScope, sendError, RequestError } from './lib/common/admin-request';
 
 interface StoreForwardDef extends NodeDef {
   dbPath?: string;
   synchronous?: string;
+  /** auto | better-sqlite3 | node:sqlite */
+  engine?: string;
   maxMessages?: number | string;
   maxBytes?: number | string;
   overflow?: string;
@@ -78,7 +80,8 @@ export = function (RED: NodeAPI) {
       const state = b.isDiskFull ? 'diskFull' : b.storeError ? 'storeError' : b.state;
       // drops by reason, e.g. "dropped disk-full 120, ttl 4"
       const drops = Object.entries(b.acct.drops).filter(([, n]) => n > 0).map(([reason, n]) => `${reason} ${n}`).join(', ');
-      const text = `${RED._(`genix-store-forward.status.${state}`)} · ${b.backlog}` + (drops ? ` · ${RED._('genix-store-forward.status.dropped')} ${drops}` : '');
+      // the engine last: "forwarding · 120 · node:sqlite"
+      const text = `${RED._(`genix-store-forward.status.${state}`)} · ${b.backlog}` + (drops ? ` · ${RED._('genix-store-forward.status.dropped')} ${drops}` : '') + ` · ${b.queue.engine}`;
       if (text === lastStatus) return;
       lastStatus = text;
       const fill = state === 'forwarding' ? 'green' : state === 'paused' ? 'grey' : state === 'diskFull' || state === 'storeError' ? 'red' : 'yellow';
@@ -99,15 +102,22 @@ export = function (RED: NodeAPI) {
       if (node.buffer) node.send([null, { _msgid: RED.util.generateId(), topic: 'metrics', payload: node.buffer.metrics() } as any]);
     };
 
+    let openError = '';
     try {
       node.buffer = new StoreForwardBuffer(
-        { path: file, owner: node.id, synchronous: config.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL' },
+        { path: file, owner: node.id, synchronous: config.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL', engine: (config.engine || 'auto') as any },
         opts,
         { forward, fault: (text, level) => (level === 'info' ? node.log(text) : level === 'warn' ? node.warn(text) : node.error(text)), changed: showStatus },
       );
     } catch (err: any) {
-      node.error(`store-forward: cannot open ${file}: ${err.message}`);
-      node.status({ fill: 'red', shape: 'ring', text: RED._('genix-store-forward.status.error') });
+      openError = err.message;
+      if (err instanceof NoSqliteEngineError) {
+        node.error(`store-forward: ${err.message}`);
+        node.status({ fill: 'red', shape: 'ring', text: RED._('genix-store-forward.status.noEngine') });
+      } else {
+        node.error(`store-forward: cannot open ${file}: ${err.message}`);
+        node.status({ fill: 'red', shape: 'ring', text: RED._('genix-store-forward.status.error') });
+      }
     }
     if (config.startPaused === true) node.buffer?.pause();
     const opened = node.buffer?.opened;
@@ -125,7 +135,7 @@ export = function (RED: NodeAPI) {
 
     node.on('input', (msg: any, send: (m: any) => void, done: (err?: Error) => void) => {
       const buffer = node.buffer;
-      if (!buffer) return done(new Error(`store-forward: buffer is not open (${file})`));
+      if (!buffer) return done(new Error(`store-forward: buffer is not open (${file}): ${openError}`));
       const d = msg.delivery;
       // an answer: ours, or any msg.delivery that says ok true/false (an answer meant for another buffer proves nothing here)
       if (d && typeof d === 'object' && (d.buffer === node.id || 'ok' in d)) {

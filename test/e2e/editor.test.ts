@@ -77,7 +77,7 @@ function editorFlow(ports: { opcua: number; cloud: number }): { flows: object[];
       x: 630, y: 100, wires: [['gx-buffer'], []],
     },
     {
-      id: 'gx-buffer', type: 'genix-store-forward', z, name: 'readings buffer', dbPath: '', synchronous: 'FULL', maxMessages: 500000,
+      id: 'gx-buffer', type: 'genix-store-forward', z, name: 'readings buffer', dbPath: '', synchronous: 'FULL', engine: 'better-sqlite3', maxMessages: 500000,
       maxBytes: 536870912, overflow: 'drop-oldest', ttlMs: 604800000, maxInFlight: 200, maxInFlightReadings: 20000, order: 'live-first', ackTimeoutMs: 15000, replayRate: 2000,
       replayBatchSize: 200, retryMinMs: 1000, retryMaxMs: 60000, storeProperties: 'correlationId', metricsIntervalMs: 10000,
       startPaused: false, x: 390, y: 220, wires: [['gx-publisher'], []],
@@ -213,6 +213,7 @@ const cases: NodeCase[] = [
       { sel: '#node-input-name', want: 'readings buffer' },
       { sel: '#node-input-dbPath', want: '' },
       { sel: '#node-input-synchronous', want: 'FULL' },
+      { sel: '#node-input-engine', want: 'better-sqlite3' },
       { sel: '#node-input-maxMessages', want: '500000' },
       { sel: '#node-input-maxBytes', want: '536870912' },
       { sel: '#node-input-overflow', want: 'drop-oldest' },

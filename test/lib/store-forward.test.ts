@@ -3,8 +3,7 @@ import assert from 'assert';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import Database from 'better-sqlite3';
-import { openQueue, StoreInUseError, StoreForwardBuffer, Outgoing, TokenBucket, Backoff, encodeMessage, decodePayload } from '../../nodes/lib/store-forward';
+import { openDatabase, openQueue, StoreInUseError, StoreForwardBuffer, Outgoing, TokenBucket, Backoff, encodeMessage, decodePayload } from '../../nodes/lib/store-forward';
 import { waitFor } from '../helpers/wait';
 
 describe('store-forward core', () => {
@@ -101,7 +100,7 @@ describe('store-forward core', () => {
       const { queue } = openQueue({ path: file, owner: 'a' });
       assert.throws(() => openQueue({ path: file, owner: 'b' }), StoreInUseError);
       // another connection stands in for another process: the EXCLUSIVE lock keeps it out
-      const other = new Database(file, { timeout: 0 });
+      const other = openDatabase(file, { timeoutMs: 0 });
       assert.throws(() => other.prepare('SELECT count(*) FROM messages').get(), /locked/);
       other.close();
       queue.close();

@@ -472,4 +472,52 @@ describe('genix-store-forward node', function () {
       helper.settings({ userDir: undefined });
     }
   });
+  describe('SQLite engine', () => {
+    const engine = require('../../dist/nodes/lib/store-forward/engine.js');
+
+    it('the status and the metrics name the engine in use', async () => {
+      await helper.load(sfNode, flow());
+      setMode('fail');
+      const r = record();
+      const statuses: any[] = [];
+      helper.getNode('sf').on('call:status', (c: any) => statuses.push(c.args[0]));
+      feed(0, 3);
+      // this checkout runs better-sqlite3 on Node 20 unless a run forces another engine
+      const want = process.env.GENIX_SQLITE_ENGINE || 'better-sqlite3';
+      await waitFor(() => statuses.some((st) => st.text.endsWith(` · ${want}`)), `a status ending in "· ${want}"`);
+      assert.strictEqual((await metricsNow(r)).engine, want);
+    });
+
+    it('with no engine loadable: a clear error and status, inputs fail via Catch, the rest of the flow keeps working', async () => {
+      const restore = engine.setEngineModules({ 'better-sqlite3': 'genix-missing-better-sqlite3', 'node:sqlite': 'node:genix-missing-sqlite' });
+      const saved = process.env.GENIX_SQLITE_ENGINE;
+      delete process.env.GENIX_SQLITE_ENGINE;
+      try {
+        const f = flow({ engine: 'auto' }, [
+          { id: 'other', type: 'function', func: 'msg.payload = msg.payload * 2;\nreturn msg;', outputs: 1, wires: [['otherOut']] },
+          { id: 'otherOut', type: 'helper' },
+        ]);
+        await helper.load(sfNode, f);
+        const sf = helper.getNode('sf');
+        assert.strictEqual(sf.buffer, undefined);
+        const logs = (helper as any).log().args.filter((a: any[]) => a[0].level === 20).map((a: any[]) => String(a[0].msg));
+        assert.ok(logs.some((l: string) => l.startsWith('store-forward: no SQLite engine: install better-sqlite3 (needs a compiler or a prebuilt binary) or run Node.js >= 22.13')), logs.join(' | '));
+        // the helper records every status call (a sinon spy): the one made while the node was constructed
+        const st = sf.status.getCalls().filter((c: any) => c.thisValue === sf).map((c: any) => c.args[0]);
+        assert.deepStrictEqual(st[st.length - 1], { fill: 'red', shape: 'ring', text: 'genix-store-forward.status.noEngine' });
+        const r = record();
+        sf.receive(reading(1));
+        await waitFor(() => r.errors.length >= 1, 'the input fails with an error a Catch node sees');
+        assert.match(r.errors[0].error.message, /buffer is not open .*: no SQLite engine: install better-sqlite3/);
+        const got: any[] = [];
+        helper.getNode('otherOut').on('input', (msg: any) => got.push(msg.payload));
+        helper.getNode('other').receive({ payload: 21 });
+        await waitFor(() => got.length === 1, 'the other node still works');
+        assert.strictEqual(got[0], 42);
+      } finally {
+        restore();
+        if (saved !== undefined) process.env.GENIX_SQLITE_ENGINE = saved;
+      }
+    });
+  });
 });

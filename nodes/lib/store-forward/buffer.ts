@@ -317,6 +317,7 @@ export class StoreForwardBuffer {
       lastError: a.lastError,
       dbPath: q.path,
       fileBytes: q.isOpen ? q.fileBytes() : 0,
+      engine: q.engine,
     };
   }
 

@@ -34,6 +34,8 @@ export interface Metrics {
   lastError: string | null;
   dbPath: string;
   fileBytes: number;
+  /** the SQLite engine holding the file */
+  engine: 'better-sqlite3' | 'node:sqlite';
 }
 
 /** Rate over the last few seconds from periodic samples of a growing counter. */

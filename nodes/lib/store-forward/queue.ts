@@ -1,7 +1,7 @@
 // The durable SQLite queue: one row per stored message, rowid order = FIFO. No Node-RED here.
 import fs from 'fs';
 import path from 'path';
-import Database from 'better-sqlite3';
+import { EngineChoice, EngineName, loadEngine, SqlDatabase, SqlEngine, SqlStatement } from './engine';
 import { carryOver } from './recover';
 import { canonical, CorruptFileError, freeBytes, isCorrupt, moveAside, StoreInUseError } from './files';
 
@@ -40,6 +40,8 @@ export interface QueueOptions {
   /** who opens it (the node id): a second owner of the same file in this process is refused */
   owner: string;
   synchronous?: Synchronous;
+  /** the SQLite engine: auto (default: better-sqlite3 if it loads, else node:sqlite), one of them, or a loaded one */
+  engine?: EngineChoice | SqlEngine;
 }
 
 export interface OpenResult {
@@ -68,10 +70,12 @@ export function openQueue(opts: QueueOptions): OpenResult {
   if (owner !== undefined && owner !== opts.owner) {
     throw new StoreInUseError(`${file} is already used by store-forward node ${owner}; give each buffer its own dbPath`);
   }
+  // before any file is touched: without an engine the node says so and nothing else changes
+  const engine = typeof opts.engine === 'object' ? opts.engine : loadEngine(opts.engine);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   let reason: string;
   try {
-    const q = new SqliteQueue(file, opts, true);
+    const q = new SqliteQueue(file, opts, true, engine);
     openPaths.set(file, opts.owner);
     return { queue: q };
   } catch (err: any) {
@@ -79,7 +83,7 @@ export function openQueue(opts: QueueOptions): OpenResult {
     reason = String(err.message || err);
   }
   const movedAside = moveAside(file);
-  const q = new SqliteQueue(file, opts);
+  const q = new SqliteQueue(file, opts, false, engine);
   openPaths.set(file, opts.owner);
   const { carried, lost } = carryOver(movedAside, q);
   return { queue: q, movedAside, corruptReason: reason, carried, lost };
@@ -94,15 +98,21 @@ export class SqliteQueue {
   deadLetters = 0;
   /** highest id ever handed out; ids never repeat, so a late ack cannot hit a newer row */
   lastId = 0;
-  private db: Database.Database;
+  /** which SQLite engine holds the file */
+  readonly engine: EngineName;
+  /** the engine itself (a quarantined file is read with the same one) */
+  readonly sqlEngine: SqlEngine;
+  private db: SqlDatabase;
   private closed = false;
-  private st!: Record<string, Database.Statement>;
+  private st!: Record<string, SqlStatement>;
 
-  constructor(file: string, opts: QueueOptions, check = false) {
+  constructor(file: string, opts: QueueOptions, check = false, engine: SqlEngine = typeof opts.engine === 'object' ? opts.engine : loadEngine(opts.engine)) {
     this.path = file;
     this.owner = opts.owner;
+    this.engine = engine.name;
+    this.sqlEngine = engine;
     // timeout 0: a file locked by another process fails at once instead of hanging the deploy
-    const db = new Database(file, { timeout: 0 });
+    const db = engine.open(file, { timeoutMs: 0 });
     this.db = db;
     try {
       // EXCLUSIVE: the OS lock is held while open, so a second process cannot share the file (released on kill -9)
@@ -115,7 +125,7 @@ export class SqliteQueue {
       db.pragma('cache_size = -4000');
       if (check) {
         // a damaged file is found here, at deploy, rather than by a read error in the middle of a replay
-        const res = db.pragma('quick_check(20)', { simple: false }) as Array<Record<string, string>>;
+        const res = db.pragma('quick_check(20)') as Array<Record<string, string>>;
         const problems = res.map((r) => Object.values(r)[0]).filter((v) => v !== 'ok');
         if (problems.length) throw new CorruptFileError(`PRAGMA quick_check: ${problems.slice(0, 3).join('; ')}`);
       }
@@ -169,7 +179,7 @@ export class SqliteQueue {
       sizeRange: db.prepare('SELECT count(*) AS n, total(size) AS b FROM messages WHERE id >= ? AND id <= ?'),
       deleteRange: db.prepare('DELETE FROM messages WHERE id >= ? AND id <= ?'),
       readAfter: db.prepare(`SELECT ${cols} FROM messages WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`),
-      readRaw: db.prepare('SELECT id, topic, payload, extra, attempts FROM messages WHERE id > ? AND id <= ? ORDER BY id LIMIT ?').raw(true),
+      readRaw: db.prepare('SELECT id, topic, payload, extra, attempts FROM messages WHERE id > ? AND id <= ? ORDER BY id LIMIT ?', { raw: true }),
       oldestPage: db.prepare('SELECT id, ts, size FROM messages WHERE id > ? ORDER BY id LIMIT ?'),
       oldestTs: db.prepare('SELECT ts FROM messages ORDER BY id LIMIT 1'),
       markAttempt: db.prepare('UPDATE messages SET attempts = attempts + 1 WHERE id >= ? AND id <= ?'),
@@ -185,7 +195,7 @@ export class SqliteQueue {
   transaction<T>(fn: () => T): T {
     const saved = [this.count, this.bytes, this.deadLetters, this.lastId];
     try {
-      return this.db.transaction(fn)();
+      return this.db.transaction(fn);
     } catch (err) {
       [this.count, this.bytes, this.deadLetters, this.lastId] = saved;
       throw err;
@@ -280,7 +290,7 @@ export class SqliteQueue {
 
   /** Moves rows lo..hi to the dead-letter table with the reason. */
   deadLetter(lo: number, hi: number, error: string, now: number): Removed {
-    const moved = this.st.toDead.run(error, now, lo, hi).changes;
+    const moved = Number(this.st.toDead.run(error, now, lo, hi).changes);
     this.deadLetters += moved;
     return this.deleteRange(lo, hi);
   }
@@ -304,7 +314,7 @@ export class SqliteQueue {
   }
 
   purgeDeadLetters(): number {
-    const n = this.st.purgeDead.run().changes;
+    const n = Number(this.st.purgeDead.run().changes);
     this.deadLetters = 0;
     return n;
   }

@@ -1,5 +1,5 @@
 // Carrying the readable rows of a quarantined (corrupt) database file over into a fresh one.
-import Database from 'better-sqlite3';
+import type { SqlDatabase, SqlStatement } from './engine';
 import type { SqliteQueue } from './queue';
 
 interface Row {
@@ -19,9 +19,9 @@ const MIN_SPAN = 64;
  * lost = the old file's own row count (from its meta table) minus what was carried; null when that count is unreadable.
  */
 export function carryOver(oldFile: string, q: SqliteQueue): { carried: number; lost: number | null } {
-  let db: Database.Database;
+  let db: SqlDatabase;
   try {
-    db = new Database(oldFile, { fileMustExist: true, timeout: 0 });
+    db = q.sqlEngine.open(oldFile, { fileMustExist: true, timeoutMs: 0 });
   } catch {
     return { carried: 0, lost: null };
   }
@@ -30,7 +30,7 @@ export function carryOver(oldFile: string, q: SqliteQueue): { carried: number; l
   try {
     known = tryGet(db, "SELECT value AS v FROM meta WHERE key = 'count'");
     const lastId = tryGet(db, "SELECT value AS v FROM meta WHERE key = 'lastId'") ?? tryGet(db, 'SELECT max(id) AS v FROM messages') ?? 0;
-    let read: Database.Statement | null = null;
+    let read: SqlStatement | null = null;
     try {
       read = db.prepare('SELECT id, ts, topic, payload, extra, size FROM messages WHERE id >= ? AND id <= ? ORDER BY id');
     } catch { /* no readable schema: nothing to carry */ }
@@ -64,7 +64,7 @@ export function carryOver(oldFile: string, q: SqliteQueue): { carried: number; l
   return { carried, lost: known === null ? null : Math.max(0, known - carried) };
 }
 
-function tryGet(db: Database.Database, sql: string): number | null {
+function tryGet(db: SqlDatabase, sql: string): number | null {
   try {
     const r = db.prepare(sql).get() as { v: unknown } | undefined;
     const n = r ? Number(r.v) : NaN;
