@@ -147,7 +147,7 @@ describe('genix-opcua under faults', function () {
     helper.getNode('out').on('input', (msg: any) => { readings.push(...(Array.isArray(msg.payload) ? msg.payload : [msg.payload])); });
     helper.getNode('alarms').on('input', (msg: any) => alarms.push(msg.payload));
     const good = (id: string) => readings.filter((x) => x.sensorId === id && x.quality === 'good');
-    await waitFor(() => items.every((it) => good(it.sensorId).length >= 1), 'live values of every PLC tag', 20000);
+    await waitFor(() => items.every((it) => good(it.sensorId).length >= 1), 'live values of every PLC tag', 30000);
     proxy.cut();
     const cutAt = Date.now();
     await waitFor(() => items.every((it) => readings.some((x) => x.sensorId === it.sensorId && x.statusCode === 'BadNoCommunication')), 'the cut is seen as a bad reading per tag', 10000);
