@@ -12,6 +12,8 @@ interface AnomalyNodeDef extends NodeDef {
   sweepMs?: number | string;
   liveClock?: boolean;
   group?: boolean;
+  /** backfilled readings (OPC-UA history): 'pass' untouched (default) or 'evaluate' on a history state */
+  backfill?: 'pass' | 'evaluate';
 }
 
 const STATE_KEY = 'genix-anomaly-state';
@@ -60,12 +62,15 @@ export = function (RED: NodeAPI) {
     const group = config.group !== false;
     const warnedCommands = new Set<string>();
     let det: AnomalyDetector | null = null;
+    // 'evaluate': backfilled readings are judged by a second detector of their own (events marked historical)
+    let hist: AnomalyDetector | null = null;
     let configError = '';
     let configSig = '';
     try {
       const rules = typeof config.rules === 'string' ? JSON.parse(config.rules || '[]') : config.rules ?? [];
       configSig = JSON.stringify(rules);
       det = new AnomalyDetector(rules, { sweepMs, group });
+      if (config.backfill === 'evaluate') hist = new AnomalyDetector(rules, { sweepMs, group, history: true });
     } catch (err: any) {
       configError = err && err.message ? err.message : String(err);
       node.error(RED._('genix-anomaly.errors.config', { error: configError }));
@@ -85,6 +90,13 @@ export = function (RED: NodeAPI) {
     let shown = '';
 
     const toMessages = (evs: AnomalyEvent[]) => evs.map((e) => ({ topic: e.sensorId, payload: e }));
+    /** live events, then the history detector's (when evaluating backfill) */
+    const takeEvents = (d: AnomalyDetector): AnomalyEvent[] => {
+      const evs = d.takeEvents();
+      if (hist === null) return evs;
+      const h = hist.takeEvents();
+      return h.length === 0 ? evs : evs.concat(h);
+    };
 
     const showStatus = () => {
       statusTimer = null;
@@ -134,10 +146,12 @@ export = function (RED: NodeAPI) {
           const rules = Array.isArray(msg.payload) ? msg.payload : msg.rules;
           if (!Array.isArray(rules)) throw new Error('rules: msg.payload must be an array of rules');
           d.setRules(rules, now);
+          hist?.setRules(rules, now);
           break;
         }
         case 'reset':
           d.reset(target(msg).sensorId, now);
+          hist?.reset(target(msg).sensorId, now);
           break;
         case 'ack': {
           const t = target(msg);
@@ -183,11 +197,11 @@ export = function (RED: NodeAPI) {
         try {
           handleCommand(cmd, msg);
         } catch (err: any) {
-          const evs = det.takeEvents();
+          const evs = takeEvents(det);
           if (evs.length) send([null, toMessages(evs)]);
           return done(err instanceof Error ? err : new Error(String(err)));
         }
-        const evs = det.takeEvents();
+        const evs = takeEvents(det);
         if (evs.length) send([null, toMessages(evs)]);
         statusSoon();
         return done();
@@ -198,12 +212,14 @@ export = function (RED: NodeAPI) {
       let problem = '';
       if (Array.isArray(p)) {
         const ok = det.processBatch(p, true);
+        if (hist !== null) hist.processBatch(p, false);
         readingsSinceSave += ok;
         if (ok < p.length) problem = `${p.length - ok} of ${p.length} batch entries are not readings (first: ${readingProblem(p.find((r: unknown) => !isReading(r)))})`;
       } else {
         problem = readingProblem(p);
         if (problem === '') {
           annotateReading(p, det.process(p));
+          if (hist !== null) hist.process(p);
           readingsSinceSave++;
         }
       }
@@ -211,7 +227,7 @@ export = function (RED: NodeAPI) {
         warnedUntracked = true;
         node.warn(RED._('genix-anomaly.errors.tooManySensors', { max: det.stats().sensors }));
       }
-      const evs = det.takeEvents();
+      const evs = takeEvents(det);
       // Invalid input still passes through on output 1 so nothing downstream loses data.
       send([msg, evs.length ? toMessages(evs) : null]);
       if (evs.length) statusSoon();

@@ -7,6 +7,7 @@ import path from 'path';
 import { startAedesBroker, AedesBroker } from './aedes-broker';
 import { PlantSignals, InjectedFault } from './signals';
 import { startSensorPublisher, SensorPublisher } from './sensors';
+import type { PlantOpcuaOptions } from './opcua-server';
 
 export interface PlantOptions {
   host?: string;
@@ -36,6 +37,14 @@ export interface Plant {
 
 interface OpcuaPlant { endpointUrl: string; stop(): Promise<void> }
 
+/**
+ * The simulated PLC as the demo runs it. Every tag is historizing (node-opcua's in-memory historian,
+ * 2,000 values per tag: 200 s at 100 ms), so the poller fills the hole of a network cut from history.
+ */
+export function demoOpcuaOptions(port: number, lines: number, rateMs: number): PlantOpcuaOptions {
+  return { port, lines, rateMs, history: true };
+}
+
 async function startOpcua(port: number, lines: number, rateMs: number): Promise<OpcuaPlant | null> {
   let mod: any;
   try {
@@ -43,7 +52,7 @@ async function startOpcua(port: number, lines: number, rateMs: number): Promise<
   } catch {
     return null; // the OPC-UA server module is not built: the plant runs without PLCs
   }
-  return mod.startPlantOpcuaServer({ port, lines, rateMs });
+  return mod.startPlantOpcuaServer(demoOpcuaOptions(port, lines, rateMs));
 }
 
 export async function startPlant(opts: PlantOptions = {}): Promise<Plant> {

@@ -44,6 +44,19 @@ describe('normalizer core', function () {
       assert.deepStrictEqual([out[1].value, out[1].quality], [false, 'bad']);
     });
 
+    it('keeps the poller\'s backfill flag on the readings that have it, and adds nothing to the others', function () {
+      const live = { sensorId: 'PLC-1', value: 7, ts: NOW - 5, quality: 'good', statusCode: 'Good' };
+      const old = { sensorId: 'PLC-1', value: 6, ts: NOW - 20000, quality: 'good', statusCode: 'Good', backfill: true };
+      const { out, errs } = run({}, undefined, [old, live, { ...old, backfill: false }, { ...old, backfill: 'yes' }]);
+      assert.deepStrictEqual(errs, []);
+      assert.deepStrictEqual(out, [old, live, { ...old, backfill: undefined }, { ...old, backfill: undefined }].map((r) => JSON.parse(JSON.stringify(r))));
+      // the editor's "try it" panel shows the same
+      assert.deepStrictEqual(tryNormalize({}, 'x', JSON.stringify(old), null, NOW).readings, [old]);
+      // a single reading and a container pass it on too
+      assert.strictEqual(run({}, 'x', old).out[0].backfill, true);
+      assert.deepStrictEqual(run({}, 'x', { backfill: true, readings: [{ sensorId: 'A', value: 1, ts: NOW }] }).out, [{ sensorId: 'A', value: 1, ts: NOW, quality: 'good', backfill: true }]);
+    });
+
     it('makes one reading per measurement, with units from key suffixes and nested objects', function () {
       const { out } = run({}, 't', { sensor_id: 'ENV-3', temperature: 21, humidity: 40, pressure_kpa: '101.3', vib_mm_s: 2.5, seq: 99, flow: { value: 12, unit: 'm3/h' } });
       assert.deepStrictEqual(out.map((r) => [r.measurement, r.value, r.unit]), [

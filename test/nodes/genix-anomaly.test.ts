@@ -92,6 +92,32 @@ describe('genix-anomaly node', function () {
     assert.deepStrictEqual(states(alarms), ['PRES-02 hi active']);
   });
 
+  it('backfilled readings pass through untouched with no events by default; "evaluate" sends their events marked historical', async function () {
+    const history = [rd('PRES-01', 9, T0 - 5000, { backfill: true }), rd('PRES-01', 3, T0 - 4900, { backfill: true })];
+    let { n, out, alarms } = await load();
+    n.receive({ payload: [rd('PRES-01', 6, T0)] }); // a live alarm the history must not touch
+    n.receive({ payload: history.map((r) => ({ ...r })) });
+    n.receive({ payload: { ...history[0] } });
+    n.receive({ payload: [rd('PRES-01', 6, T0 + 100)] });
+    await waitFor(() => out.length === 4, 'four messages out');
+    assert.deepStrictEqual(out[1].payload, history, 'the backfilled batch leaves exactly as it came');
+    assert.deepStrictEqual(out[2].payload, history[0]);
+    assert.deepStrictEqual(out[3].payload[0].alarms, ['hi'], 'the live alarm is still active');
+    assert.deepStrictEqual(states(alarms), ['PRES-01 hi active']);
+
+    await helper.unload();
+    ({ n, out, alarms } = await load({ backfill: 'evaluate' }));
+    n.receive({ payload: [rd('PRES-01', 3, T0)] });
+    n.receive({ payload: history.map((r) => ({ ...r })) });
+    await waitFor(() => out.length === 2 && alarms.length === 2, 'history judged');
+    assert.deepStrictEqual(states(alarms), ['PRES-01 hi active', 'PRES-01 hi cleared']);
+    assert.ok(alarms.every((m) => m.payload.historical === true && m.payload.ts < T0), 'events about the past, marked');
+    assert.deepStrictEqual(out[1].payload, history, 'still not annotated');
+    n.receive({ payload: [rd('PRES-01', 6, T0 + 100)] });
+    await waitFor(() => alarms.length === 3, 'live alarm');
+    assert.strictEqual(alarms[2].payload.historical, undefined);
+  });
+
   it('reports bad input through the Catch node and still passes the data on', async function () {
     const { n, out, alarms, caught } = await load();
     n.receive({ payload: 'not a reading' });

@@ -9,11 +9,11 @@ import {
   AlarmRecord, SensorState, learnPeriod, timerSlot, newTimers, staleLimit, flatLimit, updateResolution, zOf, cusum, learn, rateOf,
   newEpisode, EP_SINCE, EP_COUNT, EP_MASK, EP_KIND, EP_SEV,
 } from './sensor';
-import { EMPTY, activeList, describe, ruleLimit, usable, isReading, annotateReading } from './text';
+import { EMPTY, PASSED, activeList, describe, ruleLimit, usable, isReading, annotateReading } from './text';
 import { exportDetector, importDetector, ExportedState } from './persist';
 import { ackAlarms, shelveAlarms, unshelveAlarms, selectSensors } from './operator';
 
-export { isReading, readingProblem, annotateReading } from './text';
+export { isReading, readingProblem, annotateReading, PASSED } from './text';
 export type { ExportedState } from './persist';
 
 export interface AnomalyEvent extends AlarmEvent {
@@ -23,6 +23,8 @@ export interface AnomalyEvent extends AlarmEvent {
   chattering?: boolean;
   /** grouping: the sensor's alarm episode (every kind that was active in it, how often, how long) */
   episode?: { since: number; count: number; kinds: string[]; active: string[]; durationMs?: number };
+  /** raised on backfilled readings (a history detector): a record of the past, not a live alarm */
+  historical?: boolean;
   /** grouping: per-rule detail of the episode */
   detail?: Array<{ kind: string; active: boolean; since?: number; value?: unknown; limit?: number }>;
 }
@@ -38,6 +40,12 @@ export interface DetectorOptions {
   maxClockLeadMs?: number;
   /** one episode per sensor: one "active" event when the first alarm rises, one "cleared" when the last clears */
   group?: boolean;
+  /**
+   * A history detector: judges only readings flagged `backfill: true` (older than live data), on its
+   * own per-sensor state, without stale judging, and marks its events `historical: true`. A live
+   * detector (the default) leaves backfilled readings alone.
+   */
+  history?: boolean;
 }
 
 const MINUTE = 60000;
@@ -56,6 +64,7 @@ export class AnomalyDetector {
   private readonly maxSensors: number;
   private readonly maxClockLeadMs: number;
   readonly group: boolean;
+  readonly history: boolean;
   /** the newest ts allowed to move the shared clock (Infinity until a wall clock is known) */
   private clockCap = Infinity;
   /** readings of sensors not tracked because maxSensors was reached */
@@ -82,6 +91,7 @@ export class AnomalyDetector {
     this.maxSensors = opts.maxSensors ?? 100000;
     this.maxClockLeadMs = opts.maxClockLeadMs ?? 60000;
     this.group = opts.group === true;
+    this.history = opts.history === true;
   }
 
   /** The detector clock: the newest reading time, or the latest-seen time of the last arrival if later. */
@@ -89,8 +99,13 @@ export class AnomalyDetector {
     return this.clockTs > this.base ? this.clockTs : this.base;
   }
 
-  /** Evaluates one reading; returns the sensor's active alarm kinds (a shared frozen array). */
+  /**
+   * Evaluates one reading; returns the sensor's active alarm kinds (a shared frozen array), or
+   * PASSED for a reading this detector leaves alone (backfilled history in a live detector, live
+   * data in a history detector): no state, clock or liveness is touched by it.
+   */
   process(r: Reading): readonly string[] {
+    if ((r.backfill === true) !== this.history) return PASSED;
     const id = r.sensorId;
     let s = this.sensors.get(id);
     if (s === undefined) s = this.addSensor(id);
@@ -318,6 +333,7 @@ export class AnomalyDetector {
   /** @internal */
   emit(s: SensorState, a: AlarmRecord, state: string, t: number, v: unknown, limit: number, dev: number, message: string): void {
     const ev: AnomalyEvent = { sensorId: s.sensorId, kind: KINDS[a.kind], state, severity: SEVERITY[a.kind], value: v, ts: t, message };
+    if (this.history) ev.historical = true;
     if (limit === limit) ev.limit = limit;
     if (dev === dev) ev.deviation = dev;
     if (a.activeSince === a.activeSince) ev.activeSince = a.activeSince;
@@ -389,7 +405,8 @@ export class AnomalyDetector {
   private sweep(now: number): void {
     this.nextSweepTs = now + this.sweepMs;
     const list = this.list;
-    const staleBit = 1 << K_STALE;
+    // A history detector sees only the outage's backfill: gaps between its readings are not silence.
+    const staleBit = this.history ? 0 : 1 << K_STALE;
     for (let i = 0; i < list.length; i++) {
       const s = list[i];
       if ((s.rule.mask & staleBit) === 0 || (s.active & staleBit) !== 0) continue;

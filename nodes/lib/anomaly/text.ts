@@ -5,6 +5,8 @@ import {
 } from './rules';
 
 export const EMPTY: readonly string[] = Object.freeze([]);
+/** what the detector returns for a reading it leaves alone (backfill in a live detector): not annotated */
+export const PASSED: readonly string[] = Object.freeze([]);
 
 /** The list of active kinds for a bitmask, cached: alarms change rarely and lists are shared. */
 const listCache = new Map<number, readonly string[]>();
@@ -71,8 +73,9 @@ export function readingProblem(r: unknown): string {
   return '';
 }
 
-/** Sets reading.alarms to the active kinds, only when there are any. */
+/** Sets reading.alarms to the active kinds, only when there are any; a PASSED reading is left as it is. */
 export function annotateReading(r: Reading & { alarms?: readonly string[] }, list: readonly string[]): void {
+  if (list === PASSED) return;
   if (list.length !== 0) r.alarms = list;
   else if (r.alarms !== undefined) delete r.alarms;
 }

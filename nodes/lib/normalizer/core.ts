@@ -7,7 +7,7 @@ import { depthExceeds, FORBIDDEN_KEYS, getPath } from './paths';
 import { parseTimestamp } from './timestamps';
 import { TopicInfo } from './topic';
 import {
-  Ctx, KeyClass, MAX_ITEM_DEPTH, MAX_TEXT_VALUE, NO_TOPIC, NUMBER_WITH_UNIT, RULE_CACHE_LIMIT, R_ASSET, R_CANDIDATE, R_CONTAINER, R_FORBIDDEN, R_ID, R_LINE, R_MEAS, R_META, R_NAME, R_PLANT, R_QUALITY, R_STATUS, R_TAGS, R_TS, R_UNIT, R_VALUE, UNIT_CACHE_LIMIT, autoField, classify, describe, idText, looksNumeric, mergeTags, quality, worse,
+  Ctx, KeyClass, MAX_ITEM_DEPTH, MAX_TEXT_VALUE, NO_TOPIC, NUMBER_WITH_UNIT, RULE_CACHE_LIMIT, R_ASSET, R_BACKFILL, R_CANDIDATE, R_CONTAINER, R_FORBIDDEN, R_ID, R_LINE, R_MEAS, R_META, R_NAME, R_PLANT, R_QUALITY, R_STATUS, R_TAGS, R_TS, R_UNIT, R_VALUE, UNIT_CACHE_LIMIT, autoField, classify, describe, idText, looksNumeric, mergeTags, quality, worse,
 } from './fields';
 import { canonicalUnit, conversion, inBase, KeyMeaning, Linear, measurementDef, measurementForUnit, parseMeasurementKey, unitDimension } from './units';
 
@@ -204,7 +204,7 @@ export class Normalizer {
     const classes = this.scratchClass[depth];
     let n = 0;
     let id: unknown, value: unknown, ts: unknown, unit: unknown, qual: unknown, meas: unknown, name: unknown;
-    let plantId: unknown, lineId: unknown, assetId: unknown, tags: unknown, status: unknown;
+    let plantId: unknown, lineId: unknown, assetId: unknown, tags: unknown, status: unknown, backfill: unknown;
     let hasValue = false, containers = 0;
     for (const k in obj) {
       if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
@@ -222,6 +222,7 @@ export class Normalizer {
         case R_ASSET: assetId = obj[k]; break;
         case R_TAGS: tags = obj[k]; break;
         case R_STATUS: status = obj[k]; break;
+        case R_BACKFILL: backfill = obj[k]; break;
         case R_META: break;
         case R_FORBIDDEN:
           this.fail('forbidden_key', `the payload has a "${k}" key, which is never read`);
@@ -247,12 +248,12 @@ export class Normalizer {
       if (meas === undefined && nm.role === R_CANDIDATE && nm.meaning!.numeric) meas = name;
       else if (id === undefined) id = name;
     }
-    const ctx: Ctx | null = parent === null && plantId === undefined && lineId === undefined && assetId === undefined && tags === undefined && status === undefined
+    const ctx: Ctx | null = parent === null && plantId === undefined && lineId === undefined && assetId === undefined && tags === undefined && status === undefined && backfill === undefined
       ? null
       : {
         sensorId: id ?? parent?.sensorId, ts: ts ?? parent?.ts, unit: unit ?? parent?.unit, quality: qual ?? parent?.quality,
         plantId: plantId ?? parent?.plantId, lineId: lineId ?? parent?.lineId, assetId: assetId ?? parent?.assetId,
-        tags: tags ?? parent?.tags, statusCode: status ?? parent?.statusCode,
+        tags: tags ?? parent?.tags, statusCode: status ?? parent?.statusCode, backfill: backfill ?? parent?.backfill,
       };
     if (parent !== null) {
       if (id === undefined) id = parent.sensorId;
@@ -295,7 +296,7 @@ export class Normalizer {
           this.fail('too_deep', `"${k}" is nested deeper than ${MAX_ITEM_DEPTH} levels of readings`, idText(sensorId));
           continue;
         }
-        const inherit: Ctx = ctx ?? { sensorId: id, ts, unit, quality: qual, plantId, lineId, assetId, tags, statusCode: status };
+        const inherit: Ctx = ctx ?? { sensorId: id, ts, unit, quality: qual, plantId, lineId, assetId, tags, statusCode: status, backfill };
         if (Array.isArray(v)) {
           for (let j = 0; j < v.length; j++) {
             const item = v[j];
@@ -544,6 +545,7 @@ export class Normalizer {
       const tags = mergeTags(ctx.tags, e?.tags);
       if (tags !== undefined) r.tags = tags;
       if (typeof ctx.statusCode === 'string') r.statusCode = ctx.statusCode.slice(0, 64);
+      if (ctx.backfill === true) r.backfill = true;
     } else if (e !== null) {
       if (e.plantId !== undefined) r.plantId = e.plantId;
       if (e.lineId !== undefined) r.lineId = e.lineId;

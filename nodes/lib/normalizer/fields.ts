@@ -8,7 +8,7 @@ import { KeyMeaning, parseMeasurementKey } from './units';
 
 // Key roles for auto-detection.
 export const R_ID = 1, R_VALUE = 2, R_TS = 3, R_UNIT = 4, R_QUALITY = 5, R_MEAS = 6, R_PLANT = 7, R_LINE = 8, R_ASSET = 9,
-  R_TAGS = 10, R_STATUS = 11, R_META = 12, R_CONTAINER = 13, R_NAME = 14, R_CANDIDATE = 15, R_FORBIDDEN = 16;
+  R_TAGS = 10, R_STATUS = 11, R_META = 12, R_CONTAINER = 13, R_NAME = 14, R_CANDIDATE = 15, R_FORBIDDEN = 16, R_BACKFILL = 17;
 
 export const ROLE_NAMES: Array<[number, string[]]> = [
   [R_ID, ['sensorid', 'sensor_id', 'sensor-id', 'sensor', 'deviceid', 'device_id', 'device', 'id', 'tagid', 'tag_id', 'tag', 'tagname', 'tag_name']],
@@ -23,6 +23,7 @@ export const ROLE_NAMES: Array<[number, string[]]> = [
   [R_ASSET, ['assetid', 'asset_id', 'asset']],
   [R_TAGS, ['tags', 'labels']],
   [R_STATUS, ['statuscode', 'status_code']],
+  [R_BACKFILL, ['backfill']],
   [R_META, ['seq', 'sequence', 'seqno', 'seq_no', 'msgid', 'msg_id', 'messageid', 'message_id', 'version', 'fw', 'firmware', 'location',
     'nodeid', 'node_id', 'status', 'servertimestamp', 'server_timestamp', 'sourcepicoseconds', 'serial', 'model', 'vendor', 'manufacturer',
     'description', 'desc', 'topic', 'interval', 'counter', 'count', 'index', 'uptime', '_msgid']],
@@ -69,6 +70,8 @@ export interface Ctx {
   assetId: unknown;
   tags: unknown;
   statusCode: unknown;
+  /** the OPC-UA poller's history flag: only `true` is carried on */
+  backfill: unknown;
 }
 
 export function quality(v: unknown): Quality {
