@@ -1,0 +1,151 @@
+// Sparkplug B out against real brokers (aedes, Mosquitto) and a small primary host that decodes every message.
+import assert from 'assert';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+const helper = require('node-red-node-test-helper');
+import { brokerKinds, startMosquitto } from '../helpers/brokers';
+import { SparkplugHost } from '../helpers/sparkplug-host';
+import { waitFor } from '../helpers/wait';
+import { describeIf } from '../helpers/prereq';
+
+const storeForwardNode = require('../../dist/nodes/genix-store-forward.js');
+const endpointNode = require('../../dist/nodes/genix-cloud-endpoint.js');
+const sparkplugNode = require('../../dist/nodes/genix-sparkplug-out.js');
+
+// live readings are stamped after the births (a reading older than the current NBIRTH was held back: historical)
+const T0 = Date.now() + 3_600_000;
+const reading = (sensorId: string, value: unknown, i: number, extra: Record<string, unknown> = {}) => ({ sensorId, value, ts: T0 + i, quality: 'good', lineId: 'line-1', ...extra });
+
+function flow(url: string, sp: Record<string, unknown> = {}, withBuffer = false, dir = '') {
+  const nodes: any[] = [
+    { id: 'ep', type: 'genix-cloud-endpoint', protocol: 'mqtt', url, reconnectMinMs: 300, reconnectMaxMs: 600 },
+    { id: 'sp', type: 'genix-sparkplug-out', endpoint: 'ep', group: 'plant', edgeNode: 'gw1', wires: [withBuffer ? ['sf', 'watch'] : ['watch']], ...sp },
+    { id: 'watch', type: 'helper' },
+  ];
+  if (withBuffer) nodes.push({ id: 'sf', type: 'genix-store-forward', dbPath: path.join(dir, 'sf.db'), maxInFlight: 20, ackTimeoutMs: 5000, replayRate: 0, replayBatchSize: 20, retryMinMs: 100, retryMaxMs: 300, synchronous: 'NORMAL', wires: [['sp'], []] });
+  return nodes;
+}
+
+for (const bk of brokerKinds) {
+  describeIf(bk.available, `${bk.kind} is not installed (apt-get install mosquitto; .ci/run installs it)`)(`Sparkplug B out against ${bk.kind}`, function () {
+    this.timeout(60000);
+    afterEach(async function () { await helper.unload(); });
+
+    it('NBIRTH then DBIRTH then DDATA by alias; seq without gaps; reading timestamps; quality as property; new metric → DBIRTH; rebirth on NCMD', async function () {
+      const broker = await bk.start();
+      const host = await SparkplugHost.start(broker.url);
+      try {
+        await helper.load([endpointNode, sparkplugNode], flow(broker.url));
+        const sp = helper.getNode('sp');
+        const reports: any[] = [];
+        helper.getNode('watch').on('input', (m: any) => reports.push(m.delivery));
+        // before the host has a birth no reading is sent: the first input waits for the NBIRTH
+        await waitFor(() => host.log.some((m) => m.type === 'NBIRTH'), 'NBIRTH');
+        for (let i = 0; i < 300; i++) sp.receive({ payload: reading('TEMP-1', i, i, i === 5 ? { quality: 'bad' } : {}) });
+        sp.receive({ payload: [reading('PRES-2', 1.5, 1000, { measurement: 'pressure', unit: 'bar' }), reading('TEMP-1', 300, 300)] });
+        sp.receive({ payload: { sensorId: 'TEMP-1', kind: 'hi', state: 'active', severity: 2, value: 99, ts: T0 + 2000, message: 'high' } });
+        await waitFor(() => reports.length === 302, '302 reports', 20000);
+        assert.ok(reports.every((d) => d.ok === true), JSON.stringify(reports.find((d) => !d.ok)));
+        await waitFor(() => host.data('line-1', 'TEMP-1').length === 301 && host.data('alarms', 'TEMP-1/hi').length === 1, 'all values at the host');
+        const types = host.types();
+        assert.strictEqual(types[0], 'NBIRTH');
+        assert.strictEqual(types[1], 'DBIRTH:line-1', 'a DBIRTH for the new device before its first DDATA');
+        assert.strictEqual(types[2], 'DDATA:line-1');
+        // PRES-2 is a new metric of line-1: a new DBIRTH with both metrics before the DDATA that carries it
+        const second = types.indexOf('DBIRTH:line-1', 2);
+        assert.ok(second > 2, types.join(','));
+        const birth2 = host.log[second];
+        assert.deepStrictEqual(birth2.metrics.map((m) => m.name).sort(), ['PRES-2/pressure', 'TEMP-1']);
+        assert.ok(types.indexOf('DBIRTH:alarms') < types.indexOf('DDATA:alarms'));
+        assert.deepStrictEqual(host.violations, []);
+        const temps = host.data('line-1', 'TEMP-1');
+        assert.deepStrictEqual(temps.map((m) => m.value), Array.from({ length: 301 }, (_, i) => i), 'aliases resolve to every value in order');
+        assert.deepStrictEqual(temps.map((m) => m.ts), Array.from({ length: 301 }, (_, i) => T0 + i), 'metric timestamps are the readings\' ts');
+        assert.strictEqual(temps[5].quality, 0, 'bad quality travels as Quality 0');
+        assert.strictEqual(temps[5].value, 5, 'a bad reading is not dropped');
+        assert.strictEqual(temps[6].quality, undefined);
+        assert.ok(temps.every((m) => !m.historical), 'live data is not historical');
+        assert.strictEqual(host.data('alarms', 'TEMP-1/hi')[0].value, 'active');
+        // 1 NBIRTH + 3 DBIRTH + 303 data messages: seq wrapped past 255 without a gap (checked by the host)
+        assert.ok(host.log.filter((m) => m.type !== 'NDEATH').length > 256);
+
+        // rebirth on command: NBIRTH (same bdSeq, seq 0) and every DBIRTH again
+        const before = host.log.length;
+        const bdSeq = host.log[0].bdSeq;
+        await host.rebirth('plant', 'gw1');
+        await waitFor(() => host.log.slice(before).filter((m) => m.type === 'DBIRTH').length === 2, 'rebirth');
+        const again = host.log.slice(before);
+        assert.deepStrictEqual(again.map((m) => m.type), ['NBIRTH', 'DBIRTH', 'DBIRTH']);
+        assert.strictEqual(again[0].bdSeq, bdSeq);
+        sp.receive({ payload: reading('TEMP-1', 777, 3000) });
+        await waitFor(() => host.data('line-1', 'TEMP-1').some((m) => m.value === 777), 'data after the rebirth');
+        assert.deepStrictEqual(host.violations, []);
+      } finally {
+        await helper.unload();
+        await host.stop();
+        await broker.stop();
+      }
+    });
+  });
+}
+
+for (const version of ['3.0', '2.2'] as const) {
+  describeIf(brokerKinds[1].available, 'mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)')(`Sparkplug B primary host, STATE ${version}`, function () {
+    this.timeout(90000);
+    afterEach(async function () { await helper.unload(); });
+
+    it('waits for the host (inputs answered ok:false, kept by the buffer); host outage → NDEATH, host return → NBIRTH, DBIRTH, then the backlog as historical; nothing lost', async function () {
+      const broker = await startMosquitto();
+      assert.ok(broker);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-spb-'));
+      const host = await SparkplugHost.start(broker.url, 'scada', version, false);
+      try {
+        await helper.load([storeForwardNode, endpointNode, sparkplugNode], flow(broker.url, { hostId: 'scada', stateVersion: version }, true, dir));
+        const sf = helper.getNode('sf');
+        const reports: any[] = [];
+        helper.getNode('watch').on('input', (m: any) => reports.push(m.delivery));
+        let i = 0;
+        const feed = (k: number) => { for (const end = i + k; i < end; i++) sf.receive({ payload: reading('TEMP-1', i, 0, { ts: Date.now() }) }); };
+        feed(20);
+        await waitFor(() => reports.filter((d) => d.ok === false).length >= 1, 'ok:false while the host is offline');
+        assert.ok(reports.every((d) => !d.ok && !d.permanent && /waiting for primary host "scada".*Sparkplug/.test(d.error)), JSON.stringify(reports[0]));
+        assert.ok(reports[0].error.includes(version === '2.2' ? 'STATE/scada' : 'spBv1.0/STATE/scada'));
+        assert.strictEqual(host.log.length, 0, 'nothing published before the host is online');
+        assert.ok(sf.buffer.backlog > 0);
+
+        await host.setOnline(true);
+        await waitFor(() => sf.buffer.backlog === 0 && host.data('line-1', 'TEMP-1').length >= 20, 'backlog delivered after the host came online', 30000, 50);
+        const first = host.types();
+        assert.strictEqual(first[0], 'NBIRTH');
+        assert.ok(host.data('line-1', 'TEMP-1').slice(0, 20).every((m) => m.historical), 'held readings are historical');
+        feed(20);
+        await waitFor(() => sf.buffer.backlog === 0 && host.data('line-1', 'TEMP-1').length >= 40, 'live readings', 30000, 50);
+        assert.ok(host.data('line-1', 'TEMP-1').slice(-5).every((m) => !m.historical), 'live readings are not historical');
+
+        // host outage: the node ends its session with an NDEATH and waits again
+        const mark = host.log.length;
+        await host.setOnline(false);
+        await waitFor(() => host.log.slice(mark).some((m) => m.type === 'NDEATH'), 'NDEATH after the host left');
+        feed(30);
+        await waitFor(() => reports.filter((d) => d.ok === false).length > 20, 'refused while the host is away');
+        const mark2 = host.log.length;
+        await host.setOnline(true);
+        await waitFor(() => sf.buffer.backlog === 0, 'backlog drained after the host returned', 30000, 50);
+        const after = host.log.slice(mark2);
+        assert.strictEqual(after[0].type, 'NBIRTH', after.map((m) => m.type).join(','));
+        assert.strictEqual(after[1].type, 'DBIRTH', 'every DBIRTH right after the NBIRTH, before data');
+        const all = host.data('line-1', 'TEMP-1');
+        const got = new Set(all.map((m) => m.value));
+        assert.deepStrictEqual(Array.from({ length: i }, (_, k) => k).filter((k) => !got.has(k)), [], 'nothing lost');
+        assert.ok(all.filter((m) => (m.value as number) >= 40).every((m) => m.historical), 'the backlog of the host outage is historical');
+        assert.deepStrictEqual(host.violations, []);
+      } finally {
+        await helper.unload();
+        await host.stop();
+        await broker.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
