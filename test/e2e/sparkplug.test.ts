@@ -149,3 +149,77 @@ for (const version of ['3.0', '2.2'] as const) {
     });
   });
 }
+
+describeIf(brokerKinds[1].available, 'mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)')('Sparkplug B out, broker outage with store-and-forward in front', function () {
+  this.timeout(90000);
+  afterEach(async function () { await helper.unload(); });
+
+  it('after the broker returns: NBIRTH, then DBIRTH, then the backlog flagged historical; nothing lost; seq without gaps', async function () {
+    const broker = await startMosquitto();
+    assert.ok(broker);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-spb-'));
+    const host = await SparkplugHost.start(broker.url);
+    try {
+      await helper.load([storeForwardNode, endpointNode, sparkplugNode], flow(broker.url, {}, true, dir));
+      const sf = helper.getNode('sf');
+      const reports: any[] = [];
+      helper.getNode('watch').on('input', (m: any) => reports.push(m.delivery));
+      await waitFor(() => host.log.some((m) => m.type === 'NBIRTH'), 'NBIRTH');
+      let i = 0;
+      const feed = (k: number) => { for (const end = i + k; i < end; i++) sf.receive({ payload: reading('TEMP-1', i, 0, { ts: Date.now() }) }); };
+      feed(50);
+      await waitFor(() => sf.buffer.backlog === 0 && host.data('line-1', 'TEMP-1').length === 50, 'live readings delivered', 20000, 50);
+      const bdSeq1 = host.log[0].bdSeq;
+      await broker.stop();
+      feed(100);
+      await waitFor(() => reports.filter((d) => d.ok === false).length > 0, 'ok:false during the outage');
+      assert.ok(sf.buffer.backlog > 0, 'the buffer keeps the outage\'s readings');
+      const mark = host.log.length;
+      await broker.restart();
+      await waitFor(() => sf.buffer.backlog === 0, 'backlog drained after the broker returned', 40000, 50);
+      await waitFor(() => new Set(host.data('line-1', 'TEMP-1').map((m) => m.value)).size === 150, 'all 150 readings at the host', 10000);
+      const after = host.log.slice(mark).filter((m) => m.type !== 'NDEATH');
+      assert.deepStrictEqual(after.slice(0, 2).map((m) => m.type), ['NBIRTH', 'DBIRTH'], after.map((m) => m.type).slice(0, 5).join(','));
+      assert.notStrictEqual(after[0].bdSeq, bdSeq1, 'a new session has a new bdSeq');
+      const replayed = host.data('line-1', 'TEMP-1').filter((m) => (m.value as number) >= 50);
+      assert.ok(replayed.length >= 100 && replayed.every((m) => m.historical), 'the outage backlog is historical');
+      assert.deepStrictEqual(host.violations, []);
+      // live again
+      feed(5);
+      await waitFor(() => host.data('line-1', 'TEMP-1').some((m) => m.value === 154), 'live after replay');
+      assert.strictEqual(host.data('line-1', 'TEMP-1').find((m) => m.value === 154)?.historical, false);
+    } finally {
+      await helper.unload();
+      await host.stop();
+      await broker.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gateway killed (SIGKILL of a child Node-RED): the broker publishes its NDEATH with the bdSeq of its NBIRTH', async function () {
+    const broker = await startMosquitto();
+    assert.ok(broker);
+    const host = await SparkplugHost.start(broker.url);
+    const { startRedProcess } = await import('../helpers/red-process');
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-spb-red-'));
+    const red = await startRedProcess({ userDir, flows: [
+      { id: 't1', type: 'tab', label: 'spb' },
+      { id: 'ep', type: 'genix-cloud-endpoint', protocol: 'mqtt', url: broker.url },
+      { id: 'sp', type: 'genix-sparkplug-out', z: 't1', endpoint: 'ep', group: 'plant', edgeNode: 'killed', wires: [[]] },
+    ] });
+    try {
+      await waitFor(() => host.log.some((m) => m.type === 'NBIRTH' && m.edgeNode === 'killed'), 'NBIRTH of the child', 20000);
+      const birth = host.log.find((m) => m.type === 'NBIRTH' && m.edgeNode === 'killed');
+      assert.strictEqual(host.log.some((m) => m.type === 'NDEATH'), false);
+      await red.kill('SIGKILL');
+      await waitFor(() => host.log.some((m) => m.type === 'NDEATH' && m.edgeNode === 'killed'), 'NDEATH (last will)', 20000);
+      const death = host.log.find((m) => m.type === 'NDEATH' && m.edgeNode === 'killed');
+      assert.strictEqual(death?.bdSeq, birth?.bdSeq);
+    } finally {
+      await red.kill('SIGKILL').catch(() => undefined);
+      await host.stop();
+      await broker.stop();
+      fs.rmSync(userDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -17,12 +17,15 @@ export class SparkplugHost {
   /** protocol violations: seq gaps, a DBIRTH before its NBIRTH, data before its birth, unknown aliases */
   readonly violations: string[] = [];
   private readonly edges = new Map<string, EdgeState>();
+  private online: boolean | null = null;
   private constructor(readonly client: MqttClient, readonly hostId: string, readonly version: '3.0' | '2.2') {}
 
   static async start(url: string, hostId = 'scada', version: '3.0' | '2.2' = '3.0', online = true): Promise<SparkplugHost> {
     const client = await mqtt.connectAsync(url, { reconnectPeriod: 50, clientId: `host-${hostId}-${process.pid}-${Math.random().toString(16).slice(2, 8)}` });
     const host = new SparkplugHost(client, hostId, version);
     client.on('message', (topic, payload) => host.onMessage(topic, payload));
+    // a broker without persistence forgets the retained STATE: say it again after every reconnect, as hosts do
+    client.on('connect', () => { if (host.online !== null) void host.setOnline(host.online).catch(() => undefined); });
     await client.subscribeAsync('spBv1.0/+/+/#', { qos: 1 });
     if (online !== undefined) await host.setOnline(online);
     return host;
@@ -33,6 +36,7 @@ export class SparkplugHost {
   }
 
   async setOnline(online: boolean): Promise<void> {
+    this.online = online;
     const payload = this.version === '2.2' ? (online ? 'ONLINE' : 'OFFLINE') : JSON.stringify({ online, timestamp: Date.now() });
     await this.client.publishAsync(this.stateTopic, payload, { qos: 1, retain: true });
   }
