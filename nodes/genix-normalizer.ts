@@ -1,7 +1,7 @@
 // genix-normalizer: any sensor message in, canonical readings out (output 1), rejections with msg.error (output 2).
 import type { NodeAPI, Node, NodeDef } from 'node-red';
 import type { Reading } from './lib/types';
-import { checkTagKeys, ENRICH_TYPES, Enrichment, EnrichType, InvalidEntry, isSparkplug, Normalizer, NormalizerConfig, SparkplugReader, tryNormalize, TagSpec } from './lib/normalizer';
+import { checkTagKeys, ENRICH_TYPES, Enrichment, EnrichType, InvalidEntry, isSparkplug, Normalizer, NormalizerConfig, SparkplugReader, sparkplugBytes, tryNormalize, TagSpec } from './lib/normalizer';
 import { FORBIDDEN_KEYS } from './lib/normalizer/paths';
 import { jsonBody, objectField, stringField, requireScope, sendError, RequestError } from './lib/common/admin-request';
 
@@ -125,7 +125,7 @@ export = function (RED: NodeAPI) {
         // Truncating an array is a slow runtime call: only when there is something to drop.
         if (scratch.length !== 0) scratch.length = 0;
         if (isSparkplug(msg.topic, payload)) {
-          const sp = sparkplug.read(msg.topic, payload, arrival);
+          const sp = sparkplug.read(msg.topic, sparkplugBytes(payload), arrival);
           errs = sp.errors;
           if (sp.items.length > 0) {
             const more = core.normalize(msg.topic, sp.items, arrival, enrichFor(msg), readings);

@@ -81,6 +81,10 @@ for (const bk of brokerKinds) {
         sp.receive({ payload: reading('TEMP-1', 777, 3000) });
         await waitFor(() => host.data('line-1', 'TEMP-1').some((m) => m.value === 777), 'data after the rebirth');
         assert.deepStrictEqual(host.violations, []);
+        // a clean stop (redeploy) publishes the NDEATH itself: a DISCONNECT suppresses the will
+        await helper.unload();
+        await waitFor(() => host.log.some((m) => m.type === 'NDEATH'), 'NDEATH on close');
+        assert.strictEqual(host.log.find((m) => m.type === 'NDEATH')?.bdSeq, bdSeq);
       } finally {
         await helper.unload();
         await host.stop();
@@ -112,6 +116,9 @@ for (const version of ['3.0', '2.2'] as const) {
         assert.ok(reports.every((d) => !d.ok && !d.permanent && /waiting for primary host "scada".*Sparkplug/.test(d.error)), JSON.stringify(reports[0]));
         assert.ok(reports[0].error.includes(version === '2.2' ? 'STATE/scada' : 'spBv1.0/STATE/scada'));
         assert.strictEqual(host.log.length, 0, 'nothing published before the host is online');
+        // the helper's status spy is shared by the nodes of the flow: the last status of this node
+        const ours = () => (helper.getNode('sp').status.args as any[][]).map((a) => a[0]).filter((x) => String(x.text).startsWith('genix-sparkplug-out.')).pop();
+        await waitFor(() => ours()?.text === 'genix-sparkplug-out.status.waitingHost', 'status: waiting for the host');
         assert.ok(sf.buffer.backlog > 0);
 
         await host.setOnline(true);

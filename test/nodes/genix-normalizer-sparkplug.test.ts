@@ -5,7 +5,7 @@ import helper from 'node-red-node-test-helper';
 import { startAedes } from '../helpers/brokers';
 import { waitFor } from '../helpers/wait';
 import { SparkplugSession } from '../../nodes/lib/sparkplug/session';
-import { SparkplugReader } from '../../nodes/lib/normalizer/sparkplug';
+import { isSparkplug, SparkplugReader, sparkplugBytes } from '../../nodes/lib/normalizer/sparkplug';
 import { encode } from '../../nodes/lib/sparkplug/codec';
 
 const normalizerNode = require('../../dist/nodes/genix-normalizer.js');
@@ -29,7 +29,7 @@ describe('genix-normalizer: Sparkplug B in', function () {
       await publish(1, Date.now());
       await helper.load([normalizerNode, mqttNode, switchNode], [
         { id: 'broker', type: 'mqtt-broker', broker: '127.0.0.1', port: String(broker.port), clientid: '', autoConnect: true, protocolVersion: '4', keepalive: '60', cleansession: true },
-        { id: 'in', type: 'mqtt in', topic: 'spBv1.0/#', qos: '1', datatype: 'buffer', broker: 'broker', wires: [['n']] },
+        { id: 'in', type: 'mqtt in', topic: 'spBv1.0/#', qos: '1', datatype: 'auto-detect', broker: 'broker', wires: [['n']] },
         { id: 'n', type: 'genix-normalizer', sparkplugRebirth: true, wires: [['ok'], ['bad', 'sw']] },
         { id: 'sw', type: 'switch', property: 'rebirth', propertyType: 'msg', rules: [{ t: 'nnull' }], checkall: 'true', outputs: 1, wires: [['out']] },
         { id: 'out', type: 'mqtt out', topic: '', qos: '1', retain: 'false', broker: 'broker', wires: [] },
@@ -92,6 +92,10 @@ describe('SparkplugReader (Sparkplug B in, pure)', function () {
     assert.strictEqual(r.errors?.[0].code, 'no_birth');
     assert.strictEqual(r.items.length, 0);
     assert.strictEqual(reader.read('spBv1.0/g/DDATA/e/d1', Buffer.from('not protobuf {'), now).errors?.[0].code, 'malformed_payload');
+    // mqtt in "auto-detect" turns a payload that is valid UTF-8 into a string: the same bytes come back
+    assert.ok(isSparkplug('spBv1.0/g/NBIRTH/e', 'text') && !isSparkplug('spBv1.0/STATE/h', 'x') && !isSparkplug('sensors/a', Buffer.from('x')));
+    const text = nbirth.toString('utf8');
+    if (Buffer.from(text, 'utf8').equals(nbirth)) assert.deepStrictEqual(sparkplugBytes(text), nbirth);
   });
 
   it('asks for a rebirth at most once per edge node every 10 s, and only when enabled', function () {

@@ -28,8 +28,16 @@ const MAX_EDGE_NODES = 10000;
 /** one rebirth request per edge node at most this often, so a flood of orphan DATA asks once */
 const REBIRTH_EVERY_MS = 10000;
 
-export function isSparkplug(topic: unknown, payload: unknown): boolean {
-  return Buffer.isBuffer(payload) && typeof topic === 'string' && topic.startsWith('spBv1.0/') && !topic.startsWith('spBv1.0/STATE/');
+export function isSparkplug(topic: unknown, payload: unknown): payload is Buffer | string {
+  return (Buffer.isBuffer(payload) || typeof payload === 'string') && typeof topic === 'string' && topic.startsWith('spBv1.0/') && !topic.startsWith('spBv1.0/STATE/');
+}
+
+/**
+ * The payload's bytes: `mqtt in` with output "auto-detect" hands over a protobuf payload that happens to be valid
+ * UTF-8 as a string, and only then, so encoding it back as UTF-8 gives the original bytes.
+ */
+export function sparkplugBytes(payload: Buffer | string): Buffer {
+  return typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
 }
 
 interface Birth { aliases: Map<number, string>; units: Map<string, string> }
