@@ -4,6 +4,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 const helper = require('node-red-node-test-helper');
+import { execFileSync } from 'child_process';
 import { brokerKinds, startMosquitto } from '../helpers/brokers';
 import { SparkplugHost } from '../helpers/sparkplug-host';
 import { waitFor } from '../helpers/wait';
@@ -227,6 +228,43 @@ describeIf(brokerKinds[1].available, 'mosquitto is not installed (apt-get instal
       await host.stop();
       await broker.stop();
       fs.rmSync(userDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describeIf(brokerKinds[1].available, 'mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)')('Sparkplug B out, credentials from the cloud endpoint', function () {
+  this.timeout(60000);
+  afterEach(async function () { await helper.unload(); });
+
+  it('connects with the endpoint\'s user and password; a wrong password publishes nothing and answers ok:false', async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-spb-auth-'));
+    const pw = path.join(dir, 'passwd');
+    fs.writeFileSync(pw, '');
+    execFileSync('mosquitto_passwd', ['-b', pw, 'gateway', 's3cret-pass']);
+    // Mosquitto started as root drops to its own user, which must be able to read the file
+    fs.chmodSync(dir, 0o755);
+    fs.chmodSync(pw, 0o644);
+    // anonymous clients (the test host) stay allowed; a client that gives credentials must give right ones
+    const broker = await startMosquitto(undefined, `password_file ${pw}`);
+    assert.ok(broker);
+    const host = await SparkplugHost.start(broker.url);
+    try {
+      await helper.load([endpointNode, sparkplugNode], flow(broker.url, { edgeNode: 'wrong' }), { ep: { username: 'gateway', password: 'not-it' } });
+      const reports: any[] = [];
+      helper.getNode('watch').on('input', (m: any) => reports.push(m.delivery));
+      helper.getNode('sp').receive({ payload: reading('TEMP-1', 1, 1) });
+      await waitFor(() => reports.length === 1, 'an answer');
+      assert.strictEqual(reports[0].ok, false);
+      assert.ok(!reports[0].permanent);
+      await helper.unload();
+      await helper.load([endpointNode, sparkplugNode], flow(broker.url, { edgeNode: 'right' }), { ep: { username: 'gateway', password: 's3cret-pass' } });
+      await waitFor(() => host.log.some((m) => m.type === 'NBIRTH' && m.edgeNode === 'right'), 'NBIRTH with the right password');
+      assert.ok(!host.log.some((m) => m.edgeNode === 'wrong'), 'nothing from the refused connection');
+    } finally {
+      await helper.unload();
+      await host.stop();
+      await broker.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
