@@ -75,11 +75,11 @@ describe('Sparkplug B topics and STATE', function () {
   it('STATE 3.0 (JSON on spBv1.0/STATE/<id>) and 2.2 (ONLINE/OFFLINE on STATE/<id>) are told apart', function () {
     assert.strictEqual(stateTopic('scada', '3.0'), 'spBv1.0/STATE/scada');
     assert.strictEqual(stateTopic('scada', '2.2'), 'STATE/scada');
-    assert.strictEqual(parseState(Buffer.from('{"online":true,"timestamp":1}'), '3.0'), true);
-    assert.strictEqual(parseState(Buffer.from('{"online":false,"timestamp":1}'), '3.0'), false);
+    assert.deepStrictEqual(parseState(Buffer.from('{"online":true,"timestamp":1}'), '3.0'), { online: true, timestamp: 1 });
+    assert.deepStrictEqual(parseState(Buffer.from('{"online":false,"timestamp":2}'), '3.0'), { online: false, timestamp: 2 });
     assert.strictEqual(parseState(Buffer.from('ONLINE'), '3.0'), null, 'a 2.2 payload is not a 3.0 STATE');
-    assert.strictEqual(parseState(Buffer.from('ONLINE'), '2.2'), true);
-    assert.strictEqual(parseState(Buffer.from('OFFLINE'), '2.2'), false);
+    assert.deepStrictEqual(parseState(Buffer.from('ONLINE'), '2.2'), { online: true });
+    assert.deepStrictEqual(parseState(Buffer.from('OFFLINE'), '2.2'), { online: false });
     assert.strictEqual(parseState(Buffer.from('{"online":true}'), '2.2'), null);
   });
 });

@@ -45,6 +45,8 @@ export class SparkplugSession extends EventEmitter {
   private readonly retry: Backoff;
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** timestamp of the newest 3.0 STATE seen */
+  private hostStateAt = 0;
   private readonly o: Required<Omit<SessionOptions, 'username' | 'password' | 'tls'>> & SessionOptions;
 
   constructor(options: SessionOptions) {
@@ -121,9 +123,18 @@ export class SparkplugSession extends EventEmitter {
   private onMessage(topic: string, payload: Buffer) {
     const client = this.client as MqttClient;
     if (this.o.hostId && topic === this.hostStateTopic) {
-      const online = parseState(payload, this.o.stateVersion);
-      if (online === true && this.phase === 'waiting-host') this.birth(client, true);
-      else if (online === false && this.phase === 'online') this.hostLost(client);
+      const state = parseState(payload, this.o.stateVersion);
+      if (!state) {
+        this.emit('link-error', `ignored a STATE on ${topic} that is not a Sparkplug ${this.o.stateVersion} STATE payload`);
+        return;
+      }
+      // Sparkplug 3.0: a STATE older than the last one seen (a delayed retained copy) says nothing
+      if (state.timestamp !== undefined) {
+        if (state.timestamp < this.hostStateAt) return;
+        this.hostStateAt = state.timestamp;
+      }
+      if (state.online && this.phase === 'waiting-host') this.birth(client, true);
+      else if (!state.online && this.phase === 'online') this.hostLost(client);
       return;
     }
     if (topic.includes('/NCMD/') && this.phase === 'online') {

@@ -48,17 +48,20 @@ export function stateTopic(hostId: string, version: StateVersion): string {
   return version === '2.2' ? `STATE/${hostId}` : `${NAMESPACE}/STATE/${hostId}`;
 }
 
-/** The host's state from a STATE payload: true online, false offline, null when it is not a STATE payload of that version. */
-export function parseState(payload: Buffer | string, version: StateVersion): boolean | null {
+/**
+ * The host's state from a STATE payload (timestamp: 3.0 only), or null when it is not a STATE payload of that version.
+ */
+export function parseState(payload: Buffer | string, version: StateVersion): { online: boolean; timestamp?: number } | null {
   const text = (typeof payload === 'string' ? payload : payload.toString('utf8')).trim();
   if (version === '2.2') {
-    if (text === 'ONLINE') return true;
-    if (text === 'OFFLINE') return false;
+    if (text === 'ONLINE') return { online: true };
+    if (text === 'OFFLINE') return { online: false };
     return null;
   }
   try {
     const v = JSON.parse(text);
-    return v && typeof v === 'object' && typeof v.online === 'boolean' ? v.online : null;
+    if (!v || typeof v !== 'object' || typeof v.online !== 'boolean') return null;
+    return typeof v.timestamp === 'number' && Number.isFinite(v.timestamp) ? { online: v.online, timestamp: v.timestamp } : { online: v.online };
   } catch {
     return null;
   }
