@@ -58,7 +58,7 @@ async function slide(rt: { node(id: string): any }, srcId: string, make: (i: num
   return total / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
-// GENIX_BENCH_ONLY=single|batch|cross runs one publisher phase alone (for profiling with --cpu-prof)
+// GENIX_BENCH_ONLY=single|batch|cross|sparkplug runs one publisher phase alone (for profiling with --cpu-prof)
 const only = process.env.GENIX_BENCH_ONLY ?? '';
 const phase = (name: string) => !only || only === name;
 
@@ -93,6 +93,8 @@ main(async () => {
       { id: 'pub', type: 'genix-cloud-publisher', z: 'tab', endpoint: 'ep', topic: 'plants/{plantId}/{sensorId}', qos: '1', batchMaxMessages: 1, batchMaxMs: 50, batchMaxBytes: 131072, wires: [['out']] },
       { id: 'pubB', type: 'genix-cloud-publisher', z: 'tab', endpoint: 'ep', topic: 'plants/{plantId}', qos: '1', batchMaxMessages: 1, batchMaxMs: 50, batchMaxBytes: 131072, wires: [['out']] },
       { id: 'pubX', type: 'genix-cloud-publisher', z: 'tab', endpoint: 'ep', topic: 'plants/{plantId}', qos: '1', batchMaxMessages: 500, batchMaxMs: 20, batchMaxBytes: 131072, wires: [['out']] },
+      // Sparkplug B edge node on the same broker, its own connection (URL from epS), same window and warm-up
+      { id: 'spb', type: 'genix-sparkplug-out', z: 'tab', endpoint: 'epS', group: 'bench', edgeNode: 'bench-gw', wires: [['out']] },
       { id: 'out', type: 'junction', z: 'tab', wires: [] },
     ];
     const rt = await startRuntime(flows);
@@ -105,6 +107,7 @@ main(async () => {
     let publishes = 0;
     rt.node('ep').transport.client.on('packetsend', (p: { cmd: string }) => { if (p.cmd === 'publish') publishes++; });
 
+    let plainRate = 0;
     const cpuNote = (us: number, per: string) => `${us.toFixed(per === "reading" ? 2 : 1)} µs CPU per ${per} in this process`;
     if (phase('single')) {
       // the same warm-up as the bare client's: WARM messages, W in flight
@@ -117,6 +120,7 @@ main(async () => {
       await slide(rt, 'pubS', (i) => ({ payload: reading(i) }), WARM, count, W);
       ok = bad = 0;
       const [plain, cpuS] = await withCpu(count, () => slide(rt, 'pubS', (i) => ({ payload: reading(i), delivery: { buffer: 'b', ids: [i], attempt: 1 } }), N, count, W));
+      plainRate = plain;
       results.push({ name: `publisher QoS 1, merging off: one publish per message, ${W} in flight`, value: plain, unit: 'msg/s', compare: `${(plain / bareRate).toFixed(2)}× bare (same window and warm-up); ${cpuNote(cpuS, 'msg')}`, ok: bad === 0 });
     }
 
@@ -138,6 +142,25 @@ main(async () => {
       // the demo's shape: the normalizer sends arrays (here of one reading), merged across messages into one array per topic
       const [arrRate, cpuA] = await withCpu(count, () => slide(rt, 'pubX', (i) => ({ payload: [reading(i)] }), N, count, W));
       results.push({ name: 'publisher merging 1-reading array inputs across messages (500/batch)', value: arrRate, unit: 'readings/s', compare: `each input still answered on its own; ${cpuNote(cpuA, 'msg')}` });
+    }
+    if (phase('sparkplug')) {
+      // online = the first reading is answered ok (NBIRTH sent before it)
+      for (let i = 0; i < 200; i++) {
+        ok = bad = 0;
+        rt.node('spb').receive({ payload: reading(i) });
+        await new Promise((r) => setTimeout(r, 25));
+        if (ok) break;
+      }
+      await slide(rt, 'spb', (i) => ({ payload: reading(i) }), WARM, count, W);
+      ok = bad = 0;
+      const [spRate, cpu] = await withCpu(count, () => slide(rt, 'spb', (i) => ({ payload: reading(i), delivery: { buffer: 'b', ids: [i], attempt: 1 } }), N, count, W));
+      const vsPlain = plainRate ? `${(spRate / plainRate).toFixed(2)}× the plain MQTT publisher (merging off, same window) and ` : '';
+      results.push({ name: `Sparkplug B out QoS 1, one reading per message (DDATA by alias), ${W} in flight`, value: spRate, unit: 'msg/s', compare: `${vsPlain}${(spRate / bareRate).toFixed(2)}× ${compare}; ${cpuNote(cpu, 'msg')}`, ok: bad === 0 });
+      const pool = Array.from({ length: 64 }, (_, j) => Array.from({ length: B }, (_, k) => reading(j * B + k)));
+      ok = bad = 0;
+      const batches = Math.max(20, Math.round((N * 3) / B));
+      const [spBatch, cpuB] = await withCpu(() => count() * B, () => slide(rt, 'spb', (i) => ({ payload: pool[i % pool.length] }), batches, count, 24));
+      results.push({ name: `Sparkplug B out QoS 1, batches of ${B} readings (one DDATA per device and batch)`, value: spBatch * B, unit: 'readings/s', compare: `${compare}; ${cpuNote(cpuB, 'reading')}`, ok: bad === 0 });
     }
     await rt.stop();
   } finally {

@@ -1,7 +1,7 @@
 // genix-normalizer: any sensor message in, canonical readings out (output 1), rejections with msg.error (output 2).
 import type { NodeAPI, Node, NodeDef } from 'node-red';
 import type { Reading } from './lib/types';
-import { checkTagKeys, ENRICH_TYPES, Enrichment, EnrichType, InvalidEntry, Normalizer, NormalizerConfig, tryNormalize, TagSpec } from './lib/normalizer';
+import { checkTagKeys, ENRICH_TYPES, Enrichment, EnrichType, InvalidEntry, isSparkplug, Normalizer, NormalizerConfig, SparkplugReader, sparkplugBytes, tryNormalize, TagSpec } from './lib/normalizer';
 import { FORBIDDEN_KEYS } from './lib/normalizer/paths';
 import { jsonBody, objectField, stringField, requireScope, sendError, RequestError } from './lib/common/admin-request';
 
@@ -76,6 +76,8 @@ export = function (RED: NodeAPI) {
       node.status({ fill: 'red', shape: 'ring', text: 'genix-normalizer.status.configError' });
     }
     const output = core?.config.output ?? 'each';
+    // Sparkplug B from the stock mqtt in: decoded to one item per metric, aliases from the births seen
+    const sparkplug = new SparkplugReader(config.sparkplugRebirth === true);
     const scratch: Reading[] = [];
     // Reused send arrays: Node-RED reads them synchronously inside send() and keeps no reference.
     const toReadings: any[] = [null, null];
@@ -122,7 +124,22 @@ export = function (RED: NodeAPI) {
         readings = output === 'batch' ? [] : scratch;
         // Truncating an array is a slow runtime call: only when there is something to drop.
         if (scratch.length !== 0) scratch.length = 0;
-        errs = core.normalize(msg.topic, payload, arrival, enrichFor(msg), readings);
+        if (isSparkplug(msg.topic, payload)) {
+          const sp = sparkplug.read(msg.topic, sparkplugBytes(payload), arrival);
+          errs = sp.errors;
+          if (sp.items.length > 0) {
+            const more = core.normalize(msg.topic, sp.items, arrival, enrichFor(msg), readings);
+            if (more) errs = errs ? errs.concat(more) : more;
+          }
+          if (sp.rebirth) {
+            // a ready NCMD for an mqtt out node wired to the invalid output
+            toInvalid[1] = { topic: sp.rebirth.topic, payload: sp.rebirth.payload, qos: 0, retain: false, rebirth: { edgeNode: sp.rebirth.edgeNode } };
+            send(toInvalid);
+            toInvalid[1] = null;
+          }
+        } else {
+          errs = core.normalize(msg.topic, payload, arrival, enrichFor(msg), readings);
+        }
       }
       const n = readings.length;
       valid += n;

@@ -180,6 +180,16 @@ export function buildDemoFlow(o: DemoFlowOptions): object[] {
     }
   }
 
+  if (has('genix-sparkplug-out') && cloudReady && has('genix-anomaly') && node('demo-anomaly')) {
+    // the same plant as a Sparkplug B edge node on the simulated cloud broker (spBv1.0/genix/…/genix-demo-gateway)
+    flow.push(
+      { id: 'demo-c-spb', type: 'comment', z, name: 'Sparkplug B edge node (spBv1.0/genix/…/genix-demo-gateway)', info: 'Readings and alarm events also leave as a Sparkplug B edge node on the simulated cloud broker: device = lineId, alarms on device `alarms`. Example 05 shows it with its own store-and-forward buffer; set a Primary host ID to publish only while an Ignition-style host is online.', x: 860, y: 440, wires: [] },
+      { id: 'demo-sparkplug', type: 'genix-sparkplug-out', z, name: 'Sparkplug B', endpoint: 'demo-cloud-endpoint', group: 'genix', edgeNode: 'genix-demo-gateway', deviceField: 'lineId', defaultDevice: 'readings', alarmDevice: 'alarms', hostId: '', stateVersion: '3.0', x: 860, y: 500, wires: [[]] },
+    );
+    wire('demo-anomaly', 0, 'demo-sparkplug');
+    wire('demo-anomaly', 1, 'demo-sparkplug');
+  }
+
   if (o.dashboard) addDashboard(flow, z, readingSources.length ? (has('genix-anomaly') ? 'demo-anomaly' : readingSources[0]) : null, node('demo-anomaly') ? 'demo-anomaly' : null, node('demo-buffer') ? 'demo-buffer' : null, wire);
   layOut(flow, z);
   return flow;

@@ -22,6 +22,9 @@ export const PLANT_DEFAULTS: ExampleEndpoints = {
 
 const ALL_TYPES = new Set(['genix-opcua-endpoint', 'genix-opcua-poller', 'genix-normalizer', 'genix-anomaly', 'genix-store-forward', 'genix-cloud-endpoint', 'genix-cloud-publisher']);
 
+/** Example 05's Sparkplug ids, for the tests' primary host. */
+export const EXAMPLE5_SPARKPLUG = { group: 'genix', edgeNode: 'genix-example-05' };
+
 function broker(id: string, name: string, url: string): object {
   const u = new URL(url);
   return { id, type: 'mqtt-broker', name, broker: u.hostname, port: u.port || '1883', clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true };
@@ -154,12 +157,35 @@ function example4(e: ExampleEndpoints): object[] {
   });
 }
 
+function example5(e: ExampleEndpoints): object[] {
+  const z = 'ex5-tab';
+  return [
+    { id: z, type: 'tab', label: '05 - Sparkplug B edge node', info: 'OPC-UA PLC tags and MQTT sensors → normalizer → anomaly → store-and-forward → Sparkplug B to a local broker, alarm events as their own device.' },
+    broker('ex5-sensors', 'plant sensors', e.sensorBrokerUrl),
+    { id: 'ex5-plc', type: 'genix-opcua-endpoint', name: 'simulated PLC (05)', endpointUrl: e.opcuaEndpointUrl, securityMode: 'None', securityPolicy: 'None', authType: 'anonymous', acceptUnknownCertificates: false, sessionTimeoutMs: 60000, keepAliveMs: 5000, watchdogMs: 20000, backoffMinMs: 1000, backoffMaxMs: 30000, requestTimeoutMs: 10000 },
+    { id: 'ex5-broker', type: 'genix-cloud-endpoint', name: 'Sparkplug broker', protocol: 'mqtt', url: e.cloudBrokerUrl, clientId: '', protocolVersion: '4', keepalive: 30, cleanSession: true, stateTopic: '', reconnectMinMs: 1000, reconnectMaxMs: 30000, connectTimeoutMs: 10000, maxInFlight: 2000 },
+    comment('ex5-c1', z, 'Sparkplug B edge node: PLC + sensors → buffer → spBv1.0/genix/…/genix-example-05', 'The **sparkplug out** node is an edge node `genix-example-05` in group `genix` on the broker of the endpoint "Sparkplug broker" (the `npm start` cloud broker on 127.0.0.1:1885; point it at the broker of your SCADA).\n\n- Readings become device metrics: device = the reading\'s `lineId` (`line-1` for the MQTT sensors, `plc-1` for the PLC tags), metric = `sensorId` or `sensorId/measurement`.\n- Alarm events from the detector go to the device `alarms` (metric `sensorId/kind`, value = state).\n- On every connection: NDEATH as last will, NBIRTH, every DBIRTH, then DDATA with aliases only.\n- The buffer keeps everything the broker has not acknowledged; what it replays after an outage is sent with `is_historical`.\n\nFor an Ignition-style primary host set **Primary host ID** (and its STATE version) in the sparkplug out node: it then publishes only while the host is online.', 360, 40),
+    { id: 'ex5-in', type: 'mqtt in', z, name: 'sensors/+/data', topic: 'sensors/+/data', qos: '0', datatype: 'auto-detect', broker: 'ex5-sensors', nl: false, rap: true, rh: 0, inputs: 0, x: 130, y: 140, wires: [['ex5-norm']] },
+    normalizer('ex5-norm', z, 320, 140, [['ex5-anomaly'], []]),
+    { id: 'ex5-poll', type: 'genix-opcua-poller', z, name: 'PLC (subscription)', endpoint: 'ex5-plc', mode: 'subscribe', intervalMs: 1000, queueSize: 10, deadbandType: 'none', deadbandValue: 0, trigger: 'status-value', output: 'each', items: [
+      { nodeId: 'ns=2;i=1001', sensorId: 'PLC1-TEMP', unit: 'degC' },
+      { nodeId: 'ns=2;i=1002', sensorId: 'PLC1-PRES', unit: 'bar' },
+    ], x: 150, y: 220, wires: [['ex5-norm-plc']] },
+    { ...(normalizer('ex5-norm-plc', z, 340, 220, [['ex5-anomaly'], []]) as Record<string, unknown>), name: 'normalize PLC', lineId: 'plc-1', output: 'each' },
+    { id: 'ex5-anomaly', type: 'genix-anomaly', z, name: 'plant alarms', rules: demoAnomalyRules, store: '', saveEveryMs: 10000, sweepMs: 500, liveClock: true, x: 540, y: 180, wires: [['ex5-buffer'], ['ex5-buffer']] },
+    { id: 'ex5-buffer', type: 'genix-store-forward', z, name: 'buffer', dbPath: '', synchronous: 'FULL', maxMessages: 1000000, maxBytes: 0, overflow: 'drop-oldest', ttlMs: 604800000, maxInFlight: 100, ackTimeoutMs: 30000, replayRate: 5000, replayBatchSize: 100, retryMinMs: 1000, retryMaxMs: 60000, storeProperties: '', metricsIntervalMs: 0, x: 730, y: 180, wires: [['ex5-spb'], []] },
+    { id: 'ex5-spb', type: 'genix-sparkplug-out', z, name: 'Sparkplug B edge node', endpoint: 'ex5-broker', group: EXAMPLE5_SPARKPLUG.group, edgeNode: EXAMPLE5_SPARKPLUG.edgeNode, deviceField: 'lineId', defaultDevice: 'readings', alarmDevice: 'alarms', hostId: '', stateVersion: '3.0', x: 940, y: 180, wires: [['ex5-buffer']] },
+    comment('ex5-c2', z, 'Sparkplug B in', 'To read Sparkplug B from other edge nodes: an **mqtt in** on `spBv1.0/#` with output "a Buffer", wired into a **normalizer** (each metric becomes a reading `<device>/<metric>`).', 360, 300),
+  ];
+}
+
 export function exampleFlows(e: ExampleEndpoints = PLANT_DEFAULTS): Array<{ file: string; flow: object[] }> {
   return [
     { file: '01 - MQTT sensors to cloud with buffering.json', flow: example1(e) },
     { file: '02 - OPC-UA PLC polling.json', flow: example2(e) },
     { file: '03 - Anomaly alarms.json', flow: example3(e) },
     { file: '04 - Plant gateway.json', flow: example4(e) },
+    { file: '05 - Sparkplug B edge node.json', flow: example5(e) },
   ];
 }
 

@@ -106,6 +106,10 @@ function editorFlow(ports: { opcua: number; cloud: number }): { flows: object[];
       topic: 'plants/{plantId}/{lineId}/{sensorId}', qos: '1', batchMaxMessages: 100, batchMaxMs: 200, batchMaxBytes: 131072,
       x: 630, y: 220, wires: [['gx-buffer']],
     },
+    {
+      id: 'gx-sparkplug', type: 'genix-sparkplug-out', z, name: 'to SCADA', endpoint: 'gx-cloud-ep', group: 'hamburg', edgeNode: 'gw1',
+      deviceField: 'lineId', defaultDevice: 'readings', alarmDevice: 'alarms', hostId: 'scada', stateVersion: '2.2', x: 630, y: 300, wires: [[]],
+    },
   ];
   const creds = {
     'gx-opcua-ep': { username: 'line1-reader', password: 'plc-secret' },
@@ -290,6 +294,17 @@ const cases: NodeCase[] = [
       { sel: '#node-input-batchMaxMs', want: '200' },
     ],
   },
+  {
+    id: 'gx-sparkplug', type: 'genix-sparkplug-out', config: false, paletteLabel: 'sparkplug out', icon: 'genix-sparkplug.svg',
+    fields: [
+      { sel: '#node-input-name', want: 'to SCADA' },
+      { sel: '#node-input-endpoint', want: 'gx-cloud-ep' },
+      { sel: '#node-input-group', want: 'hamburg' },
+      { sel: '#node-input-edgeNode', want: 'gw1' },
+      { sel: '#node-input-hostId', want: 'scada' },
+      { sel: '#node-input-stateVersion', want: '2.2' },
+    ],
+  },
 ];
 
 // Runs in the page: every text, placeholder, option and title in the open dialog that still is an i18n key,
@@ -387,7 +402,7 @@ describe('editor dialogs in a browser (real Node-RED, headless Chromium)', funct
   it('loads every genix node set without errors', async function () {
     const sets = await page.evaluate(async () => (await fetch('nodes', { headers: { Accept: 'application/json' } })).json());
     const ours = (sets as any[]).filter((s) => s.module === '@genix/node-red-iiot');
-    assert.strictEqual(ours.flatMap((s) => s.types).length, 7, JSON.stringify(ours));
+    assert.strictEqual(ours.flatMap((s) => s.types).length, 8, JSON.stringify(ours));
     for (const s of ours) assert.ok(!s.err, `${s.id}: ${s.err}`);
     assert.deepStrictEqual(pageErrors, []);
   });
@@ -682,7 +697,7 @@ describe('editor dialogs in a browser (real Node-RED, headless Chromium)', funct
       await page.click('#node-dialog-ok');
       await page.waitForFunction(() => !(window as any).$('.red-ui-tray').length, null, { timeout: 10000 });
       const v = await page.evaluate((i: string) => { const n = (window as any).RED.nodes.node(i); return { valid: n.valid, errors: n.validationErrors || [] }; }, id);
-      const needsEndpoint = c.type === 'genix-opcua-poller' || c.type === 'genix-cloud-publisher';
+      const needsEndpoint = c.type === 'genix-opcua-poller' || c.type === 'genix-cloud-publisher' || c.type === 'genix-sparkplug-out';
       if (needsEndpoint ? JSON.stringify(v.errors) !== '["endpoint"]' : v.valid === false) problems.push(`${c.type} fresh: valid=${v.valid} errors=${v.errors.join(', ')}`);
     }
     problems.push(...pageErrors.slice(errorsBefore));

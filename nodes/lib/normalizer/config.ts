@@ -49,6 +49,8 @@ export interface NormalizerConfig {
   lineId?: string; lineIdType?: EnrichType;
   assetId?: string; assetIdType?: EnrichType;
   tags?: TagSpec[];
+  /** Sparkplug B in: answer DATA before its BIRTH with a ready NCMD rebirth request on the invalid output */
+  sparkplugRebirth?: boolean;
 }
 
 export interface CompiledRule {

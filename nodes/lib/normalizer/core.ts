@@ -22,7 +22,7 @@ export type InvalidCode =
   | 'empty' | 'too_large' | 'too_deep' | 'too_many' | 'malformed_json' | 'unsupported_payload' | 'bad_item'
   | 'no_readings' | 'no_sensor_id' | 'bad_sensor_id' | 'no_value' | 'not_a_number' | 'not_finite'
   | 'bad_timestamp' | 'clock_skew' | 'unit_mismatch' | 'unknown_unit' | 'implausible' | 'out_of_range'
-  | 'forbidden_key' | 'config_error';
+  | 'forbidden_key' | 'config_error' | 'malformed_payload' | 'no_birth';
 
 export interface InvalidEntry {
   code: InvalidCode;

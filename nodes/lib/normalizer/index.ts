@@ -9,3 +9,5 @@ export { canonicalUnit, conversion, knownUnits } from './units';
 export { parseTimestamp } from './timestamps';
 export { compilePath, getPath, FORBIDDEN_KEYS } from './paths';
 export { TopicParser } from './topic';
+export { SparkplugReader, isSparkplug, sparkplugBytes } from './sparkplug';
+export type { SparkplugResult, RebirthRequest } from './sparkplug';
