@@ -135,8 +135,10 @@ describe('store-forward answers', function () {
         replayRate: 0, retryMinMs: 5, retryMaxMs: 10, maxAttempts: 3,
       }, {
         forward: (o) => {
-          if (up) for (const s of seqsOf(o)) if (!seen.has(s)) { seen.add(s); firsts.push(s); }
-          setImmediate(() => b.answer({ seq: o.seq, token: o.token, ids: o.ids, ok: up, error: 'down' }));
+          // the cloud's state when the send left decides its answer (a send before the uplink came back fails)
+          const ok = up;
+          if (ok) for (const s of seqsOf(o)) if (!seen.has(s)) { seen.add(s); firsts.push(s); }
+          setImmediate(() => b.answer({ seq: o.seq, token: o.token, ids: o.ids, ok, error: 'down' }));
         },
       });
       for (let i = 0; i < 200; i++) b.accept({ payload: { seq: i } }, () => undefined);
