@@ -1,17 +1,11 @@
 // better-sqlite3 behind the engine interface. Loaded lazily: it is an optional dependency whose native addon may
 // be missing (no compiler, no prebuilt binary) or built for another Node.js.
-import type { OpenOptions, SqlDatabase, SqlEngine, SqlStatement } from './engine';
+import { probeSqliteVersion, type OpenOptions, type SqlDatabase, type SqlEngine, type SqlStatement } from './engine';
 
 /** Loads better-sqlite3 from `mod` and opens an in-memory database, which loads (and so proves) its native addon. */
 export function betterSqlite3Engine(mod: string): SqlEngine {
   const Database = require(mod);
-  const probe = new Database(':memory:');
-  let sqliteVersion: string;
-  try {
-    sqliteVersion = String(probe.prepare('SELECT sqlite_version() AS v').get().v);
-  } finally {
-    probe.close();
-  }
+  const sqliteVersion = probeSqliteVersion(() => new Database(':memory:'));
   return {
     name: 'better-sqlite3',
     sqliteVersion,

@@ -1,7 +1,7 @@
 // Node's built-in node:sqlite (DatabaseSync, Node.js >= 22.13) behind the engine interface: blobs come back as
 // Buffers, rows as plain objects (or arrays), and errors carry the SQLITE_* code better-sqlite3 would give.
 import fs from 'fs';
-import type { OpenOptions, RunResult, SqlDatabase, SqlEngine, SqlStatement } from './engine';
+import { probeSqliteVersion, type OpenOptions, type RunResult, type SqlDatabase, type SqlEngine, type SqlStatement } from './engine';
 
 const PRIMARY: Record<number, string> = {
   1: 'ERROR', 2: 'INTERNAL', 3: 'PERM', 4: 'ABORT', 5: 'BUSY', 6: 'LOCKED', 7: 'NOMEM', 8: 'READONLY', 9: 'INTERRUPT',
@@ -177,13 +177,7 @@ class NodeDatabase implements SqlDatabase {
 export function nodeSqliteEngine(mod: string): SqlEngine {
   const { DatabaseSync } = require(mod);
   if (typeof DatabaseSync !== 'function') throw new Error(`${mod} has no DatabaseSync`);
-  const probe = new DatabaseSync(':memory:');
-  let sqliteVersion: string;
-  try {
-    sqliteVersion = String(probe.prepare('SELECT sqlite_version() AS v').get().v);
-  } finally {
-    probe.close();
-  }
+  const sqliteVersion = probeSqliteVersion(() => new DatabaseSync(':memory:'));
   return {
     name: 'node:sqlite',
     sqliteVersion,

@@ -46,6 +46,16 @@ export interface SqlEngine {
 }
 
 /** No engine could be loaded (or the one asked for cannot). The message says what to install or choose. */
+/** Opens an in-memory database with a driver's constructor, which loads (and so proves) it; returns SQLite's version. */
+export function probeSqliteVersion(open: () => { prepare(sql: string): { get(): any }; close(): void }): string {
+  const probe = open();
+  try {
+    return String(probe.prepare('SELECT sqlite_version() AS v').get().v);
+  } finally {
+    probe.close();
+  }
+}
+
 export class NoSqliteEngineError extends Error {
   code = 'GENIX_NO_SQLITE_ENGINE';
 }

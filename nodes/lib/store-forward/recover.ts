@@ -1,15 +1,8 @@
 // Carrying the readable rows of a quarantined (corrupt) database file over into a fresh one.
 import type { SqlDatabase, SqlStatement } from './engine';
-import type { SqliteQueue } from './queue';
+import type { QueueRow, SqliteQueue } from './queue';
 
-interface Row {
-  id: number;
-  ts: number;
-  topic: string | null;
-  payload: string | Buffer | null;
-  extra: string | null;
-  size: number;
-}
+type Row = Omit<QueueRow, 'attempts'>;
 
 /** The smallest id range worth bisecting into when a read fails. */
 const MIN_SPAN = 64;
