@@ -2,6 +2,7 @@
 // One reading = one Pub/Sub message (data: the reading's JSON; attributes: chosen reading fields;
 // ordering key: a template on the reading). The client batches within Pub/Sub's request limits.
 import { EventEmitter } from 'events';
+import path from 'path';
 import type { PubSub, Topic } from '@google-cloud/pubsub';
 import { SendResult, classifyGrpcError, redact } from './errors';
 import { compileTopic, TopicFn } from './topic';
@@ -51,6 +52,23 @@ export function loadPubsub(): PubsubModule {
     if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') throw new Error(PUBSUB_MISSING);
     throw e;
   }
+}
+
+/** Whether the client talks to an emulator (plain gRPC, no credentials) rather than Google's service. */
+export function isEmulatorEndpoint(apiEndpoint: string | undefined): boolean {
+  const host = apiEndpoint || process.env.PUBSUB_EMULATOR_HOST || '';
+  return host !== '' && !/\.googleapis\.com(:\d+)?$/.test(host.replace(/^https?:\/\//, '').replace(/\/+$/, ''));
+}
+
+/**
+ * Client options for an emulator: an auth client that asks nothing of anyone, so the client never looks for
+ * Application Default Credentials (that probes the cloud metadata server, which a plant network does not have).
+ */
+export function emulatorAuth(): Record<string, unknown> {
+  const base = path.dirname(require.resolve(PUBSUB_PACKAGE));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the auth library the Pub/Sub client itself uses
+  const auth = require(require.resolve('google-auth-library', { paths: [base] }));
+  return { authClient: new auth.PassThroughClient() };
 }
 
 /** Checks a service-account key without ever echoing its contents. */
@@ -111,7 +129,9 @@ export class PubsubSender extends EventEmitter implements Transport {
       clientOptions.credentials = { client_email: key.client_email, private_key: key.private_key };
     }
     if (options.apiEndpoint) clientOptions.apiEndpoint = options.apiEndpoint;
-    this.client = new (loadPubsub().PubSub)(clientOptions);
+    const mod = loadPubsub();
+    if (!clientOptions.credentials && isEmulatorEndpoint(options.apiEndpoint)) Object.assign(clientOptions, emulatorAuth());
+    this.client = new mod.PubSub(clientOptions);
   }
 
   private setState(s: LinkState, detail?: string) {
