@@ -18,7 +18,9 @@ export async function emulatorFor(ctx: Mocha.Context): Promise<PubsubEmulator> {
 }
 
 export function adminClient(host: string): PubSub {
-  return new PubSub({ projectId: PROJECT, apiEndpoint: host, ...emulatorAuth() });
+  // its own connections, retried quickly: the tests restart the emulator
+  const grpcOptions = { 'grpc.use_local_subchannel_pool': 1, 'grpc.max_reconnect_backoff_ms': 500 };
+  return new PubSub({ projectId: PROJECT, apiEndpoint: host, ...grpcOptions, ...emulatorAuth() } as ConstructorParameters<typeof PubSub>[0]);
 }
 
 export interface Received {
@@ -42,5 +44,6 @@ export async function subscribe(client: PubSub, topic: string, sub: string, orde
   });
   // the emulator going away is part of some tests: the stream's error is expected there
   subscription.on('error', () => undefined);
-  return { received, close: () => subscription.close() };
+  // closing flushes acks; to an emulator that was killed that would wait for the client's 60 s timeout
+  return { received, close: () => Promise.race([subscription.close(), new Promise<void>((r) => setTimeout(r, 1000).unref())]) };
 }

@@ -13,6 +13,7 @@ export const PUBSUB_MAX_MESSAGES = 1000;
 export const PUBSUB_MAX_REQUEST_BYTES = 10 * 1000 * 1000;
 const CLIENT_MAX_BATCH_BYTES = 9 * 1024 * 1024;
 const MAX_ATTRIBUTE_VALUE = 1024;
+const RECONNECT_MAX_MS = 5000;
 /** reading and alarm fields a subscriber can filter on without parsing the data */
 export const DEFAULT_ATTRIBUTES = 'sensorId,measurement,quality,plantId,lineId,kind,state,severity';
 
@@ -121,7 +122,8 @@ export class PubsubSender extends EventEmitter implements Transport {
     if (options.defaultTopic && !PUBSUB_TOPIC_NAME.test(options.defaultTopic)) throw new Error(`"${options.defaultTopic}" is not a Pub/Sub topic name (3–255 characters, starting with a letter)`);
     this.keyFn = options.orderingKey ? compileTopic(options.orderingKey) : null;
     this.fields = (options.attributes ?? []).map((f) => f.trim()).filter(Boolean);
-    const clientOptions: Record<string, unknown> = { projectId };
+    // gRPC's reconnect wait grows to 2 minutes by default: a gateway should notice a returning cloud within seconds
+    const clientOptions: Record<string, unknown> = { projectId, 'grpc.max_reconnect_backoff_ms': RECONNECT_MAX_MS };
     this.secrets = [];
     if (options.credentialsJson && options.credentialsJson.trim()) {
       const key = parseServiceAccount(options.credentialsJson);
