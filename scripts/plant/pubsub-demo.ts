@@ -1,0 +1,48 @@
+// `GENIX_PUBSUB=1 npm start`: the Pub/Sub emulator with the demo project's topics and subscriptions, so that
+// example flow 06 runs against it. Where gcloud or the emulator is missing, a message says what to install.
+import { pubsubEmulatorMissing, pubsubEmulatorPath, startPubsubEmulator, PubsubEmulator } from './pubsub-emulator';
+
+export interface DemoPubsub {
+  emulator: PubsubEmulator;
+  /** lines for the demo's banner */
+  lines: string[];
+  stop(): Promise<void>;
+}
+
+export function pubsubRequested(env: NodeJS.ProcessEnv): boolean {
+  return env.GENIX_PUBSUB === '1' || env.GENIX_PUBSUB === 'true';
+}
+
+/** Starts the emulator and creates the topics with one subscription each; null (after saying why) when it cannot. */
+export async function startDemoPubsub(o: { host: string; projectId: string; topics: string[] }, say: (line: string) => void): Promise<DemoPubsub | null> {
+  if (!pubsubEmulatorPath()) {
+    say(`Pub/Sub: not started: ${pubsubEmulatorMissing}. Example 06 needs it (or a real project).`);
+    return null;
+  }
+  let PubSub: any;
+  let emulatorAuth: () => Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional: only this mode needs Google's client
+    ({ PubSub } = require('@google-cloud/pubsub'));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- after the check above, so a missing client reads as such
+    ({ emulatorAuth } = require('../../nodes/lib/cloud/pubsub-sender'));
+  } catch {
+    say('Pub/Sub: not started: the Google Cloud Pub/Sub client is missing (npm install @google-cloud/pubsub).');
+    return null;
+  }
+  const port = Number(o.host.split(':').pop());
+  say(`Pub/Sub: starting the emulator on ${o.host} (Java: a few seconds)…`);
+  const emulator = (await startPubsubEmulator(port)) as PubsubEmulator;
+  const client = new PubSub({ projectId: o.projectId, apiEndpoint: o.host, ...emulatorAuth() });
+  for (const t of o.topics) {
+    const [topic] = await client.topic(t).get({ autoCreate: true });
+    const [exists] = await client.subscription(`${t}-demo`).exists();
+    if (!exists) await topic.createSubscription(`${t}-demo`, { enableMessageOrdering: true });
+  }
+  await client.close();
+  return {
+    emulator,
+    lines: [`  cloud (Pub/Sub)   emulator ${o.host}, project ${o.projectId}, topics ${o.topics.join(', ')} (subscriptions ${o.topics.map((t) => `${t}-demo`).join(', ')}); example 06`],
+    stop: () => emulator.stop(),
+  };
+}
