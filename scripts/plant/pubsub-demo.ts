@@ -22,9 +22,9 @@ export async function startDemoPubsub(o: { host: string; projectId: string; topi
   let PubSub: any;
   let emulatorAuth: () => Record<string, unknown>;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional: only this mode needs Google's client
+     
     ({ PubSub } = require('@google-cloud/pubsub'));
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- after the check above, so a missing client reads as such
+     
     ({ emulatorAuth } = require('../../nodes/lib/cloud/pubsub-sender'));
   } catch {
     say('Pub/Sub: not started: the Google Cloud Pub/Sub client is missing (npm install @google-cloud/pubsub).');

@@ -47,7 +47,7 @@ interface PubsubModule {
 /** Loads the client on first use; a missing package becomes a clear, actionable error. */
 export function loadPubsub(): PubsubModule {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, only in Pub/Sub mode
+     
     return require(PUBSUB_PACKAGE) as PubsubModule;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') throw new Error(PUBSUB_MISSING);
@@ -67,7 +67,7 @@ export function isEmulatorEndpoint(apiEndpoint: string | undefined): boolean {
  */
 export function emulatorAuth(): Record<string, unknown> {
   const base = path.dirname(require.resolve(PUBSUB_PACKAGE));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the auth library the Pub/Sub client itself uses
+   
   const auth = require(require.resolve('google-auth-library', { paths: [base] }));
   return { authClient: new auth.PassThroughClient() };
 }
