@@ -22,9 +22,7 @@ export async function startDemoPubsub(o: { host: string; projectId: string; topi
   let PubSub: any;
   let emulatorAuth: () => Record<string, unknown>;
   try {
-     
     ({ PubSub } = require('@google-cloud/pubsub'));
-     
     ({ emulatorAuth } = require('../../nodes/lib/cloud/pubsub-sender'));
   } catch {
     say('Pub/Sub: not started: the Google Cloud Pub/Sub client is missing (npm install @google-cloud/pubsub).');

@@ -47,7 +47,6 @@ interface PubsubModule {
 /** Loads the client on first use; a missing package becomes a clear, actionable error. */
 export function loadPubsub(): PubsubModule {
   try {
-     
     return require(PUBSUB_PACKAGE) as PubsubModule;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') throw new Error(PUBSUB_MISSING);
@@ -67,7 +66,6 @@ export function isEmulatorEndpoint(apiEndpoint: string | undefined): boolean {
  */
 export function emulatorAuth(): Record<string, unknown> {
   const base = path.dirname(require.resolve(PUBSUB_PACKAGE));
-   
   const auth = require(require.resolve('google-auth-library', { paths: [base] }));
   return { authClient: new auth.PassThroughClient() };
 }
