@@ -6,6 +6,7 @@ import { main, BenchResult } from './lib';
 import { freePort } from '../scripts/plant/net';
 import { startMosquittoProcess } from '../scripts/plant/mosquitto';
 import { startRuntime, pump } from './runtime';
+import { pubsubBench } from './pubsub-rows';
 
 /** A private Mosquitto, the same configuration as the tests use: the reference broker of this bench. */
 async function startMosquitto(): Promise<{ url: string; stop(): Promise<void> }> {
@@ -73,6 +74,10 @@ async function withCpu<T>(units: () => number, fn: () => Promise<T>): Promise<[T
 main(async () => {
   const broker = await startMosquitto();
   const results: BenchResult[] = [];
+  // Pub/Sub (emulator) rows, next to plain MQTT in the same run and runtime (bench/pubsub-rows.ts)
+  const pubsub = phase('pubsub') ? await pubsubBench() : null;
+  if (pubsub && !('flows' in pubsub)) results.push(pubsub);
+  const ps = pubsub && 'flows' in pubsub ? pubsub : null;
   try {
     const N = Number(process.env.GENIX_BENCH_N ?? 100000);
     // messages unanswered at once, for the bare client and the publisher alike (the endpoint's maxInFlight)
@@ -94,6 +99,7 @@ main(async () => {
       { id: 'pubB', type: 'genix-cloud-publisher', z: 'tab', endpoint: 'ep', topic: 'plants/{plantId}', qos: '1', batchMaxMessages: 1, batchMaxMs: 50, batchMaxBytes: 131072, wires: [['out']] },
       { id: 'pubX', type: 'genix-cloud-publisher', z: 'tab', endpoint: 'ep', topic: 'plants/{plantId}', qos: '1', batchMaxMessages: 500, batchMaxMs: 20, batchMaxBytes: 131072, wires: [['out']] },
       { id: 'out', type: 'junction', z: 'tab', wires: [] },
+      ...(ps ? ps.flows : []),
     ];
     const rt = await startRuntime(flows);
     let ok = 0;
@@ -139,9 +145,11 @@ main(async () => {
       const [arrRate, cpuA] = await withCpu(count, () => slide(rt, 'pubX', (i) => ({ payload: [reading(i)] }), N, count, W));
       results.push({ name: 'publisher merging 1-reading array inputs across messages (500/batch)', value: arrRate, unit: 'readings/s', compare: `each input still answered on its own; ${cpuNote(cpuA, 'msg')}` });
     }
+    if (ps) results.push(...(await ps.measure(rt, slide)));
     await rt.stop();
   } finally {
     await broker.stop();
+    if (ps) await ps.stop();
   }
   return results;
 });
