@@ -173,7 +173,7 @@ describe('Pub/Sub against the emulator', function () {
     assert.strictEqual((await c.promise).permanent, true, 'the same key fails again for the same reason, not as paused');
   });
 
-  it('invalid topic names and oversized messages are refused before sending, permanently', async function () {
+  it('invalid topic names, oversized and empty messages are refused for good', async function () {
     const s = sender();
     const a = answer();
     s.send('1bad', '{"sensorId":"x"}', 1, a.cb);
@@ -185,5 +185,13 @@ describe('Pub/Sub against the emulator', function () {
     const big = await b.promise;
     assert.strictEqual(big.permanent, true);
     assert.match(big.error as string, /10 MB/);
+    // nothing to publish: Pub/Sub refuses a message with neither data nor attributes
+    const topicExists = await adminClient(emu.host).topic('sensor-data').exists();
+    assert.ok(topicExists[0]);
+    const c = answer();
+    s.send('sensor-data', '', 1, c.cb);
+    const empty = await c.promise;
+    assert.strictEqual(empty.ok, false);
+    assert.strictEqual(empty.permanent, true, empty.error);
   });
 });

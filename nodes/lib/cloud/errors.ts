@@ -94,7 +94,8 @@ const TRANSIENT_GRPC = new Map<number, string>([
 /** A gRPC error (numeric `code`) → delivery result; codes not listed (and errors without one) are retried. */
 export function classifyGrpcError(err: any, secrets: Array<string | undefined> = []): SendResult {
   const code = typeof err?.code === 'number' ? err.code : undefined;
-  const text = redact(err?.details || err?.message ? String(err.details || err.message) : String(err), secrets);
+  // the client's timeout error lists every retried attempt: the first line says it
+  const text = redact(err?.details || err?.message ? String(err.details || err.message) : String(err), secrets).split(' : Previous errors')[0].slice(0, 500);
   if (code === undefined) return { ok: false, error: text };
   const name = PERMANENT_GRPC.get(code) ?? TRANSIENT_GRPC.get(code) ?? `code ${code}`;
   const r: SendResult = { ok: false, error: `${name}: ${text}` };

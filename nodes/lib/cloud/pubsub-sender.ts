@@ -204,7 +204,17 @@ export class PubsubSender extends EventEmitter implements Transport {
     }
     this.inFlight += msgs.length;
     const t = this.topic(name);
-    Promise.allSettled(msgs.map((m) => t.publishMessage(m))).then((results) => {
+    // the client refuses some messages at once (a throw): that is about the message itself, retrying cannot help
+    const refusedAtOnce = new Set<number>();
+    const publish = (m: (typeof msgs)[number], i: number): Promise<string> => {
+      try {
+        return t.publishMessage(m);
+      } catch (e) {
+        refusedAtOnce.add(i);
+        return Promise.reject(e);
+      }
+    };
+    Promise.allSettled(msgs.map(publish)).then((results) => {
       this.inFlight -= msgs.length;
       const ids: string[] = [];
       let failure: SendResult | null = null;
@@ -213,7 +223,7 @@ export class PubsubSender extends EventEmitter implements Transport {
           ids.push(r.value);
           return;
         }
-        const f = classifyGrpcError(r.reason, this.secrets);
+        const f = refusedAtOnce.has(i) ? { ok: false, permanent: true, error: redact(String(r.reason?.message ?? r.reason), this.secrets) } : classifyGrpcError(r.reason, this.secrets);
         // a failed ordering key pauses that key in the client: resume so the buffer's retry can go out
         const key = msgs[i].orderingKey;
         if (key) t.resumePublishing(key);
