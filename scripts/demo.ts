@@ -3,7 +3,7 @@
  * package loaded and the demo flow deployed. Ctrl-C stops everything.
  * Environment: GENIX_PORT, GENIX_USER_DIR, GENIX_CLOUD_URL, GENIX_SENSORS, GENIX_RATE_MS,
  * GENIX_SENSOR_PORT, GENIX_CLOUD_PORT, GENIX_OPCUA_PORT, GENIX_KEEP_FLOWS (1 = keep your edited flow),
- * GENIX_PUBSUB (1 = also the Pub/Sub emulator on 127.0.0.1:8085 and example flow 06 deployed against it).
+ * GENIX_PUBSUB (1 = also the Pub/Sub emulator on 127.0.0.1:8085, or GENIX_PUBSUB_PORT, and example flow 06 deployed against it).
  */
 import fs from 'fs';
 import http from 'http';
@@ -71,7 +71,8 @@ async function main(): Promise<void> {
   // off by default: the demo without GENIX_PUBSUB is as it always was
   let pubsub: DemoPubsub | null = null;
   if (pubsubRequested(process.env)) {
-    pubsub = await startDemoPubsub({ host: PUBSUB_DEMO.host, projectId: PUBSUB_DEMO.projectId, topics: [PUBSUB_DEMO.readingsTopic, PUBSUB_DEMO.alarmsTopic] }, (l) => process.stdout.write(`${l}\n`));
+    const host = process.env.GENIX_PUBSUB_PORT ? `127.0.0.1:${process.env.GENIX_PUBSUB_PORT}` : PUBSUB_DEMO.host;
+    pubsub = await startDemoPubsub({ host, projectId: PUBSUB_DEMO.projectId, topics: [PUBSUB_DEMO.readingsTopic, PUBSUB_DEMO.alarmsTopic] }, (l) => process.stdout.write(`${l}\n`));
   }
 
   const flowFile = path.join(userDir, 'flows.json');

@@ -1,5 +1,7 @@
 // `GENIX_PUBSUB=1 npm start`: the Pub/Sub emulator with the demo project's topics and subscriptions, so that
 // example flow 06 runs against it. Where gcloud or the emulator is missing, a message says what to install.
+import net from 'net';
+import { emulatorAuth, loadPubsub } from '../../nodes/lib/cloud/pubsub-sender';
 import { pubsubEmulatorMissing, pubsubEmulatorPath, startPubsubEmulator, PubsubEmulator } from './pubsub-emulator';
 
 export interface DemoPubsub {
@@ -20,15 +22,22 @@ export async function startDemoPubsub(o: { host: string; projectId: string; topi
     return null;
   }
   let PubSub: any;
-  let emulatorAuth: () => Record<string, unknown>;
   try {
-    ({ PubSub } = require('@google-cloud/pubsub'));
-    ({ emulatorAuth } = require('../../nodes/lib/cloud/pubsub-sender'));
+    ({ PubSub } = loadPubsub());
   } catch {
     say('Pub/Sub: not started: the Google Cloud Pub/Sub client is missing (npm install @google-cloud/pubsub).');
     return null;
   }
   const port = Number(o.host.split(':').pop());
+  const free = await new Promise<boolean>((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+  if (!free) {
+    say(`Pub/Sub: not started: port ${port} is in use (set GENIX_PUBSUB_PORT to a free port).`);
+    return null;
+  }
   say(`Pub/Sub: starting the emulator on ${o.host} (Java: a few seconds)…`);
   const emulator = (await startPubsubEmulator(port)) as PubsubEmulator;
   const client = new PubSub({ projectId: o.projectId, apiEndpoint: o.host, ...emulatorAuth() });
