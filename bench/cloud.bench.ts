@@ -6,6 +6,7 @@ import { main, BenchResult } from './lib';
 import { freePort } from '../scripts/plant/net';
 import { startMosquittoProcess } from '../scripts/plant/mosquitto';
 import { startRuntime, pump } from './runtime';
+import { pubsubBench } from './pubsub-rows';
 
 /** A private Mosquitto, the same configuration as the tests use: the reference broker of this bench. */
 async function startMosquitto(): Promise<{ url: string; stop(): Promise<void> }> {
@@ -73,6 +74,10 @@ async function withCpu<T>(units: () => number, fn: () => Promise<T>): Promise<[T
 main(async () => {
   const broker = await startMosquitto();
   const results: BenchResult[] = [];
+  // Pub/Sub (emulator) rows, next to plain MQTT in the same run and runtime (bench/pubsub-rows.ts)
+  const pubsub = phase('pubsub') ? await pubsubBench() : null;
+  if (pubsub && !('flows' in pubsub)) results.push(pubsub);
+  const ps = pubsub && 'flows' in pubsub ? pubsub : null;
   try {
     const N = Number(process.env.GENIX_BENCH_N ?? 100000);
     // messages unanswered at once, for the bare client and the publisher alike (the endpoint's maxInFlight)
@@ -96,6 +101,7 @@ main(async () => {
       // Sparkplug B edge node on the same broker, its own connection (URL from epS), same window and warm-up
       { id: 'spb', type: 'genix-sparkplug-out', z: 'tab', endpoint: 'epS', group: 'bench', edgeNode: 'bench-gw', wires: [['out']] },
       { id: 'out', type: 'junction', z: 'tab', wires: [] },
+      ...(ps ? ps.flows : []),
     ];
     const rt = await startRuntime(flows);
     let ok = 0;
@@ -162,9 +168,11 @@ main(async () => {
       const [spBatch, cpuB] = await withCpu(() => count() * B, () => slide(rt, 'spb', (i) => ({ payload: pool[i % pool.length] }), batches, count, 24));
       results.push({ name: `Sparkplug B out QoS 1, batches of ${B} readings (one DDATA per device and batch)`, value: spBatch * B, unit: 'readings/s', compare: `${compare}; ${cpuNote(cpuB, 'reading')}`, ok: bad === 0 });
     }
+    if (ps) results.push(...(await ps.measure(rt, slide)));
     await rt.stop();
   } finally {
     await broker.stop();
+    if (ps) await ps.stop();
   }
   return results;
 });

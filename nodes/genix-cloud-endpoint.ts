@@ -1,16 +1,17 @@
-// Config node: the one MQTT or HTTP(S) connection to the cloud, shared by every publisher using it.
+// Config node: the one MQTT, HTTP(S) or Google Cloud Pub/Sub connection to the cloud, shared by every publisher using it.
 import os from 'os';
 import path from 'path';
 import type { NodeAPI, Node, NodeDef } from 'node-red';
 import { MqttConnection } from './lib/cloud/mqtt-connection';
 import { defaultClientId, installationId, validNodeId } from './lib/cloud/client-id';
 import { HttpSender } from './lib/cloud/http-sender';
+import { DEFAULT_ATTRIBUTES, PubsubSender } from './lib/cloud/pubsub-sender';
 import type { Transport } from './lib/cloud/transport';
 import { redact } from './lib/cloud/errors';
 import { numberOr } from './lib/common/numbers';
 
 interface EndpointDef extends NodeDef {
-  protocol: 'mqtt' | 'http';
+  protocol: 'mqtt' | 'http' | 'pubsub';
   url: string;
   clientId?: string;
   tls?: string;
@@ -28,12 +29,19 @@ interface EndpointDef extends NodeDef {
   gzip?: boolean;
   apiKeyHeader?: string;
   timeoutMs?: string | number;
+  projectId?: string;
+  pubsubTopic?: string;
+  orderingKey?: string;
+  attributes?: string;
+  apiEndpoint?: string;
 }
 
 interface Credentials {
   username?: string;
   password?: string;
   token?: string;
+  /** Pub/Sub: a service-account key file's JSON */
+  serviceAccountKey?: string;
 }
 
 interface CloudEndpointNode extends Node<Credentials> {
@@ -67,7 +75,7 @@ export = function (RED: NodeAPI) {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- Node-RED handlers need the node object
     const node = this;
     const creds: Credentials = node.credentials ?? {};
-    const secrets = [creds.password, creds.token];
+    const secrets = [creds.password, creds.token, creds.serviceAccountKey];
     const users = new Set<Node>();
     let started = false;
     node.transport = null;
@@ -83,10 +91,22 @@ export = function (RED: NodeAPI) {
 
     let mqttConn: MqttConnection | null = null;
     let httpSender: HttpSender | null = null;
+    let pubsub: PubsubSender | null = null;
     try {
       const url = String(config.url ?? '').trim();
-      if (!url) throw new Error('no URL configured');
-      if (config.protocol === 'http') {
+      if (config.protocol === 'pubsub') {
+        // the Google client is required here, not at load: MQTT and HTTP users never load it
+        pubsub = new PubsubSender({
+          projectId: String(config.projectId ?? ''),
+          defaultTopic: String(config.pubsubTopic ?? '').trim() || undefined,
+          credentialsJson: creds.serviceAccountKey,
+          apiEndpoint: String(config.apiEndpoint ?? '').trim() || undefined,
+          orderingKey: String(config.orderingKey ?? '').trim() || undefined,
+          attributes: String(config.attributes ?? DEFAULT_ATTRIBUTES).split(','),
+          timeoutMs: Math.max(100, num(config.timeoutMs, 10000)),
+        });
+      } else if (!url) throw new Error('no URL configured');
+      else if (config.protocol === 'http') {
         httpSender = new HttpSender({
           url,
           framing: config.httpFormat === 'ndjson' ? 'ndjson' : 'json',
@@ -132,7 +152,7 @@ export = function (RED: NodeAPI) {
         // takeover loop, half-open connection, QoS the broker refuses: once per episode, never with secrets
         mqttConn.on('warning', (text: string) => node.warn(redact(text, secrets)));
       }
-      node.transport = (mqttConn ?? httpSender) as Transport;
+      node.transport = (mqttConn ?? httpSender ?? pubsub) as Transport;
     } catch (e) {
       node.configError = node.configError || redact((e as Error).message, secrets);
     }
@@ -154,7 +174,7 @@ export = function (RED: NodeAPI) {
     };
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      const stopping = mqttConn ? mqttConn.stop() : httpSender ? httpSender.stop() : Promise.resolve();
+      const stopping = mqttConn ? mqttConn.stop() : httpSender ? httpSender.stop() : pubsub ? pubsub.stop() : Promise.resolve();
       stopping.then(done, (e) => {
         node.warn(redact(String(e?.message ?? e), secrets));
         done();
@@ -167,6 +187,7 @@ export = function (RED: NodeAPI) {
       username: { type: 'text' },
       password: { type: 'password' },
       token: { type: 'password' },
+      serviceAccountKey: { type: 'password' },
     },
   });
 };

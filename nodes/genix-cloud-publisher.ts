@@ -29,6 +29,8 @@ const int = (v: unknown, fallback: number): number => numberOr(v, fallback, { mi
 function report(msg: any, r: SendResult) {
   const d = msg.delivery && typeof msg.delivery === 'object' ? msg.delivery : (msg.delivery = {});
   d.ok = r.ok;
+  // the ids the cloud gave the messages (Pub/Sub) travel beside msg.delivery, whose fields DESIGN.md fixes
+  if (r.ok && r.ids) msg.messageIds = r.ids;
   if (r.ok) {
     if ('error' in d) delete d.error;
     if ('permanent' in d) delete d.permanent;

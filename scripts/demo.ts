@@ -2,13 +2,16 @@
  * `npm start`: the simulated plant plus a local Node-RED (editor on http://127.0.0.1:1880) with this
  * package loaded and the demo flow deployed. Ctrl-C stops everything.
  * Environment: GENIX_PORT, GENIX_USER_DIR, GENIX_CLOUD_URL, GENIX_SENSORS, GENIX_RATE_MS,
- * GENIX_SENSOR_PORT, GENIX_CLOUD_PORT, GENIX_OPCUA_PORT, GENIX_KEEP_FLOWS (1 = keep your edited flow).
+ * GENIX_SENSOR_PORT, GENIX_CLOUD_PORT, GENIX_OPCUA_PORT, GENIX_KEEP_FLOWS (1 = keep your edited flow),
+ * GENIX_PUBSUB (1 = also the Pub/Sub emulator on 127.0.0.1:8085, or GENIX_PUBSUB_PORT, and example flow 06 deployed against it).
  */
 import fs from 'fs';
 import http from 'http';
 import path from 'path';
 import { startPlant, plantOptionsFromEnv, Plant } from './plant/plant';
 import { buildDemoFlow, availableTypes } from './demo-flow';
+import { example6, PUBSUB_DEMO } from './examples';
+import { pubsubRequested, startDemoPubsub, DemoPubsub } from './plant/pubsub-demo';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
@@ -65,6 +68,13 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  // off by default: the demo without GENIX_PUBSUB is as it always was
+  let pubsub: DemoPubsub | null = null;
+  if (pubsubRequested(process.env)) {
+    const host = process.env.GENIX_PUBSUB_PORT ? `127.0.0.1:${process.env.GENIX_PUBSUB_PORT}` : PUBSUB_DEMO.host;
+    pubsub = await startDemoPubsub({ host, projectId: PUBSUB_DEMO.projectId, topics: [PUBSUB_DEMO.readingsTopic, PUBSUB_DEMO.alarmsTopic] }, (l) => process.stdout.write(`${l}\n`));
+  }
+
   const flowFile = path.join(userDir, 'flows.json');
   if (process.env.GENIX_KEEP_FLOWS !== '1' || !fs.existsSync(flowFile)) {
     const flow = buildDemoFlow({
@@ -76,6 +86,7 @@ async function main(): Promise<void> {
       rateMs: plantOpts.rateMs ?? 100,
       dashboard: dashboardDir() !== null,
     });
+    if (pubsub) flow.push(...example6({ sensorBrokerUrl: plant.sensorBrokerUrl, cloudBrokerUrl: plant.cloudBrokerUrl, opcuaEndpointUrl: plant.opcuaEndpointUrl ?? '' }, pubsub.emulator.host));
     fs.writeFileSync(flowFile, JSON.stringify(flow, null, 2));
   }
 
@@ -120,6 +131,7 @@ async function main(): Promise<void> {
       `  sensors (MQTT)    ${plant.sensorBrokerUrl}  topic sensors/<sensorId>/data, ${plant.signals.sensors.length} sensors every ${plant.signals.rateMs} ms`,
       `  PLC (OPC-UA)      ${plant.opcuaEndpointUrl ?? 'not available'}`,
       `  cloud (MQTT)      ${plant.cloudBrokerUrl}`,
+      ...(pubsub ? pubsub.lines : []),
       `  injected faults   ${plantOpts.truthFile}`,
       `  user directory    ${userDir}`,
       'Press Ctrl-C to stop.',
@@ -140,6 +152,7 @@ async function main(): Promise<void> {
       server.closeAllConnections();
       await closed;
       await plant.stop();
+      if (pubsub) await pubsub.stop();
     } finally {
       process.exit(0);
     }

@@ -179,6 +179,30 @@ function example5(e: ExampleEndpoints): object[] {
   ];
 }
 
+// Example 06: Google Cloud Pub/Sub (readings to topic sensor-data, alarm events to topic anomalies).
+/** Where `GENIX_PUBSUB=1 npm start` runs the Pub/Sub emulator, and the demo project's id. */
+export const PUBSUB_DEMO = { host: '127.0.0.1:8085', projectId: 'genix-demo', readingsTopic: 'sensor-data', alarmsTopic: 'anomalies' };
+
+export function example6(e: ExampleEndpoints, pubsubHost = PUBSUB_DEMO.host): object[] {
+  const z = 'ex6-tab';
+  const buffer = (id: string, name: string, pub: string, x: number, y: number) => ({ id, type: 'genix-store-forward', z, name, dbPath: '', synchronous: 'FULL', maxMessages: 1000000, maxBytes: 0, overflow: 'drop-oldest', ttlMs: 604800000, maxInFlight: 100, ackTimeoutMs: 30000, replayRate: 5000, replayBatchSize: 100, retryMinMs: 1000, retryMaxMs: 60000, storeProperties: '', metricsIntervalMs: 0, x, y, wires: [[pub], []] });
+  return [
+    { id: z, type: 'tab', label: '06 - Google Cloud Pub/Sub', info: 'Readings to Pub/Sub topic sensor-data, alarm events to topic anomalies, each behind its own durable buffer.' },
+    broker('ex6-sensors', 'plant sensors', e.sensorBrokerUrl),
+    { id: 'ex6-cloud', type: 'genix-cloud-endpoint', name: 'Pub/Sub (emulator)', protocol: 'pubsub', url: '', projectId: PUBSUB_DEMO.projectId, pubsubTopic: PUBSUB_DEMO.readingsTopic, orderingKey: '{sensorId}', attributes: 'sensorId,measurement,quality,plantId,lineId,kind,state,severity', apiEndpoint: pubsubHost, timeoutMs: 10000, clientId: '', tls: '', protocolVersion: '4', keepalive: 60, cleanSession: true, stateTopic: '', reconnectMinMs: 1000, reconnectMaxMs: 30000, connectTimeoutMs: 10000, maxInFlight: 200, answerTimeoutMs: 30000, sessionExpirySec: 3600, httpFormat: 'json', gzip: false, apiKeyHeader: '' },
+    comment('ex6-c1', z, 'MQTT sensors → normalizer → anomaly → buffers ⇄ Google Cloud Pub/Sub', `Needs Google's client: \`npm install @google-cloud/pubsub\` in the Node-RED user directory.\n\n**Against the emulator**: \`GENIX_PUBSUB=1 npm start\` starts it on ${pubsubHost} with project \`${PUBSUB_DEMO.projectId}\` and the topics \`sensor-data\` and \`anomalies\` (subscriptions \`sensor-data-demo\`, \`anomalies-demo\`).\n\n**Against your project**: in the endpoint, clear *API endpoint*, set your *Project ID*, paste the JSON key of a service account with the Pub/Sub Publisher role, and create the two topics. Each reading becomes one message (ordering key: the sensor id; attributes: sensorId, measurement, quality…). Every publish is answered with msg.delivery (and msg.messageIds): the buffers delete what Pub/Sub accepted and retry the rest.`, 330, 40),
+    { id: 'ex6-in', type: 'mqtt in', z, name: 'sensors/+/data', topic: 'sensors/+/data', qos: '0', datatype: 'auto-detect', broker: 'ex6-sensors', nl: false, rap: true, rh: 0, inputs: 0, x: 130, y: 120, wires: [['ex6-norm']] },
+    normalizer('ex6-norm', z, 310, 120, [['ex6-anomaly'], ['ex6-invalid']]),
+    debug('ex6-invalid', z, 'invalid messages', 520, 200, true, 'error'),
+    { id: 'ex6-anomaly', type: 'genix-anomaly', z, name: 'plant alarms', rules: demoAnomalyRules, store: '', saveEveryMs: 10000, sweepMs: 500, liveClock: true, x: 500, y: 120, wires: [['ex6-buf-readings'], ['ex6-buf-alarms']] },
+    buffer('ex6-buf-readings', 'readings buffer', 'ex6-pub-readings', 710, 100),
+    buffer('ex6-buf-alarms', 'alarms buffer', 'ex6-pub-alarms', 710, 160),
+    { id: 'ex6-pub-readings', type: 'genix-cloud-publisher', z, name: 'to sensor-data', endpoint: 'ex6-cloud', topic: PUBSUB_DEMO.readingsTopic, qos: 1, batchMaxMessages: 1, batchMaxMs: 0, batchMaxBytes: 131072, x: 920, y: 100, wires: [['ex6-buf-readings']] },
+    { id: 'ex6-pub-alarms', type: 'genix-cloud-publisher', z, name: 'to anomalies', endpoint: 'ex6-cloud', topic: PUBSUB_DEMO.alarmsTopic, qos: 1, batchMaxMessages: 1, batchMaxMs: 0, batchMaxBytes: 131072, x: 910, y: 160, wires: [['ex6-buf-alarms', 'ex6-alarm-reports']] },
+    debug('ex6-alarm-reports', z, 'alarm delivery reports', 1140, 200, false, 'true'),
+  ];
+}
+
 export function exampleFlows(e: ExampleEndpoints = PLANT_DEFAULTS): Array<{ file: string; flow: object[] }> {
   return [
     { file: '01 - MQTT sensors to cloud with buffering.json', flow: example1(e) },
@@ -186,6 +210,7 @@ export function exampleFlows(e: ExampleEndpoints = PLANT_DEFAULTS): Array<{ file
     { file: '03 - Anomaly alarms.json', flow: example3(e) },
     { file: '04 - Plant gateway.json', flow: example4(e) },
     { file: '05 - Sparkplug B edge node.json', flow: example5(e) },
+    { file: '06 - Google Cloud Pub-Sub.json', flow: example6(e) },
   ];
 }
 

@@ -102,6 +102,12 @@ function editorFlow(ports: { opcua: number; cloud: number }): { flows: object[];
       maxInFlight: 2000, httpFormat: 'json', gzip: false, apiKeyHeader: '', timeoutMs: 10000,
     },
     {
+      id: 'gx-cloud-pubsub', type: 'genix-cloud-endpoint', name: 'analytics pubsub', protocol: 'pubsub', url: '', projectId: 'plant-analytics',
+      pubsubTopic: 'sensor-data', orderingKey: '{sensorId}', attributes: 'sensorId,quality', apiEndpoint: '', timeoutMs: 15000,
+      clientId: '', tls: '', protocolVersion: '4', keepalive: 60, cleanSession: true, stateTopic: '', reconnectMinMs: 1000, reconnectMaxMs: 30000,
+      connectTimeoutMs: 10000, maxInFlight: 200, answerTimeoutMs: 30000, sessionExpirySec: 3600, httpFormat: 'json', gzip: false, apiKeyHeader: '',
+    },
+    {
       id: 'gx-publisher', type: 'genix-cloud-publisher', z, name: 'to plant cloud', endpoint: 'gx-cloud-ep',
       topic: 'plants/{plantId}/{lineId}/{sensorId}', qos: '1', batchMaxMessages: 100, batchMaxMs: 200, batchMaxBytes: 131072,
       x: 630, y: 220, wires: [['gx-buffer']],
@@ -115,6 +121,7 @@ function editorFlow(ports: { opcua: number; cloud: number }): { flows: object[];
     'gx-opcua-ep': { username: 'line1-reader', password: 'plc-secret' },
     'gx-cloud-ep': { username: 'gw-hamburg-1', password: 'cloud-secret' },
     'gx-cloud-https': { token: 'api-secret' },
+    'gx-cloud-pubsub': { serviceAccountKey: '{"type":"service_account","client_email":"gw@plant-analytics.iam.gserviceaccount.com","private_key":"k"}' },
   };
   return { flows, creds };
 }
@@ -280,6 +287,32 @@ const cases: NodeCase[] = [
       if (!$('#genix-cloud-http-section #node-config-input-maxInFlight:visible').length) p.push('max in flight is not in the HTTP section');
       const titles = $('.genix-cloud-form h4:visible').map(function () { return $(this).text().trim(); }).get();
       if (JSON.stringify(titles) !== JSON.stringify(['Connection', 'Authentication', 'HTTP'])) p.push('sections ' + JSON.stringify(titles));
+      return p;
+    })()`,
+  },
+  {
+    id: 'gx-cloud-pubsub', type: 'genix-cloud-endpoint', config: true,
+    fields: [
+      { sel: '#node-config-input-protocol', want: 'pubsub' },
+      { sel: '#node-config-input-projectId', want: 'plant-analytics' },
+      { sel: '#node-config-input-pubsubTopic', want: 'sensor-data' },
+      { sel: '#node-config-input-serviceAccountKey', want: '__PWRD__' },
+      { sel: '#node-config-input-orderingKey', want: '{sensorId}' },
+      { sel: '#node-config-input-attributes', want: 'sensorId,quality' },
+      { sel: '#node-config-input-apiEndpoint', want: '' },
+      { sel: '#node-config-input-timeoutMs', want: '15000' },
+    ],
+    // Pub/Sub: its own section with the timeout; no URL, TLS, username/password/token, MQTT or HTTP rows
+    extra: `(() => {
+      const p = [];
+      const shown = (sel) => $(sel).is(':visible');
+      if (shown('#node-config-input-url') || shown('#genix-cloud-use-tls') || shown('#node-config-input-tls')) p.push('URL or TLS shown for Pub/Sub');
+      if (shown('#node-config-input-username') || shown('#node-config-input-password') || shown('#node-config-input-token')) p.push('MQTT/HTTP credentials shown for Pub/Sub');
+      if (!$('#genix-cloud-pubsub-section #node-config-input-timeoutMs:visible').length) p.push('timeout is not in the Pub/Sub section');
+      if (!shown('#node-config-input-serviceAccountKey') || $('#node-config-input-serviceAccountKey').attr('type') !== 'password') p.push('service-account key not a hidden input');
+      if ($('#node-config-input-projectId').hasClass('input-error')) p.push('project id marked invalid');
+      const titles = $('.genix-cloud-form h4:visible').map(function () { return $(this).text().trim(); }).get();
+      if (JSON.stringify(titles) !== JSON.stringify(['Connection', 'Google Cloud Pub/Sub'])) p.push('sections ' + JSON.stringify(titles));
       return p;
     })()`,
   },

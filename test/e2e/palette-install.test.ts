@@ -109,6 +109,8 @@ describe('palette install of the npm tarball on every claimed Node-RED version',
         assert.doesNotMatch(red.output(), /Waiting for missing types/);
         assert.doesNotMatch(red.output(), /NODE-OPCUA-W\d+/, 'library noise on the Node-RED log');
         assert.doesNotMatch(red.output(), /\[(error|warn)\] \[genix-store-forward:check buffer\]/);
+        // @google-cloud/pubsub is an optional peer, not installed by the palette: example 06 says what to install
+        await red.waitForOutput(/Pub\/Sub client is not installed: run "npm install @google-cloud\/pubsub"/, 10000);
       } finally {
         await red.stop('SIGTERM');
       }

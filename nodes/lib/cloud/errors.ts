@@ -12,6 +12,8 @@ export interface SendResult {
    * 'likely' when the refusal named no message and this was the largest in flight (then never final)
    */
   tooLarge?: boolean | 'likely';
+  /** the ids the far end gave the delivered messages (Pub/Sub), when it names them */
+  ids?: string[];
 }
 
 export const OK: SendResult = Object.freeze({ ok: true }) as SendResult;
@@ -65,4 +67,38 @@ export function redact(text: string, secrets: Array<string | undefined>): string
     if (secret && secret.length >= 3 && s.includes(secret)) s = s.split(secret).join('***');
   }
   return s;
+}
+
+// gRPC status codes (Pub/Sub answers with these) that a retry of the same message cannot change.
+const PERMANENT_GRPC = new Map<number, string>([
+  [3, 'INVALID_ARGUMENT'],
+  [5, 'NOT_FOUND'],
+  [6, 'ALREADY_EXISTS'],
+  [7, 'PERMISSION_DENIED'],
+  [9, 'FAILED_PRECONDITION'],
+  [11, 'OUT_OF_RANGE'],
+  [12, 'UNIMPLEMENTED'],
+  [16, 'UNAUTHENTICATED'],
+]);
+const TRANSIENT_GRPC = new Map<number, string>([
+  [1, 'CANCELLED'],
+  [2, 'UNKNOWN'],
+  [4, 'DEADLINE_EXCEEDED'],
+  [8, 'RESOURCE_EXHAUSTED'],
+  [10, 'ABORTED'],
+  [13, 'INTERNAL'],
+  [14, 'UNAVAILABLE'],
+  [15, 'DATA_LOSS'],
+]);
+
+/** A gRPC error (numeric `code`) → delivery result; codes not listed (and errors without one) are retried. */
+export function classifyGrpcError(err: any, secrets: Array<string | undefined> = []): SendResult {
+  const code = typeof err?.code === 'number' ? err.code : undefined;
+  // the client's timeout error lists every retried attempt: the first line says it
+  const text = redact(err?.details || err?.message ? String(err.details || err.message) : String(err), secrets).split(' : Previous errors')[0].slice(0, 500);
+  if (code === undefined) return { ok: false, error: text };
+  const name = PERMANENT_GRPC.get(code) ?? TRANSIENT_GRPC.get(code) ?? `code ${code}`;
+  const r: SendResult = { ok: false, error: `${name}: ${text}` };
+  if (PERMANENT_GRPC.has(code)) r.permanent = true;
+  return r;
 }

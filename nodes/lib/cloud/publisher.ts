@@ -23,11 +23,13 @@ export type Answer = (r: SendResult) => void;
 /** One input message waiting for all the wire messages that carry its readings. */
 class Tracker {
   failure: SendResult | null = null;
+  ids: string[] | null = null;
   constructor(public remaining: number, public answer: Answer) {}
 
   part(r: SendResult) {
     if (!r.ok) this.failure = mergeFailure(this.failure, r);
-    if (--this.remaining === 0) this.answer(this.failure ?? OK);
+    else if (r.ids) (this.ids ??= []).push(...r.ids);
+    if (--this.remaining === 0) this.answer(this.failure ?? (this.ids ? { ok: true, ids: this.ids } : OK));
   }
 }
 
@@ -87,8 +89,10 @@ export class CloudPublisher {
   /** Takes one input message. Returns an error text for unusable input (then `answer` is not called). */
   submit(payload: unknown, msgTopic: unknown, answer: Answer): string | null {
     if (payload === undefined || payload === null) return 'msg.payload is missing';
-    // HTTP needs no topic; MQTT needs the template or msg.topic
-    const fallbackTopic = typeof msgTopic === 'string' && msgTopic !== '' ? msgTopic : this.transport.kind === 'http' ? '' : null;
+    // HTTP needs no topic; MQTT needs the template or msg.topic; Pub/Sub takes the template or the endpoint's topic
+    // (msg.topic there is the sensor id, never a Pub/Sub topic)
+    const kind = this.transport.kind;
+    const fallbackTopic = kind === 'pubsub' ? '' : typeof msgTopic === 'string' && msgTopic !== '' ? msgTopic : kind === 'http' ? '' : null;
     if (!this.o.topic && fallbackTopic === null) return 'no topic: set a topic template on the node or msg.topic';
     const refusal = this.transport.refusal();
     if (refusal) {
@@ -338,7 +342,9 @@ export class CloudPublisher {
     if (!g.parts.length) return;
     const owners = g.owners;
     this.sendWire(g.topic, frame(g.parts, this.transport.framing, true), g.parts.length, (r) => {
-      for (const t of owners) t.part(r);
+      // message ids of a batch shared by several inputs belong to none of them alone
+      const shared = r.ids && owners.length > 1 ? { ok: r.ok } : r;
+      for (const t of owners) t.part(shared);
     });
   }
 

@@ -10,7 +10,7 @@ export type Problem = '' | 'takeover' | 'unresponsive' | 'maxQos';
 export type Framing = 'json' | 'ndjson';
 
 export interface Transport {
-  readonly kind: 'mqtt' | 'http';
+  readonly kind: 'mqtt' | 'http' | 'pubsub';
   readonly framing: Framing;
   readonly state: LinkState;
   readonly problem: Problem;
