@@ -51,6 +51,21 @@ describe('opcua certificates', function () {
     assert.strictEqual(certificateSubject(Buffer.from('not a certificate')), '');
   });
 
+  it('reading a key leaves OPENSSL_CONF as it was (unset stays unset), so openssl started later still works', () => {
+    const saved = process.env.OPENSSL_CONF;
+    delete process.env.OPENSSL_CONF;
+    try {
+      keyMatchesCertificate(readCertificateFile(pem), key);
+      assert.strictEqual(Object.prototype.hasOwnProperty.call(process.env, 'OPENSSL_CONF'), false, `OPENSSL_CONF left as ${JSON.stringify(process.env.OPENSSL_CONF)}`);
+      process.env.OPENSSL_CONF = '/etc/ssl/openssl.cnf';
+      keyMatchesCertificate(readCertificateFile(pem), key);
+      assert.strictEqual(process.env.OPENSSL_CONF, '/etc/ssl/openssl.cnf');
+    } finally {
+      if (saved === undefined) delete process.env.OPENSSL_CONF;
+      else process.env.OPENSSL_CONF = saved;
+    }
+  });
+
   it('tells a matching key from another one', () => {
     const der = readCertificateFile(pem);
     assert.strictEqual(keyMatchesCertificate(der, key), true);

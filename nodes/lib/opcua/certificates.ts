@@ -56,5 +56,21 @@ export function certificateNotAfter(der: Buffer): Date {
 
 /** True when the private key file belongs to the certificate. */
 export function keyMatchesCertificate(der: Buffer, privateKeyFile: string): boolean {
-  return certificateMatchesPrivateKey(firstCertificate(der), readPrivateKey(privateKeyFile));
+  return certificateMatchesPrivateKey(firstCertificate(der), keepOpensslConf(() => readPrivateKey(privateKeyFile)));
+}
+
+/**
+ * node-opcua-crypto's key reader sets OPENSSL_CONF for the call and, where it was unset, leaves
+ * the string "undefined" behind: every openssl started later by the Node-RED process (an exec
+ * node, a script) would then fail to read its configuration. Put the variable back as it was.
+ */
+function keepOpensslConf<T>(read: () => T): T {
+  const had = Object.prototype.hasOwnProperty.call(process.env, 'OPENSSL_CONF');
+  const before = process.env.OPENSSL_CONF;
+  try {
+    return read();
+  } finally {
+    if (had) process.env.OPENSSL_CONF = before;
+    else delete process.env.OPENSSL_CONF;
+  }
 }
