@@ -4,7 +4,6 @@
 // process's), the bare client first, legs alternating, RUNS times round.
 // Sizes: 2,000 and 10,000 items at 100 ms (GENIX_BENCH_QUICK=1: 1,000 and 5,000, shorter windows).
 import { fork, ChildProcess } from 'child_process';
-import fs from 'fs';
 import {
   OPCUAClient, ClientMonitoredItemGroup, AttributeIds, TimestampsToReturn, DataValue,
 } from 'node-opcua-client';
@@ -77,7 +76,7 @@ async function legOurs(p: LegParams): Promise<Sample> {
 }
 
 async function legPeer(p: LegParams): Promise<Sample> {
-  const userDir = peerUserDir();
+  const userDir = peerUserDir('node-red-contrib-opcua');
   const rt = await startRuntime([
     { id: 'tab', type: 'tab', label: 'peer' },
     { id: 'pep', type: 'OpcUa-Endpoint', endpoint: p.endpointUrl, secpol: 'None', secmode: 'None', none: true, login: false },
@@ -96,7 +95,6 @@ async function legPeer(p: LegParams): Promise<Sample> {
   await sleep(500);
   rt.node('pc').receive({ topic: 'multiple', interval: RATE_MS, payload: Array.from({ length: p.items }, (_, k) => ({ nodeId: nodeId(k), datatype: 'Double' })) });
   const s = await measure(() => values);
-  fs.unlinkSync(`${userDir}/node_modules`);
   await rt.stop();
   return s;
 }

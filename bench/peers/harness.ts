@@ -53,10 +53,14 @@ export function versionOf(pkg: string, from = repoRoot()): string {
   }
 }
 
-/** A Node-RED user folder whose node_modules is bench/peers/node_modules, so Node-RED loads the peers as installed nodes. */
-export function peerUserDir(): string {
+/**
+ * A Node-RED user folder whose node_modules holds only the named peer (a link into
+ * bench/peers/node_modules), so Node-RED loads it as an installed node and no other peer's memory is counted.
+ */
+export function peerUserDir(peer: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-peer-'));
-  fs.symlinkSync(path.join(PEERS_DIR, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  fs.symlinkSync(path.join(PEERS_DIR, 'node_modules', peer), path.join(dir, 'node_modules', peer), 'dir');
   return dir;
 }
 
