@@ -27,7 +27,7 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 
 function shown(f: Figure | undefined, unit: string): string {
   if (!f) return '';
-  if (f.median === undefined) return `**failed**: ${cell((f.error ?? 'no run finished').slice(0, 300))}`;
+  if (f.median === undefined) return f.error ? `**failed**: ${cell(f.error.slice(0, 300))}` : 'not measured for this leg';
   const spread = f.runs.length > 1 ? ` (${fmt(f.min)}–${fmt(f.max)}, ${f.runs.length} runs)` : '';
   const failedLater = f.error ? `; later run failed: ${cell(f.error.slice(0, 200))}` : '';
   return `${fmt(f.median)} ${unit}${spread}${failedLater}${f.note ? `; ${cell(f.note)}` : ''}`;
