@@ -140,7 +140,7 @@ const EVAL_DAYS = Number(process.env.GENIX_BENCH_EVAL_DAYS ?? 4);
 
 /**
  * The labelled simulated plant (scripts/plant/anomaly-sim.ts) through the default rules and, in the
- * same pass, through three simple baselines. `bench/anomaly-table.ts` turns these rows into the README table.
+ * same pass, through three simple baselines. `bench/readme.ts` (npm run bench:readme) turns these rows into the README table.
  */
 function comparison(): BenchResult[] {
   const sim = new AnomalySim({ seed: 1 });
@@ -150,7 +150,7 @@ function comparison(): BenchResult[] {
   const out: BenchResult[] = [];
   const kinds = (s: Score) => Object.entries(s.byKind).map(([k, v]) => `${k} ${v.found}/${v.faults}${v.found ? ` (${fmtDelay(v.medianDelay)})` : ''}`).join(', ');
   for (const s of r.scores) {
-    // `score` carries the structured figures for bench/anomaly-table.ts (the README table)
+    // `score` carries the structured figures for bench/readme.ts (the README table)
     out.push({ name: `evaluation: ${s.name}: faults found`, value: s.found, unit: `of ${s.faults}`, compare: `${kinds(s)}; median delay in readings of the sensor; ${where}`, score: s } as BenchResult);
     out.push({ name: `evaluation: ${s.name}: false alarm episodes`, value: s.falseEpisodes, unit: 'episodes', compare: `median delay ${fmtDelay(s.medianDelayFast)} on 1 s sensors, ${fmtDelay(s.medianDelaySlow)} on 5 min sensors` });
   }

@@ -10,6 +10,31 @@ export interface BenchResult {
   /** the limit or peer measured in the same run, e.g. "bare mqtt.js: 58,000 msg/s" */
   compare?: string;
   ok?: boolean;
+  /** a side-by-side row against the peers (bench/peers-*.bench.ts): the README table is generated from it */
+  side?: SideBySide;
+}
+
+/** One leg's figure in a side-by-side row: the median of its alternating runs, with min and max, or its error. */
+export interface Figure {
+  who: string;
+  role: 'ours' | 'peer' | 'limit';
+  version?: string;
+  median?: number;
+  min?: number;
+  max?: number;
+  runs: number[];
+  /** the exact error when the leg could not install or run (shown in the README, never omitted) */
+  error?: string;
+  note?: string;
+}
+
+export interface SideBySide {
+  /** the README row group, e.g. "genix-opcua-poller, 2,000 items @ 100 ms" */
+  row: string;
+  metric: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  figures: Figure[];
 }
 
 /** ok is derived from target when the bench does not set it itself. */

@@ -281,11 +281,13 @@ describe('genix-store-forward node', function () {
     const r = record();
     const statuses: any[] = [];
     helper.getNode('sf').on('call:status', (c: any) => statuses.push(c.args[0]));
+    const fedAt = Date.now();
     feed(0, 10);
     await waitFor(() => r.metrics.filter((m) => m.payload.backlog === 10).length >= 2, 'two periodic metrics');
     const m = r.metrics[r.metrics.length - 1].payload;
     for (const k of ['backlog', 'bytes', 'oldestAgeMs', 'inFlight', 'deliveredPerSec', 'drops', 'deadLetters', 'state']) assert.ok(k in m, k);
-    assert.ok(m.oldestAgeMs >= 0);
+    // two metrics 100 ms apart both saw the 10 rows: the oldest is at least one interval old, and no older than the feed
+    assert.ok(m.oldestAgeMs >= 50 && m.oldestAgeMs <= Date.now() - fedAt, `oldestAgeMs ${m.oldestAgeMs}, fed ${Date.now() - fedAt} ms ago`);
     await waitFor(() => statuses.some((s) => /status\.waiting · 10/.test(s.text)), 'status "waiting for cloud · 10"');
     helper.getNode('sf').receive({ topic: 'pause' });
     await waitFor(() => statuses.some((s) => /status\.paused/.test(s.text)), 'paused status');
