@@ -1,7 +1,8 @@
 // Per-sensor state of the anomaly detector and the statistics on it: learned period, resolution,
 // rolling mean/σ with a bounded freeze, drift CUSUM and the windowed rate. No node-red import.
 import type { CompiledRule } from './rules';
-import { K_Z, K_DRIFT, K_FLAT, VALUE_MASK } from './rules';
+import { K_Z, K_DRIFT, K_FLAT, K_STALE, VALUE_MASK } from './rules';
+import { ruleLimit } from './text';
 
 /** learning pauses while one of these is active: a value alarm, or a stuck value (it would collapse σ) */
 const FREEZE_MASK = VALUE_MASK | (1 << K_FLAT);
@@ -160,6 +161,22 @@ export class SensorState {
   setPeriod(p: number): void {
     this.period = p;
   }
+}
+
+/** The record of the sensor's alarm of kind k, created on first use. */
+export function record(s: SensorState, k: number): AlarmRecord {
+  for (let a = s.alarms; a !== null; a = a.next) if (a.kind === k) return a;
+  const a = new AlarmRecord(k);
+  a.next = s.alarms;
+  s.alarms = a;
+  return a;
+}
+
+/** The limit an alarm of kind k of this sensor is judged on (stale and flatline follow the learned period). */
+export function limitOf(s: SensorState, k: number): number {
+  if (k === K_STALE) return staleLimit(s.rule, s.period);
+  if (k === K_FLAT) return flatLimit(s.rule, s.period);
+  return ruleLimit(s.rule, k);
 }
 
 /** on-delay / off-delay timers: two slots per value alarm kind (drift uses flatline's, which has none) */
