@@ -4,7 +4,7 @@ import type { AnomalyDetector } from './detector';
 import type { CompiledRule } from './rules';
 import { K_DEV, K_HIHI, K_HI, K_LO, K_LOLO, K_RATE, K_Z, K_FLAT, K_DRIFT } from './rules';
 import { SensorState, timerSlot, newTimers, flatLimit } from './sensor';
-import { updateResolution, zOf, cusum, learn, rateOf } from './sensor';
+import { updateResolution, zOf, cusum, learn, rateOf } from './stats';
 import { activate, clear } from './alarm';
 
 /** Judges a usable numeric value of a sensor at t (its own reading time). */

@@ -2,10 +2,8 @@
 import type { AnomalyRule } from './rules';
 import { KINDS } from './rules';
 import type { AnomalyDetector } from './detector';
-import {
-  SensorState, S_MEAN, S_VAR, S_N, S_STATS_TS, S_STATS_SINCE, S_SIZE, R_SIZE, PERIOD_SAMPLES, TIMER_SLOTS,
-  newStats, newRateWindow, record,
-} from './sensor';
+import { SensorState, PERIOD_SAMPLES, TIMER_SLOTS, record } from './sensor';
+import { S_MEAN, S_VAR, S_N, S_STATS_TS, S_STATS_SINCE, S_SIZE, R_SIZE, newStats, newRateWindow } from './stats';
 import { clear } from './alarm';
 import { activeList, j, jv } from './text';
 
