@@ -59,37 +59,49 @@ function statistics(d: AnomalyDetector, s: SensorState, rule: CompiledRule, v: n
   learn(s, v, t);
 }
 
-/** On-delay / off-delay state machine of one value alarm. */
+/**
+ * On-delay / off-delay state machine of one value alarm. The timers are kept apart from the calls to
+ * activate and clear so that this stays small enough for V8 to inline at every call site above.
+ */
 function condition(d: AnomalyDetector, s: SensorState, k: number, trip: boolean, clearOk: boolean, t: number, v: number, limit: number, dev: number): void {
-  if (s.rule.noDelays) {
-    // no on- or off-delay in this rule: no timers to keep
-    if ((s.active & (1 << k)) === 0) { if (trip) activate(d, s, k, t, v, limit, dev); } else if (clearOk) clear(d, s, k, t, v, limit, dev);
-    return;
+  // noDelays: no on- or off-delay in this rule, so no timers to keep
+  if ((s.active & (1 << k)) === 0) {
+    if (s.rule.noDelays ? trip : onDelay(s, k, trip, t)) activate(d, s, k, t, v, limit, dev);
+  } else if (s.rule.noDelays ? clearOk : offDelay(s, k, clearOk, t)) {
+    clear(d, s, k, t, v, limit, dev);
   }
+}
+
+/** The on-delay of an inactive alarm: true once it has tripped for onDelayMs (the timer is then reset). */
+function onDelay(s: SensorState, k: number, trip: boolean, t: number): boolean {
   let tm = s.timers;
   const on = timerSlot(k);
-  if ((s.active & (1 << k)) === 0) {
-    if (!trip) {
-      if (tm !== null && tm[on] === tm[on]) tm[on] = NaN;
-      return;
-    }
-    if (tm === null) tm = s.timers = newTimers();
-    if (tm[on] !== tm[on]) tm[on] = t;
-    if (t - tm[on] >= s.rule.onDelayMs) {
-      tm[on] = NaN;
-      activate(d, s, k, t, v, limit, dev);
-    }
-  } else {
-    const off = on + 1;
-    if (tm === null) tm = s.timers = newTimers();
-    if (!clearOk) {
-      if (tm[off] === tm[off]) tm[off] = NaN;
-      return;
-    }
-    if (tm[off] !== tm[off]) tm[off] = t;
-    if (t - tm[off] >= s.rule.offDelayMs) {
-      tm[off] = NaN;
-      clear(d, s, k, t, v, limit, dev);
-    }
+  if (!trip) {
+    if (tm !== null && tm[on] === tm[on]) tm[on] = NaN;
+    return false;
   }
+  if (tm === null) tm = s.timers = newTimers();
+  if (tm[on] !== tm[on]) tm[on] = t;
+  if (t - tm[on] >= s.rule.onDelayMs) {
+    tm[on] = NaN;
+    return true;
+  }
+  return false;
+}
+
+/** The off-delay of an active alarm: true once it may clear for offDelayMs (the timer is then reset). */
+function offDelay(s: SensorState, k: number, clearOk: boolean, t: number): boolean {
+  let tm = s.timers;
+  const off = timerSlot(k) + 1;
+  if (tm === null) tm = s.timers = newTimers();
+  if (!clearOk) {
+    if (tm[off] === tm[off]) tm[off] = NaN;
+    return false;
+  }
+  if (tm[off] !== tm[off]) tm[off] = t;
+  if (t - tm[off] >= s.rule.offDelayMs) {
+    tm[off] = NaN;
+    return true;
+  }
+  return false;
 }
