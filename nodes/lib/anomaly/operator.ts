@@ -2,6 +2,9 @@
 // (exact sensorId, glob, or every sensor) they and reset share.
 import type { AnomalyDetector } from './detector';
 import type { SensorState } from './sensor';
+import { record, limitOf } from './sensor';
+import { shelveRecord, unshelveRecord } from './alarm';
+import { emit } from './events';
 import { KINDS } from './rules';
 import { compileGlob } from './glob';
 
@@ -38,7 +41,7 @@ export function ackAlarms(d: AnomalyDetector, sensorId: string | undefined, kind
       a.acked = true;
       n++;
       d.changes++;
-      d.emit(s, a, 'acknowledged', t, a.value, d.limitOf(s, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm acknowledged`);
+      emit(d, s, a, 'acknowledged', t, a.value, limitOf(s, a.kind), NaN, `${s.sensorId} ${KINDS[a.kind]} alarm acknowledged`);
     }
   });
   return n;
@@ -50,13 +53,13 @@ export function shelveAlarms(d: AnomalyDetector, sensorId: string | undefined, k
   selectSensors(d, sensorId, (s) => {
     if (k >= 0) {
       if ((s.rule.mask & (1 << k)) === 0) return;
-      d.shelveRecord(s, d.record(s, k), t + durationMs, t, 'operator');
+      shelveRecord(d, s, record(s, k), t + durationMs, t, 'operator');
       n++;
       return;
     }
     for (let a = s.alarms; a !== null; a = a.next) {
       if ((s.active & (1 << a.kind)) === 0) continue;
-      d.shelveRecord(s, a, t + durationMs, t, 'operator');
+      shelveRecord(d, s, a, t + durationMs, t, 'operator');
       n++;
     }
   });
@@ -69,7 +72,7 @@ export function unshelveAlarms(d: AnomalyDetector, sensorId: string | undefined,
   selectSensors(d, sensorId, (s) => {
     for (let a = s.alarms; a !== null; a = a.next) {
       if (a.shelvedUntil === 0 || (k >= 0 && a.kind !== k)) continue;
-      d.unshelveRecord(s, a, t);
+      unshelveRecord(d, s, a, t);
       n++;
     }
   });

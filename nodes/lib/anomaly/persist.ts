@@ -2,10 +2,9 @@
 import type { AnomalyRule } from './rules';
 import { KINDS } from './rules';
 import type { AnomalyDetector } from './detector';
-import {
-  SensorState, S_MEAN, S_VAR, S_N, S_STATS_TS, S_STATS_SINCE, S_SIZE, R_SIZE, PERIOD_SAMPLES, TIMER_SLOTS,
-  newStats, newRateWindow,
-} from './sensor';
+import { SensorState, PERIOD_SAMPLES, TIMER_SLOTS, record } from './sensor';
+import { S_MEAN, S_VAR, S_N, S_STATS_TS, S_STATS_SINCE, S_SIZE, R_SIZE, newStats, newRateWindow } from './stats';
+import { clear } from './alarm';
 import { activeList, j, jv } from './text';
 
 export type ExportedAlarm = [number, number | null, number, number, number, Array<number | null>, unknown];
@@ -132,7 +131,7 @@ export function importDetector(d: AnomalyDetector, state: ExportedState, wallNow
     if (same && timers.length === TIMER_SLOTS) s.timers = timers.map((v) => (typeof v === 'number' ? v : NaN));
     for (const [k, activeSince, acked, shelvedUntil, chattering, acts, value] of alarms) {
       if (k < 0 || k >= KINDS.length) continue;
-      const a = d.record(s, k);
+      const a = record(s, k);
       a.acked = acked === 1;
       a.chattering = chattering === 1;
       a.act0 = acts[0] ?? -Infinity;
@@ -153,7 +152,7 @@ export function importDetector(d: AnomalyDetector, state: ExportedState, wallNow
     }
     s.list = activeList(s.active);
     for (let k = 0; k < KINDS.length; k++) {
-      if ((s.active & (1 << k)) !== 0 && (s.rule.mask & (1 << k)) === 0) d.clear(s, k, d.now(), d.record(s, k).value, NaN, NaN, 'the rules no longer raise it');
+      if ((s.active & (1 << k)) !== 0 && (s.rule.mask & (1 << k)) === 0) clear(d, s, k, d.now(), record(s, k).value, NaN, NaN, 'the rules no longer raise it');
     }
   }
 }
