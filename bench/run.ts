@@ -12,7 +12,9 @@ interface Section { date: string; quick: boolean; loadavg: number[]; note?: stri
 
 const filter = process.argv[2];
 const here = __dirname;
-const files = fs.readdirSync(here).filter((f) => f.endsWith('.bench.js') && (!filter || f.includes(filter))).sort();
+const benchFiles = fs.readdirSync(here).filter((f) => f.endsWith('.bench.js'));
+// a filter that names one section exactly (`cloud`) runs that one only; otherwise every name containing it
+const files = (filter && benchFiles.includes(`${filter}.bench.js`) ? [`${filter}.bench.js`] : benchFiles.filter((f) => !filter || f.includes(filter))).sort();
 const all: Row[] = [];
 const sections: Record<string, Section> = {};
 let failed = 0;
