@@ -9,7 +9,7 @@ import {
   firstCertificate, readCertificateFile, certificateThumbprint, certificateSubject, certificateUris,
   certificateNotAfter, keyMatchesCertificate,
 } from '../../nodes/lib/opcua/certificates';
-import { openClientPki, ownCertificateValid } from '../../nodes/lib/opcua/pki';
+import { ensureOwnCertificate, openClientPki, ownCertificateValid, pkiRoot } from '../../nodes/lib/opcua/pki';
 
 describe('opcua certificates', function () {
   this.timeout(30000);
@@ -61,6 +61,21 @@ describe('opcua certificates', function () {
       keyMatchesCertificate(readCertificateFile(pem), key);
       assert.strictEqual(process.env.OPENSSL_CONF, '/etc/ssl/openssl.cnf');
     } finally {
+      if (saved === undefined) delete process.env.OPENSSL_CONF;
+      else process.env.OPENSSL_CONF = saved;
+    }
+  });
+
+  it('creating the client certificate through node-opcua\'s PKI leaves OPENSSL_CONF unset too', async function () {
+    this.timeout(60000);
+    const saved = process.env.OPENSSL_CONF;
+    delete process.env.OPENSSL_CONF;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-pki-env-'));
+    try {
+      await ensureOwnCertificate(pkiRoot(dir, false), 'urn:genix:test:env');
+      assert.strictEqual(Object.prototype.hasOwnProperty.call(process.env, 'OPENSSL_CONF'), false, `OPENSSL_CONF left as ${JSON.stringify(process.env.OPENSSL_CONF)}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
       if (saved === undefined) delete process.env.OPENSSL_CONF;
       else process.env.OPENSSL_CONF = saved;
     }

@@ -60,17 +60,35 @@ export function keyMatchesCertificate(der: Buffer, privateKeyFile: string): bool
 }
 
 /**
- * node-opcua-crypto's key reader sets OPENSSL_CONF for the call and, where it was unset, leaves
- * the string "undefined" behind: every openssl started later by the Node-RED process (an exec
- * node, a script) would then fail to read its configuration. Put the variable back as it was.
+ * node-opcua-crypto's key reader (also used inside node-opcua's PKI) sets OPENSSL_CONF for the call
+ * and, where it was unset, leaves the string "undefined" behind: every openssl started later by the
+ * Node-RED process (an exec node, a script) would then fail to read its configuration. Put the
+ * variable back as it was around every call that may read a key.
  */
-function keepOpensslConf<T>(read: () => T): T {
-  const had = Object.prototype.hasOwnProperty.call(process.env, 'OPENSSL_CONF');
-  const before = process.env.OPENSSL_CONF;
+export function keepOpensslConf<T>(read: () => T): T {
+  const restore = opensslConfRestorer();
   try {
     return read();
   } finally {
+    restore();
+  }
+}
+
+/** keepOpensslConf for an asynchronous operation: restored when it settles. */
+export async function keepOpensslConfAsync<T>(run: () => Promise<T>): Promise<T> {
+  const restore = opensslConfRestorer();
+  try {
+    return await run();
+  } finally {
+    restore();
+  }
+}
+
+function opensslConfRestorer(): () => void {
+  const had = Object.prototype.hasOwnProperty.call(process.env, 'OPENSSL_CONF');
+  const before = process.env.OPENSSL_CONF;
+  return () => {
     if (had) process.env.OPENSSL_CONF = before;
     else delete process.env.OPENSSL_CONF;
-  }
+  };
 }

@@ -3,7 +3,7 @@ import crypto from 'crypto';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { readCertificateFile, certificateThumbprint, certificateUris, certificateNotAfter, keyMatchesCertificate, firstCertificate } from './certificates';
+import { readCertificateFile, certificateThumbprint, certificateUris, certificateNotAfter, keyMatchesCertificate, firstCertificate, keepOpensslConfAsync } from './certificates';
 
 /**
  * node-opcua-certificate-manager is a dependency of node-opcua-client; it is resolved from there
@@ -41,7 +41,7 @@ export async function openClientPki(root: string, acceptUnknownCertificates: boo
       automaticallyAcceptUnknownCertificate: acceptUnknownCertificates,
       disableFileWatchers: true,
     });
-    entry = { manager, ready: manager.initialize(), refs: 0 };
+    entry = { manager, ready: keepOpensslConfAsync(() => manager.initialize()), refs: 0 };
     shared.set(root, entry);
   }
   entry.refs++;
@@ -105,7 +105,7 @@ export function ensureOwnCertificate(root: string, applicationUri = clientApplic
   const key = `${root}|${applicationUri}`;
   let p = ownInFlight.get(key);
   if (!p) {
-    p = createOwnCertificate(root, applicationUri, log).finally(() => ownInFlight.delete(key));
+    p = keepOpensslConfAsync(() => createOwnCertificate(root, applicationUri, log)).finally(() => ownInFlight.delete(key));
     ownInFlight.set(key, p);
   }
   return p;
