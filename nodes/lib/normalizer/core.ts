@@ -6,36 +6,14 @@ import { CompiledConfig, CompiledRule, compileConfig, NormalizerConfig } from '.
 import { depthExceeds, FORBIDDEN_KEYS, getPath } from './paths';
 import { parseTimestamp } from './timestamps';
 import { TopicInfo } from './topic';
+import { Enrichment, enrichReading } from './enrich';
+import { InvalidEntry, InvalidRecorder, NOT_PARSED } from './invalid';
 import {
-  Ctx, KeyClass, MAX_ITEM_DEPTH, MAX_TEXT_VALUE, NO_TOPIC, NUMBER_WITH_UNIT, RULE_CACHE_LIMIT, R_ASSET, R_BACKFILL, R_CANDIDATE, R_CONTAINER, R_FORBIDDEN, R_ID, R_LINE, R_MEAS, R_META, R_NAME, R_PLANT, R_QUALITY, R_STATUS, R_TAGS, R_TS, R_UNIT, R_VALUE, UNIT_CACHE_LIMIT, autoField, classify, describe, idText, looksNumeric, mergeTags, quality, worse,
+  Ctx, KeyClass, MAX_ITEM_DEPTH, MAX_TEXT_VALUE, NO_TOPIC, NUMBER_WITH_UNIT, RULE_CACHE_LIMIT, R_ASSET, R_BACKFILL, R_CANDIDATE, R_CONTAINER, R_FORBIDDEN, R_ID, R_LINE, R_MEAS, R_META, R_NAME, R_PLANT, R_QUALITY, R_STATUS, R_TAGS, R_TS, R_UNIT, R_VALUE, UNIT_CACHE_LIMIT, autoField, classify, describe, idText, looksNumeric, quality, worse,
 } from './fields';
 import { canonicalUnit, conversion, inBase, KeyMeaning, Linear, measurementDef, measurementForUnit, parseMeasurementKey, unitDimension } from './units';
 
-export interface Enrichment {
-  plantId?: string;
-  lineId?: string;
-  assetId?: string;
-  tags?: Record<string, string>;
-}
-
-export type InvalidCode =
-  | 'empty' | 'too_large' | 'too_deep' | 'too_many' | 'malformed_json' | 'unsupported_payload' | 'bad_item'
-  | 'no_readings' | 'no_sensor_id' | 'bad_sensor_id' | 'no_value' | 'not_a_number' | 'not_finite'
-  | 'bad_timestamp' | 'clock_skew' | 'unit_mismatch' | 'unknown_unit' | 'implausible' | 'out_of_range'
-  | 'forbidden_key' | 'config_error' | 'malformed_payload' | 'no_birth';
-
-export interface InvalidEntry {
-  code: InvalidCode;
-  message: string;
-  /** position in an array payload */
-  index?: number;
-  sensorId?: string;
-  measurement?: string;
-}
-
-const NOT_PARSED = Symbol('not parsed');
-
-export class Normalizer {
+export class Normalizer extends InvalidRecorder {
   readonly config: CompiledConfig;
   private readonly unitCache = new Map<string, string>();
   private readonly ruleCache = new Map<string, Map<string, CompiledRule | null>>();
@@ -44,18 +22,17 @@ export class Normalizer {
 
   // State of the normalize() call in progress (single-threaded, so plain fields are safe and cheap).
   private out: Reading[] = [];
-  private errs: InvalidEntry[] | null = null;
   private arrival = 0;
   private enrich: Enrichment | null = null;
   private topicRaw: unknown = undefined;
   private topicInfo: TopicInfo | null = null;
-  private index = -1;
   private overflow = 0;
   private textUnit: string | undefined = undefined;
   private readonly scratchKeys: Array<Array<string>> = [];
   private readonly scratchClass: Array<Array<KeyClass>> = [];
 
   constructor(config: NormalizerConfig | CompiledConfig = {}) {
+    super();
     this.config = 'topic' in config && typeof (config as CompiledConfig).topic === 'object' ? (config as CompiledConfig) : compileConfig(config as NormalizerConfig);
     for (let d = 0; d <= MAX_ITEM_DEPTH; d++) {
       this.scratchKeys.push([]);
@@ -99,15 +76,6 @@ export class Normalizer {
   /** Whether a payload nests deeper than the configured limit (checked on the invalid path only). */
   tooDeep(payload: unknown): boolean {
     return depthExceeds(payload, this.config.maxDepth);
-  }
-
-  private fail(code: InvalidCode, message: string, sensorId?: string, measurement?: string): void {
-    const e: InvalidEntry = { code, message };
-    if (this.index >= 0) e.index = this.index;
-    if (sensorId !== undefined) e.sensorId = sensorId;
-    if (measurement !== undefined) e.measurement = measurement;
-    if (this.errs === null) this.errs = [e];
-    else if (this.errs.length < 1000) this.errs.push(e);
   }
 
   private topic(): TopicInfo {
@@ -534,24 +502,7 @@ export class Normalizer {
     const r: Reading = { sensorId, value, ts, quality: q };
     if (unit !== undefined) r.unit = unit;
     if (m !== undefined) r.measurement = m;
-    const e = this.enrich;
-    if (ctx !== null) {
-      const plant = e?.plantId ?? idText(ctx.plantId);
-      if (plant !== undefined) r.plantId = plant;
-      const line = e?.lineId ?? idText(ctx.lineId);
-      if (line !== undefined) r.lineId = line;
-      const asset = e?.assetId ?? idText(ctx.assetId);
-      if (asset !== undefined) r.assetId = asset;
-      const tags = mergeTags(ctx.tags, e?.tags);
-      if (tags !== undefined) r.tags = tags;
-      if (typeof ctx.statusCode === 'string') r.statusCode = ctx.statusCode.slice(0, 64);
-      if (ctx.backfill === true) r.backfill = true;
-    } else if (e !== null) {
-      if (e.plantId !== undefined) r.plantId = e.plantId;
-      if (e.lineId !== undefined) r.lineId = e.lineId;
-      if (e.assetId !== undefined) r.assetId = e.assetId;
-      if (e.tags !== undefined) r.tags = mergeTags(undefined, e.tags);
-    }
+    enrichReading(r, ctx, this.enrich);
     this.out.push(r);
   }
 }
