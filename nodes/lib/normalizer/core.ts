@@ -1,62 +1,30 @@
 // The normalizing core: any sensor payload in, canonical readings out, every rejection explained.
 // Compiled once per deploy; normalize() allocates nothing per reading but the reading itself.
 
-import type { Quality, Reading } from '../types';
-import { CompiledConfig, CompiledRule, compileConfig, NormalizerConfig } from './config';
-import { depthExceeds, FORBIDDEN_KEYS, getPath } from './paths';
-import { parseTimestamp } from './timestamps';
+import { CompiledConfig, compileConfig, NormalizerConfig } from './config';
+import { Emitter } from './emit';
+import { Enrichment } from './enrich';
+import { depthExceeds, getPath } from './paths';
 import { TopicInfo } from './topic';
 import {
-  Ctx, KeyClass, MAX_ITEM_DEPTH, MAX_TEXT_VALUE, NO_TOPIC, NUMBER_WITH_UNIT, RULE_CACHE_LIMIT, R_ASSET, R_BACKFILL, R_CANDIDATE, R_CONTAINER, R_FORBIDDEN, R_ID, R_LINE, R_MEAS, R_META, R_NAME, R_PLANT, R_QUALITY, R_STATUS, R_TAGS, R_TS, R_UNIT, R_VALUE, UNIT_CACHE_LIMIT, autoField, classify, describe, idText, looksNumeric, mergeTags, quality, worse,
+  Ctx, KeyClass, MAX_ITEM_DEPTH, NO_TOPIC, R_ASSET, R_BACKFILL, R_CANDIDATE, R_CONTAINER, R_FORBIDDEN, R_ID, R_LINE, R_MEAS, R_META, R_NAME, R_PLANT, R_QUALITY, R_STATUS, R_TAGS, R_TS, R_UNIT, R_VALUE, autoField, classify, describe, idText, looksNumeric,
 } from './fields';
-import { canonicalUnit, conversion, inBase, KeyMeaning, Linear, measurementDef, measurementForUnit, parseMeasurementKey, unitDimension } from './units';
+import { InvalidEntry, NOT_PARSED } from './invalid';
+import { KeyMeaning, measurementDef, parseMeasurementKey } from './units';
+import type { Reading } from '../types';
 
-export interface Enrichment {
-  plantId?: string;
-  lineId?: string;
-  assetId?: string;
-  tags?: Record<string, string>;
-}
+// The stages live in their own modules, layered by inheritance so the hot path stays one monomorphic class:
+// invalid.ts (InvalidRecorder: the invalid entries) → values.ts (ValueRules: coercion, scaling, conversion,
+// plausibility) → emit.ts (Emitter: one value → one reading, enrich.ts) → here (Normalizer: the pass over a payload).
 
-export type InvalidCode =
-  | 'empty' | 'too_large' | 'too_deep' | 'too_many' | 'malformed_json' | 'unsupported_payload' | 'bad_item'
-  | 'no_readings' | 'no_sensor_id' | 'bad_sensor_id' | 'no_value' | 'not_a_number' | 'not_finite'
-  | 'bad_timestamp' | 'clock_skew' | 'unit_mismatch' | 'unknown_unit' | 'implausible' | 'out_of_range'
-  | 'forbidden_key' | 'config_error' | 'malformed_payload' | 'no_birth';
-
-export interface InvalidEntry {
-  code: InvalidCode;
-  message: string;
-  /** position in an array payload */
-  index?: number;
-  sensorId?: string;
-  measurement?: string;
-}
-
-const NOT_PARSED = Symbol('not parsed');
-
-export class Normalizer {
-  readonly config: CompiledConfig;
-  private readonly unitCache = new Map<string, string>();
-  private readonly ruleCache = new Map<string, Map<string, CompiledRule | null>>();
-  private ruleCacheSize = 0;
-  private readonly convCache = new Map<string, Map<string, Linear | null>>();
-
-  // State of the normalize() call in progress (single-threaded, so plain fields are safe and cheap).
-  private out: Reading[] = [];
-  private errs: InvalidEntry[] | null = null;
-  private arrival = 0;
-  private enrich: Enrichment | null = null;
+export class Normalizer extends Emitter {
   private topicRaw: unknown = undefined;
   private topicInfo: TopicInfo | null = null;
-  private index = -1;
-  private overflow = 0;
-  private textUnit: string | undefined = undefined;
   private readonly scratchKeys: Array<Array<string>> = [];
   private readonly scratchClass: Array<Array<KeyClass>> = [];
 
   constructor(config: NormalizerConfig | CompiledConfig = {}) {
-    this.config = 'topic' in config && typeof (config as CompiledConfig).topic === 'object' ? (config as CompiledConfig) : compileConfig(config as NormalizerConfig);
+    super('topic' in config && typeof (config as CompiledConfig).topic === 'object' ? (config as CompiledConfig) : compileConfig(config as NormalizerConfig));
     for (let d = 0; d <= MAX_ITEM_DEPTH; d++) {
       this.scratchKeys.push([]);
       this.scratchClass.push([]);
@@ -99,15 +67,6 @@ export class Normalizer {
   /** Whether a payload nests deeper than the configured limit (checked on the invalid path only). */
   tooDeep(payload: unknown): boolean {
     return depthExceeds(payload, this.config.maxDepth);
-  }
-
-  private fail(code: InvalidCode, message: string, sensorId?: string, measurement?: string): void {
-    const e: InvalidEntry = { code, message };
-    if (this.index >= 0) e.index = this.index;
-    if (sensorId !== undefined) e.sensorId = sensorId;
-    if (measurement !== undefined) e.measurement = measurement;
-    if (this.errs === null) this.errs = [e];
-    else if (this.errs.length < 1000) this.errs.push(e);
   }
 
   private topic(): TopicInfo {
@@ -359,199 +318,5 @@ export class Normalizer {
       const v = getPath(obj, s.path);
       this.emit(sensorId, s.measurement ?? this.topic().measurement, v, s.unit ?? unit ?? this.topic().unit, ts, qual, parent, s.numeric);
     }
-  }
-
-  private resolveRule(sensorId: string, measurement: string | undefined): CompiledRule | null {
-    const mk = measurement ?? '';
-    let bySensor = this.ruleCache.get(mk);
-    if (bySensor === undefined) {
-      bySensor = new Map();
-      this.ruleCache.set(mk, bySensor);
-    }
-    let r = bySensor.get(sensorId);
-    if (r === undefined) {
-      r = null;
-      for (const rule of this.config.rules) {
-        if (rule.all
-          || (rule.exact !== undefined && (rule.exact === sensorId || rule.exactMeasurement === measurement))
-          || (rule.glob !== undefined && (rule.glob.test(sensorId) || (measurement !== undefined && rule.glob.test(measurement))))) {
-          r = rule;
-          break;
-        }
-      }
-      if (++this.ruleCacheSize > RULE_CACHE_LIMIT) {
-        this.ruleCache.clear();
-        this.ruleCacheSize = 0;
-      }
-      bySensor.set(sensorId, r);
-    }
-    return r;
-  }
-
-  private convert(from: string, to: string): Linear | null {
-    let m = this.convCache.get(from);
-    if (m === undefined) {
-      m = new Map();
-      this.convCache.set(from, m);
-    }
-    let l = m.get(to);
-    if (l === undefined) {
-      l = conversion(from, to) ?? null;
-      m.set(to, l);
-    }
-    return l;
-  }
-
-  private unitOf(u: unknown): string | undefined {
-    if (typeof u !== 'string' || u === '') return undefined;
-    const hit = this.unitCache.get(u);
-    if (hit !== undefined) return hit;
-    const c = canonicalUnit(u) ?? u.slice(0, 32);
-    if (this.unitCache.size < UNIT_CACHE_LIMIT) this.unitCache.set(u, c);
-    return c;
-  }
-
-  /** Turns a raw value into number | boolean | string, or records why it cannot be one. */
-  private coerce(v: unknown, numeric: boolean, sensorId: string, m: string | undefined): number | boolean | string | typeof NOT_PARSED {
-    this.textUnit = undefined;
-    if (typeof v === 'number') {
-      if (Number.isFinite(v)) return v;
-      this.fail('not_finite', `the value is ${v}`, sensorId, m);
-      return NOT_PARSED;
-    }
-    if (typeof v === 'string') {
-      const s = v.trim();
-      if (s !== '') {
-        const n = Number(s);
-        if (Number.isFinite(n)) return n;
-        if (s === 'NaN' || s === 'Infinity' || s === '-Infinity' || s === '+Infinity') {
-          this.fail('not_finite', `the value is ${s}`, sensorId, m);
-          return NOT_PARSED;
-        }
-        const wu = NUMBER_WITH_UNIT.exec(s);
-        if (wu) {
-          const u = canonicalUnit(wu[2]);
-          if (u) {
-            this.textUnit = u;
-            return Number(wu[1]);
-          }
-        }
-      }
-      if (numeric) {
-        this.fail('not_a_number', `the value ${describe(v)} is not a number`, sensorId, m);
-        return NOT_PARSED;
-      }
-      if (s === '' || s.length > MAX_TEXT_VALUE) {
-        this.fail('no_value', s === '' ? 'the value is empty text' : `the text value is longer than ${MAX_TEXT_VALUE} characters`, sensorId, m);
-        return NOT_PARSED;
-      }
-      return s;
-    }
-    if (typeof v === 'boolean') {
-      if (!numeric) return v;
-      this.fail('not_a_number', `the value ${v} is a boolean, not a number`, sensorId, m);
-      return NOT_PARSED;
-    }
-    if (v === undefined || v === null) this.fail('no_value', v === null ? 'the value is null' : 'the value is missing', sensorId, m);
-    else this.fail('not_a_number', `the value is ${describe(v)}, not a number`, sensorId, m);
-    return NOT_PARSED;
-  }
-
-  /** Validates, scales, converts and checks one value, then appends the reading. */
-  private emit(rawId: unknown, m: string | undefined, rawValue: unknown, rawUnit: unknown, rawTs: unknown, rawQuality: unknown, ctx: Ctx | null, numeric: boolean): void {
-    const c = this.config;
-    const sensorId = idText(rawId);
-    if (sensorId === undefined) {
-      if (rawId === undefined || rawId === '') this.fail('no_sensor_id', 'no sensorId in the payload or topic', undefined, m);
-      else this.fail('bad_sensor_id', `the sensorId ${describe(rawId)} is not usable`, undefined, m);
-      return;
-    }
-    if (m !== undefined && FORBIDDEN_KEYS.has(m)) return this.fail('forbidden_key', `"${m}" is not allowed as a measurement`, sensorId);
-    // A unit means an analog signal: booleans and text are not values for it.
-    if (!numeric && typeof rawUnit === 'string' && rawUnit !== '') numeric = true;
-    const rule = c.rules.length > 0 ? this.resolveRule(sensorId, m) : null;
-    if (rule !== null && (rule.scaled || rule.to !== undefined || rule.limited)) numeric = true;
-    const cv = this.coerce(rawValue, numeric, sensorId, m);
-    if (cv === NOT_PARSED) return;
-    let value = cv;
-    let unit = this.textUnit ?? this.unitOf(rawUnit);
-    let q: Quality = rawQuality === undefined ? 'good' : quality(rawQuality);
-    if (typeof value === 'number') {
-      if (rule !== null) {
-        if (rule.scaled) {
-          const lo = rule.rawMin < rule.rawMax ? rule.rawMin : rule.rawMax;
-          const hi = rule.rawMin < rule.rawMax ? rule.rawMax : rule.rawMin;
-          if (value < lo || value > hi) {
-            if (rule.rangeInvalid) return this.fail('out_of_range', `the raw value ${value} is outside ${lo}..${hi}`, sensorId, m);
-            q = worse(q, 'uncertain');
-          }
-          value = rule.engMin + (value - rule.rawMin) * rule.k;
-          unit = rule.from;
-        } else if (unit === undefined && rule.from !== undefined) {
-          unit = rule.from;
-        }
-      }
-      if (unit === undefined && m !== undefined) unit = measurementDef(m)?.assumedUnit;
-      if (m === undefined && unit !== undefined) m = measurementForUnit(unit);
-      if (rule !== null && rule.to !== undefined && unit !== rule.to) {
-        if (unit === undefined) return this.fail('unknown_unit', `cannot convert to ${rule.to}: the value has no unit (set "from" in the rule)`, sensorId, m);
-        const lin = this.convert(unit, rule.to);
-        if (lin === null) return this.fail(unitDimension(unit) ? 'unit_mismatch' : 'unknown_unit', `cannot convert ${unit} to ${rule.to}`, sensorId, m);
-        value = value * lin.a + lin.b;
-        unit = rule.to;
-      }
-      if (rule !== null && rule.limited) {
-        if (value < rule.min || value > rule.max) return this.fail('implausible', `${value} ${unit ?? ''} is outside the plausible range ${rule.min}..${rule.max}`.replace('  ', ' '), sensorId, m);
-      } else if (m !== undefined) {
-        const def = measurementDef(m);
-        if (def !== undefined && def.min !== undefined) {
-          const ud = unit === undefined ? undefined : unitDimension(unit);
-          if (unit !== undefined && ud !== undefined && ud !== def.dim) return this.fail('unit_mismatch', `${m} cannot be in ${unit}`, sensorId, m);
-          if (ud !== undefined) {
-            const b = inBase(unit as string, value);
-            if (b < def.min || b > (def.max as number)) return this.fail('implausible', `${value} ${unit} is not a plausible ${m}`, sensorId, m);
-          } else if (def.looseMin !== undefined && (value < def.looseMin || value > (def.looseMax as number))) {
-            return this.fail('implausible', `${value} is not a plausible ${m} in any unit`, sensorId, m);
-          }
-        }
-      }
-    }
-    let ts: number;
-    if (rawTs === undefined || rawTs === null || c.tsFormat === 'arrival') ts = this.arrival;
-    else {
-      ts = parseTimestamp(rawTs, c.tsFormat);
-      if (ts !== ts) return this.fail('bad_timestamp', `the timestamp ${describe(rawTs)} is not a ${c.tsFormat === 'auto' ? 'known timestamp format' : `${c.tsFormat} timestamp`}`, sensorId, m);
-      if (c.skew !== 'off' && (ts > this.arrival + c.maxFutureMs || (c.maxPastMs > 0 && ts < this.arrival - c.maxPastMs))) {
-        if (c.skew === 'invalid') return this.fail('clock_skew', `the timestamp ${new Date(ts).toISOString()} is too far from the arrival time ${new Date(this.arrival).toISOString()}`, sensorId, m);
-        ts = this.arrival;
-        q = worse(q, 'uncertain');
-      }
-    }
-    if (this.out.length >= c.maxReadings) {
-      this.overflow++;
-      return;
-    }
-    const r: Reading = { sensorId, value, ts, quality: q };
-    if (unit !== undefined) r.unit = unit;
-    if (m !== undefined) r.measurement = m;
-    const e = this.enrich;
-    if (ctx !== null) {
-      const plant = e?.plantId ?? idText(ctx.plantId);
-      if (plant !== undefined) r.plantId = plant;
-      const line = e?.lineId ?? idText(ctx.lineId);
-      if (line !== undefined) r.lineId = line;
-      const asset = e?.assetId ?? idText(ctx.assetId);
-      if (asset !== undefined) r.assetId = asset;
-      const tags = mergeTags(ctx.tags, e?.tags);
-      if (tags !== undefined) r.tags = tags;
-      if (typeof ctx.statusCode === 'string') r.statusCode = ctx.statusCode.slice(0, 64);
-      if (ctx.backfill === true) r.backfill = true;
-    } else if (e !== null) {
-      if (e.plantId !== undefined) r.plantId = e.plantId;
-      if (e.lineId !== undefined) r.lineId = e.lineId;
-      if (e.assetId !== undefined) r.assetId = e.assetId;
-      if (e.tags !== undefined) r.tags = mergeTags(undefined, e.tags);
-    }
-    this.out.push(r);
   }
 }

@@ -1,6 +1,7 @@
 // The normalizer's pure core (no node-red import): see core.ts for the pipeline.
 export { Normalizer } from './core';
-export type { Enrichment, InvalidEntry, InvalidCode } from './core';
+export type { Enrichment } from './enrich';
+export type { InvalidEntry, InvalidCode } from './invalid';
 export { compileConfig, checkTagKeys, ConfigError, DEFAULTS, ENRICH_TYPES } from './config';
 export type { NormalizerConfig, NormalizerRule, TagSpec, ValueSpec, EnrichType, CompiledConfig } from './config';
 export { tryNormalize } from './try';

@@ -4,7 +4,7 @@
 import { decode, encode, num, qualityOf, UMetric } from '../sparkplug/codec';
 import { BDSEQ, REBIRTH } from '../sparkplug/edge-node';
 import { parseTopic, SparkplugTopic, topicOf } from '../sparkplug/topics';
-import type { InvalidEntry } from './core';
+import type { InvalidEntry } from './invalid';
 
 export interface SparkplugItem {
   sensorId: string;

@@ -2,7 +2,9 @@
 
 import type { Reading } from '../types';
 import { ConfigError, NormalizerConfig } from './config';
-import { Enrichment, InvalidEntry, Normalizer } from './core';
+import { Normalizer } from './core';
+import type { Enrichment } from './enrich';
+import type { InvalidEntry } from './invalid';
 
 export interface TryResult {
   /** set when the settings themselves are wrong */
