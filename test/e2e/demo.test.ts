@@ -11,6 +11,17 @@ const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const nodeTypes: string[] = Object.keys(pkg['node-red'].nodes);
 
+/** Debian's Chromium, headless, with no background traffic of its own (a missing one: see requirePrereq). */
+async function launchChromium(ctx: Mocha.Context): Promise<any> {
+  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+  requirePrereq(ctx, chromium, 'Chromium is not installed (apt-get install chromium; .ci/run installs it)');
+  const { chromium: pw } = require('playwright-core');
+  return pw.launch({
+    executablePath: chromium,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
 describe('npm start demo (real process)', function () {
   this.timeout(90000);
   let proc: Proc;
@@ -69,13 +80,7 @@ describe('npm start demo (real process)', function () {
   });
 
   it('shows a dashboard page whose charts, alarm table and backlog get live data (headless Chromium)', async function () {
-    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-    requirePrereq(this, chromium, 'Chromium is not installed (apt-get install chromium; .ci/run installs it)');
-    const { chromium: pw } = require('playwright-core');
-    const browser = await pw.launch({
-      executablePath: chromium,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium(this);
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       const frames: Record<string, number> = {};
@@ -103,13 +108,7 @@ describe('npm start demo (real process)', function () {
   });
 
   it('opens the demo in the editor with no invalid node and no request leaving the machine (headless Chromium)', async function () {
-    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-    requirePrereq(this, chromium, 'Chromium is not installed (apt-get install chromium; .ci/run installs it)');
-    const { chromium: pw } = require('playwright-core');
-    const browser = await pw.launch({
-      executablePath: chromium,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium(this);
     try {
       const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
       const offHost: string[] = [];
