@@ -20,7 +20,11 @@ export interface TestPki {
 }
 
 function ssl(dir: string, args: string[]) {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  // The OPC-UA test servers run in this process, and node-opcua's PKI (not ours: our nodes restore it,
+  // see nodes/lib/opcua/certificates.ts) can leave OPENSSL_CONF set to the string "undefined".
+  const env = { ...process.env };
+  if (env.OPENSSL_CONF === 'undefined') delete env.OPENSSL_CONF;
+  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env });
 }
 
 export function makePki(clientCn = 'genix-gateway'): TestPki {
