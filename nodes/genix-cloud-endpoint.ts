@@ -143,7 +143,7 @@ export = function (RED: NodeAPI) {
           reconnectMinMs: Math.max(10, num(config.reconnectMinMs, 1000)),
           reconnectMaxMs: Math.max(10, num(config.reconnectMaxMs, 30000)),
           connectTimeoutMs: num(config.connectTimeoutMs, 10000),
-          maxInFlight: Math.max(1, num(config.maxInFlight, 200)),
+          maxInFlight: Math.max(1, num(config.maxInFlight, 2000)),
           answerTimeoutMs: Math.max(0, num(config.answerTimeoutMs, 30000)),
           sessionExpirySec: Math.max(1, num(config.sessionExpirySec, 3600)),
           tls,
