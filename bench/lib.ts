@@ -89,3 +89,19 @@ export function opsPerSecond(fn: () => number, ms = 2000): number {
   }
   return ops / (Number(now - start) / 1e9);
 }
+
+/**
+ * The readings of one cloud message (a reading or a JSON array of them) not seen before, by
+ * sensorId and ts: at-least-once delivery may bring a reading twice.
+ */
+export function newReadings(payload: Buffer, seen: Set<string>): Array<{ sensorId: string; ts: number }> {
+  const body = JSON.parse(payload.toString());
+  const fresh = [];
+  for (const r of Array.isArray(body) ? body : [body]) {
+    const key = `${r.sensorId}@${r.ts}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    fresh.push(r);
+  }
+  return fresh;
+}

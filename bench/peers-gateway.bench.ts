@@ -12,7 +12,7 @@ import fs from 'fs';
 import mqtt from 'mqtt';
 import os from 'os';
 import path from 'path';
-import { main, BenchResult } from './lib';
+import { main, BenchResult, newReadings } from './lib';
 import { freePort } from '../scripts/plant/net';
 import { startMosquittoProcess } from '../scripts/plant/mosquitto';
 import { PlantSignals } from '../scripts/plant/signals';
@@ -111,11 +111,7 @@ async function oneRun(kind: 'bare' | 'ours' | 'stock', b: Brokers): Promise<Samp
     consumer.on('message', (topic, payload) => {
       if (topic.includes('/alarms/')) return;
       const now = Date.now();
-      const body = JSON.parse(payload.toString());
-      for (const r of Array.isArray(body) ? body : [body]) {
-        const key = `${r.sensorId}@${r.ts}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
+      for (const r of newReadings(payload, seen)) {
         if (r.ts >= from && r.ts < to && now <= to + GRACE_MS) { delivered++; lat.push(now - r.ts); }
       }
     });

@@ -7,7 +7,7 @@ import fs from 'fs';
 import mqtt from 'mqtt';
 import os from 'os';
 import path from 'path';
-import { main, BenchResult } from './lib';
+import { main, BenchResult, newReadings } from './lib';
 import { freePort } from '../scripts/plant/net';
 import { startMosquittoProcess } from '../scripts/plant/mosquitto';
 import { PlantSignals } from '../scripts/plant/signals';
@@ -72,11 +72,7 @@ main(async (): Promise<BenchResult[]> => {
   let measuring = false;
   consumer.on('message', (_t, payload) => {
     const now = Date.now();
-    const body = JSON.parse(payload.toString());
-    for (const r of Array.isArray(body) ? body : [body]) {
-      const key = `${r.sensorId}@${r.ts}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
+    for (const r of newReadings(payload, seen)) {
       if (measuring && nLat < latencies.length) latencies[nLat++] = now - r.ts;
     }
   });

@@ -34,6 +34,20 @@ async function drain(b: StoreForwardBuffer, got: number[]): Promise<void> {
   for (const s of got) assert.ok(Number.isInteger(s), `a reading came out damaged: ${s}`);
 }
 
+/** A buffer on `file` whose cloud acknowledges everything; what it forwarded (by seq) and its faults are kept. */
+function ackingBuffer(file: string): { b: StoreForwardBuffer; got: number[]; faults: string[] } {
+  const faults: string[] = [];
+  const got: number[] = [];
+  const b: StoreForwardBuffer = new StoreForwardBuffer({ path: file, owner: 'a' }, { replayRate: 0 }, {
+    forward: (o: Outgoing) => {
+      for (const p of [o.payload].flat() as any[]) got.push(p.seq);
+      setImmediate(() => b.answer({ seq: o.seq, token: o.token, ids: o.ids, ok: true }));
+    },
+    fault: (t) => faults.push(t),
+  });
+  return { b, got, faults };
+}
+
 describe('store-forward corrupt file', function () {
   this.timeout(60000);
   let dir: string;
@@ -46,15 +60,7 @@ describe('store-forward corrupt file', function () {
     await fill(file, N);
     const size = fs.statSync(file).size;
     smash(file, 200, 6);
-    const faults: string[] = [];
-    const got: number[] = [];
-    const b: StoreForwardBuffer = new StoreForwardBuffer({ path: file, owner: 'a' }, { replayRate: 0 }, {
-      forward: (o: Outgoing) => {
-        for (const p of [o.payload].flat() as any[]) got.push(p.seq);
-        setImmediate(() => b.answer({ seq: o.seq, token: o.token, ids: o.ids, ok: true }));
-      },
-      fault: (t) => faults.push(t),
-    });
+    const { b, got } = ackingBuffer(file);
     b.pause();
     const o = b.opened;
     assert.ok(o.movedAside && fs.existsSync(o.movedAside), 'the bad file is kept');
@@ -74,15 +80,7 @@ describe('store-forward corrupt file', function () {
     // bigger than the 4 MB page cache, so the replay reads the smashed pages from disk
     const N = 60000;
     await fill(file, N);
-    const faults: string[] = [];
-    const got: number[] = [];
-    const b: StoreForwardBuffer = new StoreForwardBuffer({ path: file, owner: 'a' }, { replayRate: 0 }, {
-      forward: (o: Outgoing) => {
-        for (const p of [o.payload].flat() as any[]) got.push(p.seq);
-        setImmediate(() => b.answer({ seq: o.seq, token: o.token, ids: o.ids, ok: true }));
-      },
-      fault: (t) => faults.push(t),
-    });
+    const { b, got, faults } = ackingBuffer(file);
     b.pause();
     assert.ok(!b.opened.movedAside, 'the file was sound at open');
     smash(file, 20, 8);
