@@ -4,13 +4,13 @@
 // (a second node-opcua server records the user names, passwords and client certificates it is
 // offered); and no secret shows in the flow export, flows.json, the log, status texts or metrics.
 import assert from 'assert';
+import crypto from 'crypto';
 import fs from 'fs';
 import http from 'http';
 import os from 'os';
 import path from 'path';
 import { OPCUAServer } from 'node-opcua-server';
 import { MessageSecurityMode, SecurityPolicy } from 'node-opcua-client';
-import { makeSHA1Thumbprint, readCertificate, convertPEMtoDER } from 'node-opcua-crypto';
 import { startPlant } from '../helpers/opcua';
 import { freePort } from '../helpers/net';
 import { startRedProcess, RedProcess } from '../helpers/red-process';
@@ -59,10 +59,15 @@ async function startRecordingServer(): Promise<Recorder> {
   };
 }
 
+/** SHA-1 thumbprint of a certificate file (PEM or DER), by Node's own X.509 parser. */
+function sha1Of(file: string): string {
+  return new crypto.X509Certificate(fs.readFileSync(file)).fingerprint.replace(/:/g, '').toLowerCase();
+}
+
 function thumbprintsIn(dir: string): string[] {
   let files: string[] = [];
   try { files = fs.readdirSync(dir); } catch { return []; }
-  return files.map((f) => makeSHA1Thumbprint(readCertificate(path.join(dir, f))).toString('hex'));
+  return files.map((f) => sha1Of(path.join(dir, f)));
 }
 
 async function tokenFor(red: RedProcess, username: string, password: string): Promise<string> {
@@ -242,7 +247,7 @@ describe('admin routes and secrets (real Node-RED with adminAuth)', function () 
     const signed = await call(admin, 'POST', '/genix/opcua/browse', { config: { endpointUrl: foreign.url, securityMode: 'Sign', securityPolicy: 'Basic256Sha256', acceptUnknownCertificates: true } });
     assert.strictEqual(signed.status, 502, `the strict foreign server refuses the unknown client certificate: ${signed.text}`);
     const seen = await waitFor(() => { const t = thumbprintsIn(path.join(foreign.pkiDir, 'rejected')); return t.length ? t : null; }, 'a client certificate at the foreign server') as string[];
-    const tp = (file: string) => makeSHA1Thumbprint(convertPEMtoDER(fs.readFileSync(file, 'utf8'))).toString('hex');
+    const tp = sha1Of;
     const gateway = tp(path.join(userDir, 'genix-opcua', 'pki', 'own', 'certs', 'client_certificate.pem'));
     const editor = tp(path.join(userDir, 'genix-opcua', 'editor-identity', 'own', 'certs', 'client_certificate.pem'));
     assert.ok(seen.includes(editor), 'the foreign server saw the editor certificate');

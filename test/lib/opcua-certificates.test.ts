@@ -1,4 +1,4 @@
-// The certificate helper (node-opcua-crypto) against Node's own X.509 parser as the oracle: PEM and
+// The certificate helper (node-opcua-client's crypto_utils and Node's crypto) against Node's own X.509 parser as the oracle: PEM and
 // DER files, chains, thumbprints, subject, applicationUri, expiry and key match.
 import assert from 'assert';
 import crypto from 'crypto';

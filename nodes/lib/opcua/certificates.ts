@@ -1,9 +1,11 @@
-// The one place that reads X.509 certificates and keys (PEM or DER, single or chained), through
-// node-opcua-crypto, the library node-opcua itself uses for them.
-import {
-  readCertificate, readPrivateKey, readPrivateKeyPEM, convertPEMtoDER, split_der, makeSHA1Thumbprint, exploreCertificate,
-  certificateMatchesPrivateKey,
-} from 'node-opcua-crypto';
+// The one place that reads X.509 certificates and keys (PEM or DER, single or chained), through the certificate
+// tools node-opcua-client exports (`crypto_utils`, node-opcua-crypto's own, so they follow the client's version)
+// and Node's crypto for keys.
+import crypto from 'crypto';
+import fs from 'fs';
+import { crypto_utils } from 'node-opcua-client';
+
+const { convertPEMtoDER, split_der, makeSHA1Thumbprint, exploreCertificate } = crypto_utils;
 
 const PEM_MARK = '-----BEGIN CERTIFICATE-----';
 
@@ -16,12 +18,12 @@ export function firstCertificate(data: Buffer | string): Buffer {
 
 /** The first certificate of a PEM or DER file, as DER. */
 export function readCertificateFile(file: string): Buffer {
-  return firstCertificate(readCertificate(file));
+  return firstCertificate(fs.readFileSync(file));
 }
 
 /** A PEM private key file as text, the form node-opcua's X.509 user token takes. */
 export function readPrivateKeyFile(file: string): string {
-  return readPrivateKeyPEM(file);
+  return fs.readFileSync(file, 'utf8');
 }
 
 /** SHA-1 thumbprint in lower-case hex, as OPC-UA and node-opcua's PKI folders name certificates. */
@@ -56,11 +58,11 @@ export function certificateNotAfter(der: Buffer): Date {
 
 /** True when the private key file belongs to the certificate. */
 export function keyMatchesCertificate(der: Buffer, privateKeyFile: string): boolean {
-  return certificateMatchesPrivateKey(firstCertificate(der), keepOpensslConf(() => readPrivateKey(privateKeyFile)));
+  return new crypto.X509Certificate(firstCertificate(der)).checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(privateKeyFile)));
 }
 
 /**
- * node-opcua-crypto's key reader (also used inside node-opcua's PKI) sets OPENSSL_CONF for the call
+ * node-opcua-crypto's key reader (used inside node-opcua's PKI) sets OPENSSL_CONF for the call
  * and, where it was unset, leaves the string "undefined" behind: every openssl started later by the
  * Node-RED process (an exec node, a script) would then fail to read its configuration. Put the
  * variable back as it was around every call that may read a key.
