@@ -14,6 +14,7 @@ import { main, BenchResult } from './lib';
 import { startRuntime, pump } from './runtime';
 import { openQueue } from '../nodes/lib/store-forward/queue';
 import { loadEngine, openDatabase } from '../nodes/lib/store-forward/engine';
+import { installNode } from '../scripts/lib/runtimes';
 
 const ROWS = Number(process.env.GENIX_BENCH_SF_ROWS || 1000000);
 const mb = (b: number) => b / 1048576;
@@ -216,14 +217,16 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void>
   }
 }
 
-const root = path.resolve(__dirname, '..', '..');
-
 /** The node:sqlite leg: this bench under a Node 22 from the registry (installed as the tests do). */
 function nodeSqliteLeg(): BenchResult[] | string {
-  const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', "process.stdout.write(require('./test/helpers/runtimes').installNode(22).node)"], { cwd: root, encoding: 'utf8' });
-  if (r.status !== 0) return `no Node 22 for node:sqlite (${String(r.stderr).trim().split('\n')[0]})`;
+  let node22: string;
+  try {
+    node22 = installNode(22).node;
+  } catch (err: any) {
+    return `no Node 22 for node:sqlite (${String(err.stderr || err.message).trim().split('\n')[0]})`;
+  }
   const out = path.join(os.tmpdir(), `genix-bench-sf-node-sqlite-${process.pid}.json`);
-  const leg = spawnSync(r.stdout, ['--expose-gc', __filename], {
+  const leg = spawnSync(node22, ['--expose-gc', __filename], {
     stdio: 'inherit',
     env: { ...process.env, GENIX_SQLITE_ENGINE: 'node:sqlite', GENIX_BENCH_SF_ONE_ENGINE: '1', GENIX_BENCH_OUT: out, NODE_NO_WARNINGS: '1' },
   });

@@ -8,45 +8,19 @@ import assert from 'assert';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { execFileSync, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import { freePort } from '../helpers/net';
 import { startProc, httpGet, Proc } from '../helpers/proc';
-import { installNode, installRuntime, packTarball } from '../helpers/runtimes';
+import { installNode, installRuntime, packTarball } from '../../scripts/lib/runtimes';
+import { cleanInstall, CleanInstall, noCompilerPath, npmCliScript, npmEnv, which } from '../../scripts/lib/install';
 import { requirePrereq } from '../helpers/prereq';
 import { waitFor } from '../helpers/wait';
 
-const BUILD_TOOLS = ['gcc', 'g++', 'cc', 'c++', 'make', 'python3', 'python'];
-
-/** Where `cmd` is on PATH (null when nowhere). */
-function which(cmd: string, pathVar: string): string | null {
-  for (const d of pathVar.split(path.delimiter)) {
-    const f = path.join(d, cmd);
-    try {
-      fs.accessSync(f, fs.constants.X_OK);
-      return f;
-    } catch { /* next */ }
-  }
-  return null;
-}
-
-/** The environment npm gets: ours without what a parent `npm test` exported, PATH as given. */
-function npmEnv(pathVar: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
-  return { ...env, PATH: pathVar, ...extra };
-}
-
-/** npm install of the tarball into a fresh user directory (as the palette manager does it); returns its folder. */
-function install(tmp: string, name: string, node: string, npmCli: string, tarball: string, env: NodeJS.ProcessEnv): { userDir: string; seconds: number; log: string; mb: number } {
-  const userDir = fs.mkdtempSync(path.join(tmp, `${name}-`));
-  // npm 11 runs better-sqlite3's install script only where the project allows it (the palette's user directory does)
-  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, allowScripts: { 'better-sqlite3': true } }));
-  const started = Date.now();
-  const r = spawnSync(node, [npmCli, 'install', '--no-audit', '--no-fund', '--no-update-notifier', '--foreground-scripts', tarball], { cwd: userDir, env, encoding: 'utf8', timeout: 900000, maxBuffer: 64 * 1048576 });
-  const log = `${r.stdout}\n${r.stderr}`;
-  assert.strictEqual(r.status, 0, `npm install (${name}) exited ${r.status}:\n${log.slice(-6000)}`);
-  const mb = parseInt(execFileSync('du', ['-sk', path.join(userDir, 'node_modules')], { encoding: 'utf8' }), 10) / 1024;
-  return { userDir, seconds: (Date.now() - started) / 1000, log, mb };
+/** The clean install, asserted to have succeeded. */
+function install(parent: string, name: string, node: string, tarball: string, env: NodeJS.ProcessEnv): CleanInstall {
+  const r = cleanInstall(parent, name, node, tarball, env);
+  assert.strictEqual(r.status, 0, `npm install (${name}) exited ${r.status}:\n${r.log.slice(-6000)}`);
+  return r;
 }
 
 function flow(): any[] {
@@ -67,8 +41,7 @@ describe('install with no compiler and no prebuilt binary (Node 22, Node-RED 5)'
   let tmp: string;
   let tarball: string;
   let node22: string;
-  let npmCli: string;
-  let noCc: ReturnType<typeof install> | undefined;
+  let noCc: CleanInstall | undefined;
 
   before(function () {
     let why = '';
@@ -77,10 +50,10 @@ describe('install with no compiler and no prebuilt binary (Node 22, Node-RED 5)'
     } catch (err: any) {
       why = `cannot install Node 22 from the registry: ${String(err.stderr || err.message).split('\n')[0]}`;
     }
-    const npmOnPath = which('npm', process.env.PATH ?? '');
-    if (!why && !npmOnPath) why = 'no npm on PATH';
+    if (!why) {
+      try { npmCliScript(); } catch (err: any) { why = err.message; }
+    }
     requirePrereq(this, !why, why);
-    npmCli = path.join(path.dirname(fs.realpathSync(npmOnPath!)), 'npm-cli.js');
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-nocc-'));
     ({ tarball } = packTarball(tmp));
   });
@@ -90,14 +63,9 @@ describe('install with no compiler and no prebuilt binary (Node 22, Node-RED 5)'
   });
 
   it('npm installs the tarball; better-sqlite3 is skipped, not fatal', function () {
-    // a PATH with only Node 22 and a shell for install scripts: no compiler, no make, no python for node-gyp
-    const bin = path.join(tmp, 'bin');
-    fs.mkdirSync(bin);
-    fs.symlinkSync(node22, path.join(bin, 'node'));
-    fs.symlinkSync('/bin/sh', path.join(bin, 'sh'));
-    for (const tool of BUILD_TOOLS) assert.strictEqual(which(tool, bin), null, `${tool} is reachable`);
+    // a PATH with only Node 22 and a shell for install scripts: no compiler, no make, no python for node-gyp;
     // no prebuilt binary either: this machine cannot reach GitHub, where prebuild-install looks
-    noCc = install(tmp, 'nocc', node22, npmCli, tarball, npmEnv(bin));
+    noCc = install(tmp, 'nocc', node22, tarball, npmEnv(noCompilerPath(tmp, node22)));
     // better-sqlite3's install script really ran (prebuild-install, then node-gyp) and failed, and npm went on
     assert.match(noCc.log, /better-sqlite3@[\d.]+ install/);
     assert.match(noCc.log, /gyp ERR!/);
@@ -139,7 +107,7 @@ describe('install with no compiler and no prebuilt binary (Node 22, Node-RED 5)'
 
   it('the normal install (Node 20, compiler reachable) builds better-sqlite3; both footprints side by side', function () {
     requirePrereq(this, which('make', process.env.PATH ?? '') && which('g++', process.env.PATH ?? ''), 'no compiler here for the normal install');
-    const normal = install(tmp, 'normal', process.execPath, npmCli, tarball, npmEnv(`${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`));
+    const normal = install(tmp, 'normal', process.execPath, tarball, npmEnv(`${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`));
     const probe = spawnSync(process.execPath, ['-e', "new (require('better-sqlite3'))(':memory:').close()"], { cwd: normal.userDir, encoding: 'utf8' });
     assert.strictEqual(probe.status, 0, `better-sqlite3 does not load after the normal install: ${probe.stderr}`);
     process.stdout.write(`      (footprint: ${noCc ? noCc.mb.toFixed(1) : '?'} MB with node:sqlite (no compiler, Node 22) · ${normal.mb.toFixed(1)} MB with better-sqlite3 (Node 20, built in ${normal.seconds.toFixed(0)} s))\n`);

@@ -2,7 +2,9 @@
 // POST /nodes) into a clean user directory of each Node-RED version the package claims, then find
 // every node type registered, every shipped example importable with no missing type, and the
 // store-and-forward buffer storing and forwarding on that runtime's Node.js (native SQLite built
-// for it). Node-RED 5 needs Node.js 22: that leg runs on a Node 22 from the registry.
+// for it), and the OPC-UA poller reading a real server with the node-opcua-client npm chose for that
+// Node.js (2.182 on Node 20; the current, ES-module 2.186+ on Node 22). Node-RED 5 needs Node.js 22:
+// that leg runs on a Node 22 from the registry.
 import assert from 'assert';
 import fs from 'fs';
 import os from 'os';
@@ -10,7 +12,9 @@ import path from 'path';
 import { execFileSync } from 'child_process';
 import { freePort } from '../helpers/net';
 import { startProc, httpGet, Proc } from '../helpers/proc';
-import { installNode, installRuntime, packTarball } from '../helpers/runtimes';
+import { installNode, installRuntime, packTarball } from '../../scripts/lib/runtimes';
+import { startPlant, fastTiming } from '../helpers/opcua';
+import type { PlantOpcuaServer } from '../../scripts/plant/opcua-server';
 
 const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -31,8 +35,8 @@ const legs: Leg[] = [
   { name: 'Node-RED 5 on Node.js 22', red: () => installRuntime('node-red-5', 'node-red@~5.0'), node: () => installNode(22) },
 ];
 
-/** A flow that stores a reading, forwards it and acknowledges it, printing what it forwards. */
-function bufferCheckFlow(): any[] {
+/** A flow that stores a reading, forwards it and acknowledges it, printing what it forwards; and one OPC-UA value. */
+function checkFlow(endpointUrl: string): any[] {
   const reading = { sensorId: 'PALETTE-CHECK', value: 21.5, ts: 1_700_000_000_000, quality: 'good' };
   return [
     { id: 'pc.tab', type: 'tab', label: 'palette check' },
@@ -40,6 +44,9 @@ function bufferCheckFlow(): any[] {
     { id: 'pc.buffer', type: 'genix-store-forward', z: 'pc.tab', name: 'check buffer', wires: [['pc.ack', 'pc.debug'], []] },
     { id: 'pc.ack', type: 'function', z: 'pc.tab', func: 'msg.delivery.ok = true;\nreturn msg;', outputs: 1, wires: [['pc.buffer']] },
     { id: 'pc.debug', type: 'debug', z: 'pc.tab', name: 'forwarded', active: true, tosidebar: false, console: true, complete: 'payload', wires: [] },
+    { id: 'pc.ep', type: 'genix-opcua-endpoint', endpointUrl, securityMode: 'None', securityPolicy: 'None', authType: 'anonymous', acceptUnknownCertificates: false, ...fastTiming },
+    { id: 'pc.poller', type: 'genix-opcua-poller', z: 'pc.tab', endpoint: 'pc.ep', mode: 'subscribe', intervalMs: 200, output: 'each', items: [{ nodeId: 'ns=2;i=1001', sensorId: 'OPCUA-CHECK' }], wires: [['pc.opcua'], []] },
+    { id: 'pc.opcua', type: 'debug', z: 'pc.tab', name: 'opcua', active: true, tosidebar: false, console: true, complete: 'payload', wires: [] },
   ];
 }
 
@@ -47,13 +54,16 @@ describe('palette install of the npm tarball on every claimed Node-RED version',
   this.timeout(900000);
   let tmp: string;
   let tarball: string;
+  let plant: PlantOpcuaServer;
 
-  before(function () {
+  before(async function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'genix-palette-'));
     ({ tarball } = packTarball(tmp));
+    plant = await startPlant();
   });
 
-  after(function () {
+  after(async function () {
+    if (plant) await plant.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -97,7 +107,7 @@ describe('palette install of the npm tarball on every claimed Node-RED version',
         // the examples as the Import menu lists them, and every example deployed at once with the check flow
         const listed = JSON.parse((await httpGet(`${base}/nodes/@genix/node-red-iiot`, { Accept: 'application/json' })).body);
         assert.ok(listed.nodes.length >= nodeTypes.length);
-        const flows: any[] = [...bufferCheckFlow()];
+        const flows: any[] = [...checkFlow(plant.endpointUrl)];
         for (const f of examples) {
           const got = await httpGet(`${base}/library/examples/flows/@genix/node-red-iiot/${encodeURIComponent(f.replace(/\.json$/, ''))}`, { Accept: 'application/json' });
           assert.strictEqual(got.status, 200, `example ${f} not served: ${got.status}`);
@@ -106,6 +116,11 @@ describe('palette install of the npm tarball on every claimed Node-RED version',
         const deploy = await fetch(`${base}/flows`, { method: 'POST', body: JSON.stringify(flows), headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' } });
         assert.ok(deploy.status === 200 || deploy.status === 204, `deploy answered ${deploy.status}: ${await deploy.text()}`);
         await red.waitForOutput(/PALETTE-CHECK/, 60000);
+        // a good value from the real server, through the node-opcua-client installed for this Node.js
+        const good = /['"]?quality['"]?:\s*['"]good['"]/.source;
+        await red.waitForOutput(new RegExp(`OPCUA-CHECK[\\s\\S]{0,400}${good}|${good}[\\s\\S]{0,400}OPCUA-CHECK`), 60000);
+        const client = JSON.parse(fs.readFileSync(path.join(userDir, 'node_modules', 'node-opcua-client', 'package.json'), 'utf8')).version;
+        process.stdout.write(`      (${leg.name}: node-opcua-client ${client} read the server)\n`);
         assert.doesNotMatch(red.output(), /Waiting for missing types/);
         assert.doesNotMatch(red.output(), /NODE-OPCUA-W\d+/, 'library noise on the Node-RED log');
         assert.doesNotMatch(red.output(), /\[(error|warn)\] \[genix-store-forward:check buffer\]/);

@@ -11,7 +11,7 @@ import os from 'os';
 import path from 'path';
 import { AddressInfo } from 'net';
 import { execFileSync, spawn } from 'child_process';
-import { installRuntime, packTarball } from '../helpers/runtimes';
+import { installRuntime, packTarball } from '../../scripts/lib/runtimes';
 import { requirePrereq } from '../helpers/prereq';
 
 const TOOL = 'node-red-dev@0.1.6';

@@ -5,7 +5,7 @@
 import assert from 'assert';
 import path from 'path';
 import { spawnSync } from 'child_process';
-import { installNode } from '../helpers/runtimes';
+import { installNode } from '../../scripts/lib/runtimes';
 import { requirePrereq } from '../helpers/prereq';
 
 const root = path.resolve(__dirname, '..', '..');

@@ -1,10 +1,18 @@
 // Node-RED and Node.js runtimes of other versions, installed from the npm registry into a cache
-// folder (.cache/runtimes, ignored by git) the first time a test needs them, then reused.
+// folder (.cache/runtimes, ignored by git) the first time a test or a bench needs them, then reused.
 import { execFileSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 
-const root = path.resolve(__dirname, '..', '..');
+/** The checkout: the nearest folder up from here with a package.json (this file runs from scripts/lib or dist/scripts/lib). */
+function checkoutRoot(): string {
+  for (let d = __dirname; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'package.json'))) return d;
+    if (path.dirname(d) === d) throw new Error(`no package.json above ${__dirname}`);
+  }
+}
+
+const root = checkoutRoot();
 export const runtimeCache = path.join(root, '.cache', 'runtimes');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
