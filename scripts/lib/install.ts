@@ -52,12 +52,12 @@ export function folderMb(dir: string): number {
 export interface CleanInstall { userDir: string; seconds: number; log: string; mb: number; status: number | null }
 
 /** npm install of the tarball into a fresh user directory under `parent` (as the palette manager does it). */
-export function cleanInstall(parent: string, name: string, node: string, tarball: string, env: NodeJS.ProcessEnv): CleanInstall {
+export function cleanInstall(parent: string, name: string, node: string, tarball: string, env: NodeJS.ProcessEnv, npmArgs: string[] = []): CleanInstall {
   const userDir = fs.mkdtempSync(path.join(parent, `${name}-`));
   // npm 11 runs better-sqlite3's install script only where the project allows it (the palette's user directory does)
   fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, allowScripts: { 'better-sqlite3': true } }));
   const started = Date.now();
-  const r = spawnSync(node, [npmCliScript(), 'install', '--no-audit', '--no-fund', '--no-update-notifier', '--foreground-scripts', tarball], { cwd: userDir, env, encoding: 'utf8', timeout: 900000, maxBuffer: 64 * 1048576 });
+  const r = spawnSync(node, [npmCliScript(), 'install', '--no-audit', '--no-fund', '--no-update-notifier', '--foreground-scripts', ...npmArgs, tarball], { cwd: userDir, env, encoding: 'utf8', timeout: 900000, maxBuffer: 64 * 1048576 });
   const log = `${r.stdout}\n${r.stderr}`;
   const mb = r.status === 0 ? folderMb(path.join(userDir, 'node_modules')) : NaN;
   return { userDir, seconds: (Date.now() - started) / 1000, log, mb, status: r.status };
