@@ -43,6 +43,6 @@ describe('npm pack tarball', function () {
     const shipped = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }));
     for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) assert.strictEqual(shipped.scripts?.[s], undefined, `${s} script shipped`);
     assert.ok(files.includes(shipped.main), `main ${shipped.main} is not in the tarball`);
-    assert.strictEqual(shipped.engines.node, '>=20');
+    assert.strictEqual(shipped.engines.node, '>=20.19');
   });
 });

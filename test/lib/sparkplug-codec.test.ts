@@ -1,10 +1,10 @@
-// Our Sparkplug B codec (protobufjs 7, our own schema) against the reference implementation, Eclipse Tahu's
+// Our Sparkplug B codec (pbf, our own schema) against the reference implementation, Eclipse Tahu's
 // `sparkplug-payload` (a dev dependency for exactly this): random payloads of every datatype we support cross both
 // ways and decode the same; hand-derived wire bytes and the edge node's NBIRTH/NDEATH/DDATA shapes pin the format.
 import assert from 'assert';
 import fc from 'fast-check';
 import { get } from 'sparkplug-payload';
-import { decode, encode, num, UMetric, UPayload } from '../../nodes/lib/sparkplug/codec';
+import { decode, encode, UMetric, UPayload } from '../../nodes/lib/sparkplug/codec';
 import { EdgeNodeModel, Sample } from '../../nodes/lib/sparkplug/edge-node';
 
 const ref = get('spBv1.0')!;
@@ -63,6 +63,13 @@ function canon(p: any): unknown {
   return out;
 }
 
+function varintHex(n: number): string {
+  const out: number[] = [];
+  while (n > 0x7f) { out.push((n & 0x7f) | 0x80); n >>>= 7; }
+  out.push(n);
+  return Buffer.from(out).toString('hex');
+}
+
 // ---- generators ----
 
 const ts = fc.oneof(fc.constant(2 ** 53), fc.maxSafeNat());
@@ -108,7 +115,7 @@ function payloadArb(noNullPrototype: boolean): fc.Arbitrary<UPayload> {
   );
 }
 
-describe('Sparkplug B codec (protobufjs) against the reference implementation sparkplug-payload', function () {
+describe('Sparkplug B codec (pbf) against the reference implementation sparkplug-payload', function () {
   it('property: our bytes decode the same with sparkplug-payload as with ours, and give back what was encoded', function () {
     fc.assert(
       fc.property(payloadArb(false), (p) => {
@@ -137,10 +144,10 @@ describe('Sparkplug B codec (protobufjs) against the reference implementation sp
     const hex = '08e807' + '120b' + '0a056264536571' + '2008' + '5807';
     assert.strictEqual(encode({ timestamp: 1000, metrics: [{ name: 'bdSeq', type: 'UInt64', value: 7 }] }).toString('hex'), hex);
     const p = decode(Buffer.from(hex, 'hex'));
-    assert.strictEqual(num(p.timestamp), 1000);
+    assert.strictEqual(p.timestamp, 1000);
     assert.strictEqual(p.metrics?.[0].name, 'bdSeq');
     assert.strictEqual(p.metrics?.[0].type, 'UInt64');
-    assert.strictEqual(num(p.metrics?.[0].value), 7);
+    assert.strictEqual(p.metrics?.[0].value, 7);
   });
 
   it('the edge node\'s NBIRTH, NDEATH, DBIRTH and DDATA read with sparkplug-payload as the node meant them', function () {
@@ -171,7 +178,7 @@ describe('Sparkplug B codec (protobufjs) against the reference implementation sp
 
   it('decodes by meaning where Tahu hands raw bits over: negative Int64, UInt32 above 2^31, UInt32 in int_value', function () {
     const p = decode(refEncode({ metrics: [{ name: 'a', type: 'Int64', value: -5 }, { name: 'b', type: 'UInt32', value: 3e9 }] } as UPayload));
-    assert.strictEqual(num(p.metrics?.[0].value), -5);
+    assert.strictEqual(p.metrics?.[0].value, -5);
     assert.strictEqual(p.metrics?.[1].value, 3e9);
     // metric (2, 5 bytes): datatype (4) 7 = UInt32, int_value (10) 300 — the specification's table puts UInt32 there
     assert.strictEqual(decode(Buffer.from('1205' + '2007' + '50ac02', 'hex')).metrics?.[0].value, 300);
@@ -182,8 +189,80 @@ describe('Sparkplug B codec (protobufjs) against the reference implementation sp
     const p = decode(refEncode({ metrics: [{ name: 'ds', type: 'DataSet', value: ds }] } as never));
     assert.strictEqual(p.metrics?.[0].type, 'DataSet');
     assert.strictEqual(typeof p.metrics?.[0].value, 'object');
-    assert.strictEqual(num(p.metrics?.[0].value), undefined);
     assert.deepStrictEqual((p.metrics?.[0].value as any).columns, ['x']);
+  });
+
+  it('64-bit values past 2^53 decode as the nearest double, by what the datatype means', function () {
+    // metric (2): datatype (4) Int64, long_value (11) -2^63 as ten bytes | metric: datatype UInt64, long_value 2^64 - 1
+    const min64 = '2004' + '58' + '80808080808080808001';
+    const max64 = '2008' + '58' + 'ffffffffffffffffff01';
+    const p = decode(Buffer.from('120d' + min64 + '120d' + max64, 'hex'));
+    assert.strictEqual(p.metrics?.[0].value, -(2 ** 63));
+    assert.strictEqual(p.metrics?.[1].value, 2 ** 64);
+    // an Int32 -1 written as int32 writers do (ten bytes) and as protobufjs does (its 32 bits, five bytes)
+    const ten = decode(Buffer.from('120d' + '2003' + '50' + 'ffffffffffffffffff01', 'hex'));
+    const five = decode(Buffer.from('1208' + '2003' + '50' + 'ffffffff0f', 'hex'));
+    assert.deepStrictEqual([ten.metrics?.[0].value, five.metrics?.[0].value], [-1, -1]);
+    assert.strictEqual(refDecode(encode({ metrics: [{ name: 'n', type: 'Int64', value: -(2 ** 53) + 1 }] })).metrics[0].value.toString(), '18437736874454810625');
+  });
+
+  it('a property key "__proto__" from another sender stays a key and changes no prototype', function () {
+    // PropertySet: keys (1) "__proto__", values (2): type (1) 12 = String, string_value (8) "x"
+    const set = '0a095f5f70726f746f5f5f' + '1205' + '080c' + '4201' + '78';
+    const metric = '0a0171' + '200a' + '690000000000000000' + '4a' + (set.length / 2).toString(16) + set;
+    const p = decode(Buffer.from('12' + (metric.length / 2).toString(16) + metric, 'hex'));
+    const props = p.metrics?.[0].properties as Record<string, unknown>;
+    assert.deepStrictEqual(Object.keys(props), ['__proto__']);
+    assert.deepStrictEqual(Object.getOwnPropertyDescriptor(props, '__proto__')?.value, { type: 'String', value: 'x' });
+    assert.strictEqual(Object.getPrototypeOf(props), Object.prototype);
+    assert.strictEqual(({} as Record<string, unknown>).type, undefined);
+  });
+
+  it('a packed repeated field (DataSet types from a proto3 writer) decodes as the unpacked one', function () {
+    // DataSet: num_of_columns (1) 2, columns (2) "a", "b", types (3) packed [10, 11], rows (4): elements (1): double 1.5, boolean true
+    const row = '0a09' + '21' + '000000000000f83f' + '0a02' + '2801';
+    const ds = '0802' + '120161' + '120162' + '1a020a0b' + '22' + varintHex(row.length / 2) + row;
+    const metric = '0a0164' + '2010' + '8a01' + varintHex(ds.length / 2) + ds;
+    const v = decode(Buffer.from('12' + varintHex(metric.length / 2) + metric, 'hex')).metrics?.[0].value as any;
+    assert.deepStrictEqual(v, { numOfColumns: 2, columns: ['a', 'b'], types: [10, 11], rows: [{ elements: [{ doubleValue: 1.5 }, { booleanValue: true }] }] });
+  });
+
+  it('fuzz: cut, flipped and random bytes decode or throw an Error, never anything else', function () {
+    const valid = encode({ timestamp: 1, seq: 3, metrics: [{ name: 'T', alias: 1, type: 'Double', value: 21.5, properties: { Quality: { type: 'Int32', value: 192 }, s: { type: 'PropertySet', value: { u: { type: 'String', value: 'degC' } } } } }, { name: 'b', type: 'Bytes', value: Buffer.from('0102', 'hex') }] });
+    let threw = 0;
+    const attempt = (bytes: Uint8Array): void => {
+      try {
+        decode(bytes);
+      } catch (e) {
+        assert.ok(e instanceof Error, `threw ${String(e)}`);
+        threw += 1;
+      }
+    };
+    for (let cut = 1; cut < valid.length; cut++) attempt(valid.subarray(0, cut));
+    assert.ok(threw >= valid.length / 2, `only ${threw} of ${valid.length - 1} truncated payloads were refused`);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: valid.length - 1 }), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 64 }), (at, byte, random) => {
+        const flipped = Buffer.from(valid);
+        flipped[at] = byte;
+        attempt(flipped);
+        attempt(random);
+      }),
+      { numRuns: 2000 },
+    );
+    // nesting past any real payload: property sets inside property sets, 40 deep
+    let inner = '';
+    for (let i = 0; i < 40; i++) {
+      const value = '0814' + (inner ? '4a' + varintHex(inner.length / 2) + inner : '');
+      inner = '0a0161' + '12' + varintHex(value.length / 2) + value;
+    }
+    const deep = '2014' + '4a' + varintHex(inner.length / 2) + inner;
+    assert.throws(() => decode(Buffer.from('12' + varintHex(deep.length / 2) + deep, 'hex')), /nested deeper than 32/);
+  });
+
+  it('encode says what to fix when a value does not fit its datatype', function () {
+    assert.throws(() => encode({ metrics: [{ name: 'T', type: 'Double', value: '21.5' }] }), /metric T: a Double value must be a number, not "21.5"/);
+    assert.throws(() => encode({ metrics: [{ name: 'On', type: 'Boolean', value: 1 }] }), /metric On: a Boolean value must be true or false/);
+    assert.throws(() => encode({ metrics: [{ name: 'c', type: 'Int64', value: 1.5 as never }], timestamp: Number.NaN }), /is not a number/);
   });
 
   it('bad input: bytes that are not a payload throw an Error; an unknown datatype says which metric', function () {

@@ -1,6 +1,6 @@
 // Sparkplug B edge node model and topics (pure): seq and bdSeq wrapping, aliases, births, STATE payloads of both versions.
 import assert from 'assert';
-import { decode, num } from '../../nodes/lib/sparkplug/codec';
+import { decode } from '../../nodes/lib/sparkplug/codec';
 import { EdgeNodeModel, Sample } from '../../nodes/lib/sparkplug/edge-node';
 import { toSamples } from '../../nodes/lib/sparkplug/samples';
 import { idProblem, parseState, parseTopic, stateTopic } from '../../nodes/lib/sparkplug/topics';
@@ -11,15 +11,15 @@ describe('Sparkplug B edge node model', function () {
   it('seq: NBIRTH is 0, every later message counts on and wraps 255 → 0; NBIRTH starts over', function () {
     const m = new EdgeNodeModel('g', 'e');
     m.nextSession();
-    assert.strictEqual(num(decode(m.nbirth().payload).seq), 0);
+    assert.strictEqual(decode(m.nbirth().payload).seq, 0);
     m.learn([s('T', 1)]);
     const seqs: number[] = [];
-    for (let i = 0; i < 300; i++) seqs.push(num(decode(m.ddata('line-1', [s('T', i)]).payload).seq) as number);
+    for (let i = 0; i < 300; i++) seqs.push(decode(m.ddata('line-1', [s('T', i)]).payload).seq as number);
     assert.strictEqual(seqs[0], 1);
     assert.strictEqual(seqs[254], 255);
     assert.strictEqual(seqs[255], 0);
     assert.strictEqual(seqs[299], 44);
-    assert.strictEqual(num(decode(m.nbirth().payload).seq), 0);
+    assert.strictEqual(decode(m.nbirth().payload).seq, 0);
   });
 
   it('bdSeq: one per session, wraps after 255; NDEATH and NBIRTH carry the same', function () {
@@ -27,7 +27,7 @@ describe('Sparkplug B edge node model', function () {
     for (let i = 0; i < 256; i++) m.nextSession();
     assert.strictEqual(m.bdSeq, 255);
     assert.strictEqual(m.nextSession(), 0);
-    const bd = (p: Buffer) => num(decode(p).metrics?.find((x) => x.name === 'bdSeq')?.value);
+    const bd = (p: Buffer) => decode(p).metrics?.find((x) => x.name === 'bdSeq')?.value;
     assert.strictEqual(bd(m.ndeath().payload), 0);
     assert.strictEqual(bd(m.nbirth().payload), 0);
     assert.ok(decode(m.nbirth().payload).metrics?.some((x) => x.name === 'Node Control/Rebirth' && x.value === false));
@@ -40,13 +40,13 @@ describe('Sparkplug B edge node model', function () {
     assert.deepStrictEqual([...m.learn([s('T', 'text')])], ['line-1'], 'datatype changed');
     const b1 = decode(m.dbirth('line-1').payload).metrics ?? [];
     const b2 = decode(m.dbirth('line-2').payload).metrics ?? [];
-    const aliases = [...b1, ...b2].map((x) => num(x.alias));
+    const aliases = [...b1, ...b2].map((x) => (x.alias));
     assert.strictEqual(new Set(aliases).size, 3);
     assert.deepStrictEqual(b1.map((x) => [x.name, x.type]), [['T', 'String'], ['P', 'Double']]);
     const d = decode(m.ddata('line-1', [s('P', 7, 123)]).payload).metrics ?? [];
     assert.strictEqual(d[0].name, undefined);
-    assert.strictEqual(num(d[0].alias), num(b1[1].alias));
-    assert.strictEqual(num(d[0].timestamp), 123);
+    assert.strictEqual((d[0].alias), (b1[1].alias));
+    assert.strictEqual((d[0].timestamp), 123);
     assert.strictEqual(m.ddata('line-1', [s('P', 7)]).topic, 'spBv1.0/g/DDATA/e/line-1');
   });
 

@@ -1,7 +1,7 @@
 // Sparkplug B in: payloads from the stock `mqtt in` node (a Buffer on an spBv1.0/... topic) → one item per metric,
 // in the shape the normalizing core reads ({ sensorId, value, ts, quality, unit, tags }); aliases resolved from
 // the births seen. DATA before its BIRTH is rejected (and may ask the edge node for a rebirth).
-import { decode, encode, num, qualityOf, UMetric } from '../sparkplug/codec';
+import { decode, encode, qualityOf, UMetric } from '../sparkplug/codec';
 import { BDSEQ, REBIRTH } from '../sparkplug/edge-node';
 import { parseTopic, SparkplugTopic, topicOf } from '../sparkplug/topics';
 import type { InvalidEntry } from './invalid';
@@ -92,9 +92,9 @@ export class SparkplugReader {
     if (t.device) tags.spDevice = t.device;
     const items: SparkplugItem[] = [];
     let errors: InvalidEntry[] | null = null;
-    const fallbackTs = num(p.timestamp) ?? arrival;
+    const fallbackTs = p.timestamp ?? arrival;
     (p.metrics ?? []).forEach((m: UMetric, index: number) => {
-      const alias = num(m.alias);
+      const alias = m.alias ?? undefined;
       let name = m.name ?? undefined;
       if (birthMsg && name && alias !== undefined) known.aliases.set(alias, name);
       const unit = typeof (m.properties as any)?.engUnit?.value === 'string' ? String((m.properties as any).engUnit.value) : undefined;
@@ -107,13 +107,13 @@ export class SparkplugReader {
       // the node's own bookkeeping is not plant data
       if (name === BDSEQ || name.startsWith('Node Control/')) return;
       if (m.isNull || m.value === null || m.value === undefined) return;
-      const v = typeof m.value === 'object' ? num(m.value) : m.value;
+      const v = m.value;
       if (typeof v !== 'number' && typeof v !== 'boolean' && typeof v !== 'string') {
         (errors ??= []).push({ code: 'unsupported_payload', index, sensorId: `${sensorPrefix}/${name}`, message: `metric ${name} is a ${m.type}: only numbers, booleans and text become readings` });
         return;
       }
       const q = (m.properties as any)?.Quality?.value;
-      const item: SparkplugItem = { sensorId: `${sensorPrefix}/${name}`, value: v, ts: num(m.timestamp) ?? fallbackTs, quality: qualityOf(typeof q === 'number' ? q : undefined), tags: m.isHistorical ? { ...tags, historical: 'true' } : tags };
+      const item: SparkplugItem = { sensorId: `${sensorPrefix}/${name}`, value: v, ts: m.timestamp ?? fallbackTs, quality: qualityOf(typeof q === 'number' ? q : undefined), tags: m.isHistorical ? { ...tags, historical: 'true' } : tags };
       const u = unit ?? known.units.get(name);
       if (u) item.unit = u;
       items.push(item);

@@ -1,30 +1,29 @@
 // Sparkplug B payloads: our own mapping between metric objects ({ name, alias, type: 'Double', value, ... }) and the
-// protobuf wire format, on protobufjs (schema in ./schema). The decoded shape is the one the Eclipse Tahu JavaScript
-// library (`sparkplug-payload`) gives, so both read each other's bytes the same way (test/lib/sparkplug-codec.test.ts).
+// protobuf wire format (schema in ./schema, wire format in ./wire). Integers are plain numbers, exact up to 2^53
+// (beyond that, the nearest double). The decoded shape is the one the Eclipse Tahu JavaScript library
+// (`sparkplug-payload`) gives, so both read each other's bytes the same way (test/lib/sparkplug-codec.test.ts).
 import type { Quality } from '../types';
-import { DATATYPE, PayloadType, TypeStr } from './schema';
+import { DATATYPE, TypeStr } from './schema';
+import { bitsOf, plain, readMessage, Wire, writeMessage } from './wire';
 
 export type { TypeStr };
-
-/** protobufjs hands 64-bit integers over as Long objects (from the `long` package); `num()` makes numbers of them. */
-export interface LongLike { low: number; high: number; unsigned: boolean; toNumber(): number; toString(radix?: number): string }
 
 export type UPropertySet = Record<string, UPropertyValue>;
 export interface UPropertyValue {
   type: TypeStr;
-  value: null | number | LongLike | boolean | string | UPropertySet | UPropertySet[];
+  value: null | number | boolean | string | UPropertySet | UPropertySet[];
 }
 export interface UMetaData {
-  isMultiPart?: boolean; contentType?: string; size?: number | LongLike; seq?: number | LongLike;
+  isMultiPart?: boolean; contentType?: string; size?: number; seq?: number;
   fileName?: string; fileType?: string; md5?: string; description?: string;
 }
 export interface UMetric {
   name?: string | null;
-  alias?: number | LongLike | null;
-  timestamp?: number | LongLike | null;
+  alias?: number | null;
+  timestamp?: number | null;
   type: TypeStr;
-  /** DataSet and Template values are decoded as their raw protobuf objects and cannot be encoded here */
-  value: null | number | LongLike | boolean | string | Uint8Array | object;
+  /** DataSet and Template values are decoded as plain objects of their protobuf fields and cannot be encoded here */
+  value: null | number | boolean | string | Uint8Array | object;
   isHistorical?: boolean | null;
   isTransient?: boolean | null;
   /** on encode: send no value (also implied by value null); decoded payloads carry value null instead */
@@ -33,14 +32,13 @@ export interface UMetric {
   properties?: UPropertySet | null;
 }
 export interface UPayload {
-  timestamp?: number | LongLike | null;
+  timestamp?: number | null;
   metrics?: UMetric[] | null;
-  seq?: number | LongLike | null;
+  seq?: number | null;
   uuid?: string | null;
   body?: Uint8Array | null;
 }
 
-type Wire = Record<string, unknown>;
 
 const TYPE_NAMES = new Map<number, TypeStr>();
 const TYPE_NUMBERS = new Map<string, number>();
@@ -58,7 +56,6 @@ function typeNumber(type: unknown, where: string): number {
 
 const has = (o: object | null | undefined, k: string): boolean => o !== null && o !== undefined && Object.prototype.hasOwnProperty.call(o, k);
 const set = (v: unknown): boolean => v !== null && v !== undefined;
-const isLong = (v: unknown): v is LongLike => typeof v === 'object' && v !== null && typeof (v as LongLike).toNumber === 'function' && 'high' in v;
 
 /** Which value field of Metric / PropertyValue carries a datatype (Sparkplug 3.0 "Datatype Details"). */
 function valueField(type: number): string | undefined {
@@ -83,11 +80,29 @@ function valueField(type: number): string | undefined {
 
 // ---- encode ----
 
+/** what a value of the field must be in JavaScript, for an error that says what to fix */
+function expectedJs(field: string | undefined, value: unknown): string | undefined {
+  switch (field) {
+    case 'intValue': case 'longValue': return typeof value === 'number' || typeof value === 'bigint' ? undefined : 'an integer number';
+    case 'floatValue': case 'doubleValue': return typeof value === 'number' ? undefined : 'a number';
+    case 'booleanValue': return typeof value === 'boolean' ? undefined : 'true or false';
+    case 'stringValue': return typeof value === 'string' ? undefined : 'a string';
+    case 'bytesValue': return value instanceof Uint8Array ? undefined : 'a Buffer';
+    case 'propertysetValue': return typeof value === 'object' && !Array.isArray(value) ? undefined : 'an object of properties';
+    case 'propertysetsValue': return Array.isArray(value) ? undefined : 'an array of property sets';
+    default: return undefined;
+  }
+}
+
 function putValue(type: number, value: unknown, into: Wire, where: string): void {
   if (value === null || value === undefined) return;
   const field = valueField(type);
   if (type === DATATYPE.DataSet || type === DATATYPE.Template) throw new Error(`${where}: DataSet and Template values are not supported`);
-  if (field === 'propertysetValue') into[field] = propertySet(value as UPropertySet, where);
+  const wanted = expectedJs(field, value);
+  if (wanted) throw new Error(`${where}: a ${TYPE_NAMES.get(type)} value must be ${wanted}, not ${JSON.stringify(value) ?? typeof value}`);
+  // negative Int8..Int32 travel as their 32 bits in the unsigned int_value, as protobufjs and Tahu send them
+  if (field === 'intValue' && (type === DATATYPE.Int8 || type === DATATYPE.Int16 || type === DATATYPE.Int32)) into[field] = typeof value === 'number' ? value >>> 0 : value;
+  else if (field === 'propertysetValue') into[field] = propertySet(value as UPropertySet, where);
   else if (field === 'propertysetsValue') into[field] = { propertyset: (value as UPropertySet[]).map((s) => propertySet(s, where)) };
   else if (field) into[field] = value;
 }
@@ -129,7 +144,7 @@ export function encode(payload: UPayload): Buffer {
   if (set(payload.seq)) wire.seq = payload.seq;
   if (set(payload.uuid)) wire.uuid = payload.uuid;
   if (set(payload.body)) wire.body = payload.body;
-  const bytes = PayloadType.encode(wire).finish();
+  const bytes = writeMessage('Payload', wire);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -144,21 +159,25 @@ function takeValue(type: number, from: Wire): unknown {
   const field = has(from, expected) ? expected : VALUE_FIELDS.find((f) => has(from, f) && set(from[f]));
   if (field === undefined) return null;
   const v = from[field];
+  const bits = bitsOf(v);
+  if (bits) {
+    // what the bits mean is the datatype's: 32 bits signed or not, 64 bits signed or not
+    switch (type) {
+      case DATATYPE.Int8: case DATATYPE.Int16: case DATATYPE.Int32: return bits.signed | 0;
+      case DATATYPE.UInt8: case DATATYPE.UInt16: case DATATYPE.UInt32: return bits.signed >>> 0;
+      case DATATYPE.Int64: return bits.signed;
+      case DATATYPE.UInt64: case DATATYPE.DateTime: return bits.unsigned;
+      default: return bits.unsigned;
+    }
+  }
   switch (type) {
-    case DATATYPE.Int8: case DATATYPE.Int16: case DATATYPE.Int32:
-      return typeof v === 'number' ? v | 0 : num(v);
-    case DATATYPE.UInt32:
-      return typeof v === 'number' ? v >>> 0 : isLong(v) ? v.low >>> 0 : v;
-    case DATATYPE.Int64:
-      return isLong(v) && v.unsigned ? (v as unknown as { toSigned(): LongLike }).toSigned() : v;
     case DATATYPE.PropertySet:
       return readPropertySet(v as Wire);
     case DATATYPE.PropertySetList:
       return ((v as Wire).propertyset as Wire[] ?? []).map(readPropertySet);
-    case DATATYPE.DataSet: case DATATYPE.Template:
-      return PayloadType.lookupType(type === DATATYPE.DataSet ? 'DataSet' : 'Template').toObject(v as never, { longs: Number });
     default:
-      return v;
+      // DataSet and Template values (and a value in a field its datatype does not name) as plain data
+      return typeof v === 'object' && v !== null && !(v instanceof Uint8Array) ? plain(v) : v;
   }
 }
 
@@ -170,7 +189,8 @@ function readPropertySet(wire: Wire): UPropertySet {
   keys.forEach((key, i) => {
     const pv = values[i];
     const type = pv.type as number;
-    out[key] = { type: TYPE_NAMES.get(type) as TypeStr, value: pv.isNull === true ? null : takeValue(type, pv) as UPropertyValue['value'] };
+    // defined, not assigned: a key such as "__proto__" from another sender stays a key
+    Object.defineProperty(out, key, { value: { type: TYPE_NAMES.get(type) as TypeStr, value: pv.isNull === true ? null : takeValue(type, pv) as UPropertyValue['value'] }, enumerable: true, writable: true, configurable: true });
   });
   return out;
 }
@@ -185,8 +205,8 @@ function readMetric(wire: Wire): UMetric {
   const datatype = wire.datatype as number;
   const m: UMetric = { value: wire.isNull === true ? null : takeValue(datatype, wire) as UMetric['value'], type: TYPE_NAMES.get(datatype) as TypeStr };
   if (has(wire, 'name')) m.name = wire.name as string;
-  if (has(wire, 'timestamp')) m.timestamp = wire.timestamp as LongLike;
-  if (has(wire, 'alias')) m.alias = wire.alias as LongLike;
+  if (has(wire, 'timestamp')) m.timestamp = wire.timestamp as number;
+  if (has(wire, 'alias')) m.alias = wire.alias as number;
   if (has(wire, 'isHistorical')) m.isHistorical = wire.isHistorical as boolean;
   if (has(wire, 'isTransient')) m.isTransient = wire.isTransient as boolean;
   if (has(wire, 'metadata') && wire.metadata) m.metadata = readMetaData(wire.metadata as Wire);
@@ -196,22 +216,14 @@ function readMetric(wire: Wire): UMetric {
 
 /** Throws on bytes that are not a Sparkplug B payload. */
 export function decode(bytes: Uint8Array): UPayload {
-  const wire = PayloadType.decode(bytes) as unknown as Wire;
+  const wire = readMessage('Payload', bytes);
   const p: UPayload = {};
-  if (has(wire, 'timestamp')) p.timestamp = wire.timestamp as LongLike;
+  if (has(wire, 'timestamp')) p.timestamp = wire.timestamp as number;
   p.metrics = ((wire.metrics as Wire[] | undefined) ?? []).map(readMetric);
-  if (has(wire, 'seq')) p.seq = wire.seq as LongLike;
+  if (has(wire, 'seq')) p.seq = wire.seq as number;
   if (has(wire, 'uuid')) p.uuid = wire.uuid as string;
   if (has(wire, 'body')) p.body = wire.body as Uint8Array;
   return p;
-}
-
-/** protobuf 64-bit integers arrive as Long objects: plain numbers for us (exact up to 2^53). */
-export function num(v: unknown): number | undefined {
-  if (v === null || v === undefined) return undefined;
-  if (typeof v === 'number') return v;
-  if (typeof v === 'object' && typeof (v as { toNumber?: unknown }).toNumber === 'function') return (v as { toNumber(): number }).toNumber();
-  return undefined;
 }
 
 /** OPC quality codes as Sparkplug hosts (Ignition) read the metric property "Quality". */

@@ -1,7 +1,6 @@
-// The Sparkplug B payload schema (Sparkplug 3.0 specification, chapter "Payloads"), written for protobufjs as a
-// JSON descriptor: message and field names are ours (camelCase as our code reads them); what must match the
-// specification is the wire: field numbers, field types and the enum numbers of the datatypes.
-import * as protobuf from 'protobufjs';
+// The Sparkplug B payload schema (Sparkplug 3.0 specification, chapter "Payloads") as field tables for ./wire:
+// message and field names are ours (camelCase as our code reads them); what must match the specification is the
+// wire: field numbers, field types and the numbers of the datatypes.
 
 /** Sparkplug datatype names and their numbers on the wire (Metric.datatype, PropertyValue.type, ...). */
 export const DATATYPE = {
@@ -14,130 +13,56 @@ export const DATATYPE = {
 
 export type TypeStr = Exclude<keyof typeof DATATYPE, 'Unknown'>;
 
-type FieldSpec = { id: number; type: string };
+/**
+ * How a field travels. `varint`: uint32/uint64 read as an unsigned number. `bits`: the uint32/uint64 value fields
+ * (int_value, long_value), whose meaning (signed or not, 32 or 64 bits) the datatype gives: read as {@link Bits}.
+ * Any other string names a message of this schema.
+ */
+export type Kind = 'varint' | 'bits' | 'bool' | 'float' | 'double' | 'string' | 'bytes' | MessageName;
 
-/** The scalar value alternatives shared by metrics, properties, template parameters and dataset cells. */
-function scalarValues(first: number): Record<string, FieldSpec> {
-  const names = ['intValue', 'longValue', 'floatValue', 'doubleValue', 'booleanValue', 'stringValue'];
-  const types = ['uint32', 'uint64', 'float', 'double', 'bool', 'string'];
-  const out: Record<string, FieldSpec> = {};
-  names.forEach((n, i) => { out[n] = { id: first + i, type: types[i] }; });
-  return out;
+export interface Field { n: number; name: string; kind: Kind; repeated?: true }
+
+export type MessageName =
+  | 'Payload' | 'Metric' | 'MetaData' | 'PropertyValue' | 'PropertySet' | 'PropertySetList'
+  | 'DataSet' | 'DataSetValue' | 'Row' | 'Template' | 'Parameter' | 'Extension';
+
+/** the scalar value alternatives shared by metrics, properties, template parameters and dataset cells */
+function scalarValues(first: number): Field[] {
+  const kinds: [string, Kind][] = [['intValue', 'bits'], ['longValue', 'bits'], ['floatValue', 'float'], ['doubleValue', 'double'], ['booleanValue', 'bool'], ['stringValue', 'string']];
+  return kinds.map(([name, kind], i) => ({ n: first + i, name, kind }));
 }
 
-const oneofValue = (...names: string[]) => ({ value: { oneof: names } });
-const SCALARS = ['intValue', 'longValue', 'floatValue', 'doubleValue', 'booleanValue', 'stringValue'];
-/** a message that only carries extension fields the specification leaves to implementations (we keep none) */
-const EXTENSION = { fields: {} };
+const f = (n: number, name: string, kind: Kind, repeated?: true): Field => (repeated ? { n, name, kind, repeated } : { n, name, kind });
 
-const descriptor = {
-  nested: {
-    sparkplug: {
-      nested: {
-        Payload: {
-          fields: {
-            timestamp: { id: 1, type: 'uint64' },
-            metrics: { id: 2, type: 'Metric', rule: 'repeated' },
-            seq: { id: 3, type: 'uint64' },
-            uuid: { id: 4, type: 'string' },
-            body: { id: 5, type: 'bytes' },
-          },
-          nested: {
-            Template: {
-              fields: {
-                version: { id: 1, type: 'string' },
-                metrics: { id: 2, type: 'Metric', rule: 'repeated' },
-                parameters: { id: 3, type: 'Parameter', rule: 'repeated' },
-                templateRef: { id: 4, type: 'string' },
-                isDefinition: { id: 5, type: 'bool' },
-              },
-              nested: {
-                Parameter: {
-                  oneofs: oneofValue(...SCALARS, 'extensionValue'),
-                  fields: {
-                    name: { id: 1, type: 'string' },
-                    type: { id: 2, type: 'uint32' },
-                    ...scalarValues(3),
-                    extensionValue: { id: 9, type: 'ParameterValueExtension' },
-                  },
-                  nested: { ParameterValueExtension: EXTENSION },
-                },
-              },
-            },
-            DataSet: {
-              fields: {
-                numOfColumns: { id: 1, type: 'uint64' },
-                columns: { id: 2, type: 'string', rule: 'repeated' },
-                types: { id: 3, type: 'uint32', rule: 'repeated' },
-                rows: { id: 4, type: 'Row', rule: 'repeated' },
-              },
-              nested: {
-                DataSetValue: {
-                  oneofs: oneofValue(...SCALARS, 'extensionValue'),
-                  fields: { ...scalarValues(1), extensionValue: { id: 7, type: 'DataSetValueExtension' } },
-                  nested: { DataSetValueExtension: EXTENSION },
-                },
-                Row: { fields: { elements: { id: 1, type: 'DataSetValue', rule: 'repeated' } } },
-              },
-            },
-            PropertyValue: {
-              oneofs: oneofValue(...SCALARS, 'propertysetValue', 'propertysetsValue', 'extensionValue'),
-              fields: {
-                type: { id: 1, type: 'uint32' },
-                isNull: { id: 2, type: 'bool' },
-                ...scalarValues(3),
-                propertysetValue: { id: 9, type: 'PropertySet' },
-                propertysetsValue: { id: 10, type: 'PropertySetList' },
-                extensionValue: { id: 11, type: 'PropertyValueExtension' },
-              },
-              nested: { PropertyValueExtension: EXTENSION },
-            },
-            PropertySet: {
-              fields: {
-                keys: { id: 1, type: 'string', rule: 'repeated' },
-                values: { id: 2, type: 'PropertyValue', rule: 'repeated' },
-              },
-            },
-            PropertySetList: { fields: { propertyset: { id: 1, type: 'PropertySet', rule: 'repeated' } } },
-            MetaData: {
-              fields: {
-                isMultiPart: { id: 1, type: 'bool' },
-                contentType: { id: 2, type: 'string' },
-                size: { id: 3, type: 'uint64' },
-                seq: { id: 4, type: 'uint64' },
-                fileName: { id: 5, type: 'string' },
-                fileType: { id: 6, type: 'string' },
-                md5: { id: 7, type: 'string' },
-                description: { id: 8, type: 'string' },
-              },
-            },
-            Metric: {
-              oneofs: oneofValue(...SCALARS, 'bytesValue', 'datasetValue', 'templateValue', 'extensionValue'),
-              fields: {
-                name: { id: 1, type: 'string' },
-                alias: { id: 2, type: 'uint64' },
-                timestamp: { id: 3, type: 'uint64' },
-                datatype: { id: 4, type: 'uint32' },
-                isHistorical: { id: 5, type: 'bool' },
-                isTransient: { id: 6, type: 'bool' },
-                isNull: { id: 7, type: 'bool' },
-                metadata: { id: 8, type: 'MetaData' },
-                properties: { id: 9, type: 'PropertySet' },
-                ...scalarValues(10),
-                bytesValue: { id: 16, type: 'bytes' },
-                datasetValue: { id: 17, type: 'DataSet' },
-                templateValue: { id: 18, type: 'Template' },
-                extensionValue: { id: 19, type: 'MetricValueExtension' },
-              },
-              nested: { MetricValueExtension: EXTENSION },
-            },
-          },
-        },
-      },
-    },
-  },
+export const MESSAGES: Record<MessageName, Field[]> = {
+  Payload: [f(1, 'timestamp', 'varint'), f(2, 'metrics', 'Metric', true), f(3, 'seq', 'varint'), f(4, 'uuid', 'string'), f(5, 'body', 'bytes')],
+  Metric: [
+    f(1, 'name', 'string'), f(2, 'alias', 'varint'), f(3, 'timestamp', 'varint'), f(4, 'datatype', 'varint'),
+    f(5, 'isHistorical', 'bool'), f(6, 'isTransient', 'bool'), f(7, 'isNull', 'bool'), f(8, 'metadata', 'MetaData'),
+    f(9, 'properties', 'PropertySet'), ...scalarValues(10), f(16, 'bytesValue', 'bytes'), f(17, 'datasetValue', 'DataSet'),
+    f(18, 'templateValue', 'Template'), f(19, 'extensionValue', 'Extension'),
+  ],
+  MetaData: [
+    f(1, 'isMultiPart', 'bool'), f(2, 'contentType', 'string'), f(3, 'size', 'varint'), f(4, 'seq', 'varint'),
+    f(5, 'fileName', 'string'), f(6, 'fileType', 'string'), f(7, 'md5', 'string'), f(8, 'description', 'string'),
+  ],
+  PropertyValue: [
+    f(1, 'type', 'varint'), f(2, 'isNull', 'bool'), ...scalarValues(3),
+    f(9, 'propertysetValue', 'PropertySet'), f(10, 'propertysetsValue', 'PropertySetList'), f(11, 'extensionValue', 'Extension'),
+  ],
+  PropertySet: [f(1, 'keys', 'string', true), f(2, 'values', 'PropertyValue', true)],
+  PropertySetList: [f(1, 'propertyset', 'PropertySet', true)],
+  DataSet: [f(1, 'numOfColumns', 'varint'), f(2, 'columns', 'string', true), f(3, 'types', 'varint', true), f(4, 'rows', 'Row', true)],
+  DataSetValue: [...scalarValues(1), f(7, 'extensionValue', 'Extension')],
+  Row: [f(1, 'elements', 'DataSetValue', true)],
+  Template: [
+    f(1, 'version', 'string'), f(2, 'metrics', 'Metric', true), f(3, 'parameters', 'Parameter', true),
+    f(4, 'templateRef', 'string'), f(5, 'isDefinition', 'bool'),
+  ],
+  Parameter: [f(1, 'name', 'string'), f(2, 'type', 'varint'), ...scalarValues(3), f(9, 'extensionValue', 'Extension')],
+  // the extension values the specification leaves to implementations: we keep none of their fields
+  Extension: [],
 };
 
-const root = protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
-/** the Payload message type; its nested types are reached through it */
-export const PayloadType = root.lookupType('sparkplug.Payload');
+/** an int_value / long_value as read: the unsigned and the two's-complement signed reading of the same bits */
+export interface Bits { unsigned: number; signed: number }
