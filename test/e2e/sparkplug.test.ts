@@ -112,14 +112,15 @@ for (const version of ['3.0', '2.2'] as const) {
         helper.getNode('watch').on('input', (m: any) => reports.push(m.delivery));
         let i = 0;
         const feed = (k: number) => { for (const end = i + k; i < end; i++) sf.receive({ payload: reading('TEMP-1', i, 0, { ts: Date.now() }) }); };
+        // the helper's status spy is shared by the nodes of the flow: the last status of this node
+        const ours = () => (helper.getNode('sp').status.args as any[][]).map((a) => a[0]).filter((x) => String(x.text).startsWith('genix-sparkplug-out.')).pop();
+        // connected to the broker, the host not online yet (before that, reports say "not connected to the broker")
+        await waitFor(() => ours()?.text === 'genix-sparkplug-out.status.waitingHost', 'status: waiting for the host');
         feed(20);
         await waitFor(() => reports.filter((d) => d.ok === false).length >= 1, 'ok:false while the host is offline');
         assert.ok(reports.every((d) => !d.ok && !d.permanent && /waiting for primary host "scada".*Sparkplug/.test(d.error)), JSON.stringify(reports[0]));
         assert.ok(reports[0].error.includes(version === '2.2' ? 'STATE/scada' : 'spBv1.0/STATE/scada'));
         assert.strictEqual(host.log.length, 0, 'nothing published before the host is online');
-        // the helper's status spy is shared by the nodes of the flow: the last status of this node
-        const ours = () => (helper.getNode('sp').status.args as any[][]).map((a) => a[0]).filter((x) => String(x.text).startsWith('genix-sparkplug-out.')).pop();
-        await waitFor(() => ours()?.text === 'genix-sparkplug-out.status.waitingHost', 'status: waiting for the host');
         assert.ok(sf.buffer.backlog > 0);
 
         await host.setOnline(true);
