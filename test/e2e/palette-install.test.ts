@@ -30,7 +30,8 @@ interface Leg {
 }
 
 const legs: Leg[] = [
-  { name: 'Node-RED 3.1 (oldest claimed) on Node.js 20', red: () => installRuntime('node-red-3.1', 'node-red@~3.1'), node: () => ({ node: process.execPath }) },
+  // the oldest claimed on the oldest declared: engines.node is >=20.19 (pbf, an ES module, loads through require)
+  { name: 'Node-RED 3.1 (oldest claimed) on Node.js 20.19.0 (oldest declared)', red: () => installRuntime('node-red-3.1', 'node-red@~3.1'), node: () => installNode('20.19.0') },
   { name: 'Node-RED 4.1 on Node.js 20', red: () => path.join(root, 'node_modules', 'node-red'), node: () => ({ node: process.execPath }) },
   { name: 'Node-RED 5 on Node.js 22', red: () => installRuntime('node-red-5', 'node-red@~5.0'), node: () => installNode(22) },
 ];
