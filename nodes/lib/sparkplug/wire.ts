@@ -84,6 +84,8 @@ class BitsRead implements Bits {
 function readBits(r: PbfReader): Bits {
   const at = r.pos;
   const unsigned = r.readVarint();
+  // below 2^63 both readings are the same number: read the bits a second time only for the top half
+  if (unsigned < 2 ** 63) return new BitsRead(unsigned, unsigned);
   r.pos = at;
   return new BitsRead(unsigned, r.readVarint(true));
 }
@@ -100,6 +102,13 @@ function readScalar(r: PbfReader, kind: Kind): unknown {
   }
 }
 
+/** Reads a length prefix; the end of the value it announces, which must lie within the enclosing message. */
+function lengthEnd(r: PbfReader, end: number, what: string): number {
+  const stop = r.readVarint() + r.pos;
+  if (stop > end) throw new Error(`${what} runs past the end of its message`);
+  return stop;
+}
+
 function readFields(r: PbfReader, type: MessageName, end: number, depth: number): Wire {
   if (depth > MAX_DEPTH) throw new Error(`${type} nested deeper than ${MAX_DEPTH} levels`);
   const fields = BY_NUMBER.get(type) as Map<number, Field>;
@@ -111,21 +120,15 @@ function readFields(r: PbfReader, type: MessageName, end: number, depth: number)
     if (n === 0) throw new Error(`${type}: field number 0`);
     const field = fields.get(n);
     if (!field) r.skip(wt);
-    else if (field.repeated && wt === BYTES && !isMessage(field.kind) && wireType(field.kind) !== BYTES) {
+    else if (field.repeated && wt === BYTES && wireType(field.kind) !== BYTES) {
       // a packed repeated number field
-      const stop = r.readVarint() + r.pos;
-      if (stop > end) throw new Error(`${type}.${field.name} runs past the end of its message`);
+      const stop = lengthEnd(r, end, `${type}.${field.name}`);
       const list = (out[field.name] ??= []) as unknown[];
       while (r.pos < stop) list.push(readScalar(r, field.kind));
       if (r.pos !== stop) throw new Error(`${type}.${field.name}: a packed list that does not end where its length says`);
     } else {
       if (wt !== wireType(field.kind)) throw new Error(`${type}.${field.name} has wire type ${wt}, expected ${wireType(field.kind)}`);
-      let v: unknown;
-      if (isMessage(field.kind)) {
-        const stop = r.readVarint() + r.pos;
-        if (stop > end) throw new Error(`${type}.${field.name} runs past the end of its message`);
-        v = readFields(r, field.kind, stop, depth + 1);
-      } else v = readScalar(r, field.kind);
+      const v = isMessage(field.kind) ? readFields(r, field.kind, lengthEnd(r, end, `${type}.${field.name}`), depth + 1) : readScalar(r, field.kind);
       if (field.repeated) ((out[field.name] ??= []) as unknown[]).push(v);
       else out[field.name] = v;
     }
