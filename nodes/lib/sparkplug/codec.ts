@@ -166,8 +166,7 @@ function takeValue(type: number, from: Wire): unknown {
       case DATATYPE.Int8: case DATATYPE.Int16: case DATATYPE.Int32: return bits.signed | 0;
       case DATATYPE.UInt8: case DATATYPE.UInt16: case DATATYPE.UInt32: return bits.signed >>> 0;
       case DATATYPE.Int64: return bits.signed;
-      case DATATYPE.UInt64: case DATATYPE.DateTime: return bits.unsigned;
-      default: return bits.unsigned;
+      default: return bits.unsigned; // UInt64, DateTime
     }
   }
   switch (type) {
