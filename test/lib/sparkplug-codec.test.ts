@@ -74,6 +74,11 @@ function varintHex(n: number): string {
 
 const ts = fc.oneof(fc.constant(2 ** 53), fc.maxSafeNat());
 const text = fc.string({ unit: 'grapheme', maxLength: 12 });
+/**
+ * property keys: sparkplug-payload assigns decoded keys, so a "__proto__" key sets its object's prototype there and
+ * is gone; ours keeps it (tested on its own below). fast-check makes that key now and then, so it is left out here.
+ */
+const key = text.filter((k) => k !== '__proto__');
 const bytes = fc.uint8Array({ maxLength: 16 }).map((a) => Buffer.from(a));
 const scalar: Record<string, fc.Arbitrary<unknown>> = {
   Int8: fc.integer({ min: -128, max: 127 }),
@@ -100,10 +105,10 @@ const typed = (table: Record<string, fc.Arbitrary<unknown>>) =>
 
 /** noNullPrototype: sparkplug-payload's encoder calls object.hasOwnProperty, so its inputs must have a prototype */
 function payloadArb(noNullPrototype: boolean): fc.Arbitrary<UPayload> {
-  const propertySet = fc.dictionary(text, typed(scalar), { maxKeys: 3, noNullPrototype });
+  const propertySet = fc.dictionary(key, typed(scalar), { maxKeys: 3, noNullPrototype });
   const property = fc.oneof({ arbitrary: typed(scalar), weight: 4 }, { arbitrary: fc.record({ type: fc.constant('PropertySet'), value: propertySet }), weight: 1 });
   const properties = fc.oneof(
-    fc.dictionary(text, property, { maxKeys: 3, noNullPrototype }),
+    fc.dictionary(key, property, { maxKeys: 3, noNullPrototype }),
     fc.constantFrom(64, 0, 192).map((q) => ({ Quality: { type: 'Int32', value: q } })),
   );
   const metric: fc.Arbitrary<UMetric> = fc
